@@ -1,0 +1,2 @@
+/* placeholder */
+#include "classify/classifier.h"

@@ -1,0 +1,2 @@
+/* placeholder */
+#include "prefix/prefix_set.h"

@@ -1,0 +1,50 @@
+/*
+ * writer.h - what the writer lcore does with records: FTP marking, the
+ * hourly logs and the database, in that order.  One object, one thread.
+ */
+#ifndef SYNACK_WRITER_H
+#define SYNACK_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ftp/ftp_filter.h"
+#include "log/log_writer.h"
+#include "record.h"
+#include "store/store.h"
+
+struct writer_options {
+	const char *data_dir;
+	bool write_logs; /* default true */
+	bool write_db;   /* default true */
+	struct log_options log;
+	struct store_options store;
+	struct ftp_options ftp;
+};
+
+void writer_options_default(struct writer_options *opt);
+
+struct writer_stats {
+	uint64_t records;      /* records handed to the writer */
+	uint64_t logged;       /* records written to the logs */
+	uint64_t stored;       /* records added to the database */
+	uint64_t ftp_active;   /* marked as active-mode FTP data */
+	uint64_t ftp_passive;  /* marked as passive-mode FTP data */
+	uint64_t log_errors;   /* failed log writes (records not archived) */
+	uint64_t db_errors;    /* failed database commits */
+};
+
+struct writer;
+
+struct writer *writer_open(const struct writer_options *opt, char *err, size_t errlen);
+/* Records are modified in place (ftp mark). */
+int writer_push(struct writer *w, struct synack_record *recs, size_t n, uint64_t now_ns);
+int writer_tick(struct writer *w, uint64_t now_ns);
+int writer_flush(struct writer *w);
+int writer_rotate(struct writer *w);
+void writer_get_stats(const struct writer *w, struct writer_stats *st);
+const char *writer_current_log(const struct writer *w);
+void writer_close(struct writer *w);
+
+#endif /* SYNACK_WRITER_H */
