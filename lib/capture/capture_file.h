@@ -1,0 +1,53 @@
+/*
+ * capture_file.h - reads pcap and pcapng capture files, frame by frame.
+ *
+ * Both classic pcap (microsecond and nanosecond magic, either byte order)
+ * and pcapng (several interfaces, each with its own link type and time
+ * resolution; either byte order) are read by this code, without libpcap, so
+ * that a damaged or cut file keeps every frame read before the damage and
+ * the error names the file and the offset.  Frames are returned with the
+ * link type of their interface (pcap LINKTYPE_* numbers, see classifier.h)
+ * and the capture's own timestamp in UTC nanoseconds.
+ */
+#ifndef SYNACK_CAPTURE_FILE_H
+#define SYNACK_CAPTURE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct capture_file;
+
+struct capture_frame {
+	const uint8_t *data; /* valid until the next capture_next() */
+	uint32_t caplen;     /* bytes present */
+	uint32_t wirelen;    /* original length on the wire */
+	uint64_t time_ns;    /* UTC nanoseconds */
+	int linktype;        /* LINKTYPE_* of the frame's interface */
+	uint32_t interface;  /* pcapng interface index (0 for pcap) */
+};
+
+enum capture_status {
+	CAPTURE_FRAME = 1, /* *frame is filled */
+	CAPTURE_END = 0,   /* clean end of file */
+	CAPTURE_ERROR = -1 /* damaged or unreadable: capture_error() says where and why */
+};
+
+/* Opens a file ("-" is standard input).  NULL with err filled on failure
+ * (missing file, not a capture, unsupported version). */
+struct capture_file *capture_open(const char *path, char *err, size_t errlen);
+
+enum capture_status capture_next(struct capture_file *c, struct capture_frame *frame);
+
+const char *capture_error(const struct capture_file *c);
+/* Link type of the first interface (pcap: the file's). */
+int capture_linktype(const struct capture_file *c);
+const char *capture_format(const struct capture_file *c); /* "pcap", "pcap-ns", "pcapng" */
+uint64_t capture_offset(const struct capture_file *c);    /* bytes consumed so far */
+uint64_t capture_size(const struct capture_file *c);      /* file size, 0 if unknown */
+
+void capture_close(struct capture_file *c);
+
+/* Name of a link type for messages ("EN10MB", "LINUX_SLL", ...), or NULL. */
+const char *capture_linktype_name(int linktype);
+
+#endif /* SYNACK_CAPTURE_FILE_H */

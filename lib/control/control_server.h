@@ -1,0 +1,63 @@
+/*
+ * control_server.h - the daemon's side of the control socket.
+ *
+ * A unix stream socket (default /run/synack/synackd.sock, mode 0660, group
+ * synack).  One request per line, one JSON object per reply line
+ * (doc/control.md).  Non-blocking: the owner calls control_server_poll()
+ * from its own loop (synackd's main lcore), which never blocks longer than
+ * the timeout it is given, so a slow or hostile client cannot stall anyone.
+ * Peer credentials (SO_PEERCRED) are checked against root and the group.
+ */
+#ifndef SYNACK_CONTROL_SERVER_H
+#define SYNACK_CONTROL_SERVER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "control/json_out.h"
+
+struct control_server;
+
+/* A parsed request: the command word and its arguments ("key=value" or
+ * bare words), as sent on one line. */
+struct control_request {
+	const char *command;
+	int argc;
+	char **argv;
+};
+
+/*
+ * A handler writes the members of the reply object into out (the server
+ * adds "ok":true or "ok":false and "error" itself) and returns 0, or
+ * returns -1 after json_out_error(out, "message") to fail the request.
+ */
+typedef int (*control_handler)(void *ctx, const struct control_request *req,
+			       struct json_out *out);
+
+struct control_command {
+	const char *name;
+	control_handler handler;
+	const char *help;
+};
+
+struct control_server_options {
+	const char *path;   /* socket path */
+	const char *group;  /* group allowed besides root; default "synack" */
+	unsigned mode;      /* default 0660 */
+	size_t max_clients; /* default 16 */
+	size_t max_request; /* bytes per line; default 4096 */
+};
+
+void control_server_options_default(struct control_server_options *opt);
+
+struct control_server *control_server_open(const struct control_server_options *opt,
+					   const struct control_command *commands,
+					   size_t n_commands, void *ctx, char *err,
+					   size_t errlen);
+
+/* Accept, read, dispatch and reply; waits at most timeout_ms. */
+int control_server_poll(struct control_server *s, int timeout_ms);
+
+void control_server_close(struct control_server *s); /* unlinks the socket */
+
+#endif /* SYNACK_CONTROL_SERVER_H */
