@@ -1,0 +1,852 @@
+/*
+ * config.c - synackd configuration: INI-like parser and validator.
+ */
+#include "config/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prefix/prefix_set.h"
+
+enum key_id {
+	K_LCORES, K_MAIN_LCORE, K_ALLOW, K_VDEV, K_MEMORY_MB, K_HUGEPAGES, K_PCI, K_FILE_PREFIX,
+	K_EAL_ARGS,
+	K_PORT, K_RX, K_WRITER_LCORE,
+	K_INTERNAL, K_INTERNAL_FILE, K_EXCLUDE, K_EXCLUDE_FILE, K_SYNACK_RULE, K_PEERS,
+	K_DATA_DIR, K_SENSOR_ID, K_FLUSH_INTERVAL, K_FSYNC_INTERVAL, K_TIMEZONE, K_WRITE_LOGS,
+	K_WRITE_DB,
+	K_FTP, K_FTP_SERVICE_PORTS, K_FTP_PASSIVE_TIMEOUT,
+	K_RING_SIZE, K_MBUF_POOL_SIZE, K_RX_DESCRIPTORS, K_BURST_SIZE, K_STATS_INTERVAL,
+	K_EXIT_ON_IDLE,
+	K_CONTROL_SOCKET,
+	K_COUNT
+};
+
+static const struct {
+	const char *name;
+	const char *section;
+} keys[K_COUNT] = {
+	[K_LCORES] = {"lcores", "eal"},
+	[K_MAIN_LCORE] = {"main_lcore", "eal"},
+	[K_ALLOW] = {"allow", "eal"},
+	[K_VDEV] = {"vdev", "eal"},
+	[K_MEMORY_MB] = {"memory_mb", "eal"},
+	[K_HUGEPAGES] = {"hugepages", "eal"},
+	[K_PCI] = {"pci", "eal"},
+	[K_FILE_PREFIX] = {"file_prefix", "eal"},
+	[K_EAL_ARGS] = {"eal_args", "eal"},
+	[K_PORT] = {"port", "ports"},
+	[K_RX] = {"rx", "lcores"},
+	[K_WRITER_LCORE] = {"writer_lcore", "lcores"},
+	[K_INTERNAL] = {"internal", "classify"},
+	[K_INTERNAL_FILE] = {"internal_file", "classify"},
+	[K_EXCLUDE] = {"exclude", "classify"},
+	[K_EXCLUDE_FILE] = {"exclude_file", "classify"},
+	[K_SYNACK_RULE] = {"synack_rule", "classify"},
+	[K_PEERS] = {"peers", "classify"},
+	[K_DATA_DIR] = {"data_dir", "writer"},
+	[K_SENSOR_ID] = {"sensor_id", "writer"},
+	[K_FLUSH_INTERVAL] = {"flush_interval", "writer"},
+	[K_FSYNC_INTERVAL] = {"fsync_interval", "writer"},
+	[K_TIMEZONE] = {"timezone", "writer"},
+	[K_WRITE_LOGS] = {"write_logs", "writer"},
+	[K_WRITE_DB] = {"write_db", "writer"},
+	[K_FTP] = {"ftp", "ftp"},
+	[K_FTP_SERVICE_PORTS] = {"ftp_service_ports", "ftp"},
+	[K_FTP_PASSIVE_TIMEOUT] = {"ftp_passive_timeout", "ftp"},
+	[K_RING_SIZE] = {"ring_size", "tuning"},
+	[K_MBUF_POOL_SIZE] = {"mbuf_pool_size", "tuning"},
+	[K_RX_DESCRIPTORS] = {"rx_descriptors", "tuning"},
+	[K_BURST_SIZE] = {"burst_size", "tuning"},
+	[K_STATS_INTERVAL] = {"stats_interval", "tuning"},
+	[K_EXIT_ON_IDLE] = {"exit_on_idle", "tuning"},
+	[K_CONTROL_SOCKET] = {"control_socket", "control"},
+};
+
+static const char *const sections[] = {"eal", "ports", "lcores", "classify", "writer",
+				       "ftp", "tuning", "control"};
+
+struct parse_ctx {
+	struct synackd_config *c;
+	const char *file;
+	int line;
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (p->line > 0)
+		snprintf(p->err, p->errlen, "%s:%d: %s", p->file, p->line, msg);
+	else
+		snprintf(p->err, p->errlen, "%s: %s", p->file, msg);
+	return -1;
+}
+
+void config_defaults(struct synackd_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->main_lcore = 0;
+	c->hugepages = true;
+	c->pci = true;
+	snprintf(c->file_prefix, sizeof c->file_prefix, "synackd");
+	c->writer_lcore = 3;
+	snprintf(c->data_dir, sizeof c->data_dir, "/var/lib/synack");
+	c->flush_interval_ns = 1000000000ull;
+	c->fsync_interval_ns = 60000000000ull;
+	snprintf(c->timezone, sizeof c->timezone, "UTC");
+	c->write_logs = true;
+	c->write_db = true;
+	c->ftp = true;
+	c->ftp_passive_timeout_ns = 600000000000ull;
+	c->ring_size = 65536;
+	c->mbuf_pool_size = 0;
+	c->rx_descriptors = 4096;
+	c->burst_size = 64;
+	c->stats_interval_ns = 60000000000ull;
+	c->internal_text = strdup("");
+	c->exclude_text = strdup("");
+}
+
+void config_free(struct synackd_config *c)
+{
+	free(c->internal_text);
+	free(c->exclude_text);
+	c->internal_text = c->exclude_text = NULL;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+int config_parse_bool(const char *s, bool *b)
+{
+	static const char *const t[] = {"yes", "true", "on", "1"};
+	static const char *const f[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, t[i]) == 0) {
+			*b = true;
+			return 0;
+		}
+		if (strcasecmp(s, f[i]) == 0) {
+			*b = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "10", "10s", "500ms", "2m", "1h", "1.5s"; plain numbers are seconds. */
+int config_parse_duration(const char *s, uint64_t *ns)
+{
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	double v = strtod(s, &end);
+	if (errno || v < 0)
+		return -1;
+	double mul;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		mul = 1e9;
+	else if (strcmp(end, "ms") == 0)
+		mul = 1e6;
+	else if (strcmp(end, "us") == 0)
+		mul = 1e3;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		mul = 60e9;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600e9;
+	else
+		return -1;
+	double r = v * mul;
+	if (r > 1e18)
+		return -1;
+	*ns = (uint64_t)(r + 0.5);
+	return 0;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 40 || lb > 40)
+		return 99;
+	size_t d[41][41];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+	return d[la][lb];
+}
+
+static const char *suggest(const char *name, const char *const *cands, size_t n,
+			   size_t stride_dummy)
+{
+	(void)stride_dummy;
+	const char *best = NULL;
+	size_t bestd = 4;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(name, cands[i]);
+		if (d < bestd || (strstr(cands[i], name) && strlen(name) >= 3 && d < 8 && !best)) {
+			bestd = d;
+			best = cands[i];
+		}
+	}
+	return best;
+}
+
+static int append_text(struct parse_ctx *p, char **dst, const char *text)
+{
+	size_t a = strlen(*dst), b = strlen(text);
+	char *n = realloc(*dst, a + b + 2);
+	if (!n)
+		return fail(p, "out of memory");
+	if (a)
+		n[a++] = '\n';
+	memcpy(n + a, text, b + 1);
+	*dst = n;
+	return 0;
+}
+
+static int check_prefixes(struct parse_ctx *p, const char *key, const char *what,
+			  const char *text)
+{
+	char perr[256];
+	struct prefix_set *s = prefix_set_parse(text, perr, sizeof perr);
+	if (!s)
+		return fail(p, "%s: %s%s", key, what, perr);
+	prefix_set_free(s);
+	return 0;
+}
+
+static int read_whole(const char *path, char **out)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		fclose(f);
+		return -1;
+	}
+	size_t n;
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len < 2) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return -1;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static int prefix_key(struct parse_ctx *p, const char *key, char **dst, const char *value,
+		      bool is_file)
+{
+	if (!is_file) {
+		if (check_prefixes(p, key, "", value) < 0)
+			return -1;
+		return append_text(p, dst, value);
+	}
+	char *text;
+	if (read_whole(value, &text) < 0)
+		return fail(p, "%s: cannot read '%s': %s", key, value, strerror(errno));
+	char what[CONFIG_STR + 16];
+	snprintf(what, sizeof what, "in '%s': ", value);
+	int rc = check_prefixes(p, key, what, text);
+	if (rc == 0)
+		rc = append_text(p, dst, text);
+	free(text);
+	return rc;
+}
+
+static int num_key(struct parse_ctx *p, const char *key, const char *v, uint64_t min,
+		   uint64_t max, uint64_t *out)
+{
+	if (parse_u64(v, UINT64_MAX, out) < 0)
+		return fail(p, "%s: bad number '%s'", key, v);
+	if (*out < min || *out > max)
+		return fail(p, "%s: %s is out of range %llu-%llu", key, v, (unsigned long long)min,
+			    (unsigned long long)max);
+	return 0;
+}
+
+static int dur_key(struct parse_ctx *p, const char *key, const char *v, uint64_t *out)
+{
+	if (config_parse_duration(v, out) < 0)
+		return fail(p, "%s: bad duration '%s' (examples: 10, 10s, 500ms, 5m, 1h)", key, v);
+	return 0;
+}
+
+static int bool_key(struct parse_ctx *p, const char *key, const char *v, bool *out)
+{
+	if (config_parse_bool(v, out) < 0)
+		return fail(p, "%s: expected yes or no, got '%s'", key, v);
+	return 0;
+}
+
+static int str_key(struct parse_ctx *p, const char *key, const char *v, char *dst, size_t n)
+{
+	if (strlen(v) >= n)
+		return fail(p, "%s: value too long (max %zu characters)", key, n - 1);
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+/* port = NAME [queues=N] */
+static int port_key(struct parse_ctx *p, char *v)
+{
+	struct synackd_config *c = p->c;
+	if (c->n_port >= CONFIG_MAX_PORTS)
+		return fail(p, "port: too many ports (max %d)", CONFIG_MAX_PORTS);
+	char *sp = v;
+	while (*sp && !isspace((unsigned char)*sp))
+		sp++;
+	char *rest = NULL;
+	if (*sp) {
+		*sp = '\0';
+		rest = trim(sp + 1);
+	}
+	if (*v == '\0')
+		return fail(p, "port: missing device name");
+	for (unsigned i = 0; i < c->n_port; i++)
+		if (strcmp(c->port[i].name, v) == 0)
+			return fail(p, "port: '%s' is already port %u (line %d)", v, i,
+				    c->port[i].line);
+	struct config_port *pt = &c->port[c->n_port];
+	memset(pt, 0, sizeof *pt);
+	if (str_key(p, "port", v, pt->name, sizeof pt->name) < 0)
+		return -1;
+	if (rest && *rest) {
+		uint64_t q;
+		if (strncmp(rest, "queues=", 7) != 0)
+			return fail(p, "port: expected 'queues=N' after the device name, got '%s'",
+				    rest);
+		if (parse_u64(rest + 7, UINT64_MAX, &q) < 0)
+			return fail(p, "port: bad number '%s' in queues=", rest + 7);
+		if (q < 1 || q > CONFIG_MAX_QUEUES)
+			return fail(p,
+				    "port: queues=%llu: more queues than RSS allows (1-%d; 16 on "
+				    "82599)",
+				    (unsigned long long)q, CONFIG_MAX_QUEUES);
+		pt->queues = (unsigned)q;
+	}
+	pt->line = p->line;
+	c->n_port++;
+	return 0;
+}
+
+/* rx = PORT,QUEUE,LCORE (like l3fwd's --config (port,queue,lcore)) */
+static int rx_key(struct parse_ctx *p, const char *v)
+{
+	struct synackd_config *c = p->c;
+	char buf[CONFIG_STR];
+	if (strlen(v) >= sizeof buf)
+		return fail(p, "rx: value too long");
+	/* accept "(0,0,1)" too */
+	const char *s = v;
+	if (*s == '(')
+		s++;
+	snprintf(buf, sizeof buf, "%s", s);
+	size_t n = strlen(buf);
+	if (n && buf[n - 1] == ')')
+		buf[n - 1] = '\0';
+	uint64_t f[3];
+	char *save = NULL, *tok = strtok_r(buf, ",", &save);
+	int i = 0;
+	for (; tok && i < 3; i++, tok = strtok_r(NULL, ",", &save)) {
+		tok = trim(tok);
+		if (parse_u64(tok, UINT64_MAX, &f[i]) < 0)
+			return fail(p, "rx: bad number '%s' in '%s' (expected port,queue,lcore)", tok,
+				    v);
+	}
+	if (i != 3 || tok)
+		return fail(p, "rx: expected port,queue,lcore, got '%s'", v);
+	if (c->n_rx >= CONFIG_MAX_RX)
+		return fail(p, "rx: too many rx lines (max %d)", CONFIG_MAX_RX);
+	if (f[1] >= CONFIG_MAX_QUEUES)
+		return fail(p, "rx: queue %llu: more queues than RSS allows (0-%d; 16 on 82599)",
+			    (unsigned long long)f[1], CONFIG_MAX_QUEUES - 1);
+	if (f[2] >= CONFIG_MAX_LCORE)
+		return fail(p, "rx: lcore %llu out of range 0-%d", (unsigned long long)f[2],
+			    CONFIG_MAX_LCORE - 1);
+	if (f[0] >= CONFIG_MAX_PORTS)
+		return fail(p, "rx: port %llu out of range 0-%d", (unsigned long long)f[0],
+			    CONFIG_MAX_PORTS - 1);
+	struct config_rx *r = &c->rx[c->n_rx++];
+	r->port = (unsigned)f[0];
+	r->queue = (unsigned)f[1];
+	r->lcore = (unsigned)f[2];
+	r->line = p->line;
+	c->rx_given = true;
+	return 0;
+}
+
+static int apply(struct parse_ctx *p, enum key_id k, char *v)
+{
+	struct synackd_config *c = p->c;
+	const char *key = keys[k].name;
+	uint64_t u;
+	c->key_line[k] = p->line;
+	switch (k) {
+	case K_LCORES:
+		for (const char *s = v; *s; s++)
+			if (!isdigit((unsigned char)*s) && !strchr(",-@()", *s))
+				return fail(p, "lcores: bad lcore list '%s' (example: 0-3 or 0,1,2,3)",
+					    v);
+		return str_key(p, key, v, c->lcores, sizeof c->lcores);
+	case K_MAIN_LCORE:
+		if (num_key(p, key, v, 0, CONFIG_MAX_LCORE - 1, &u) < 0)
+			return -1;
+		c->main_lcore = (unsigned)u;
+		return 0;
+	case K_ALLOW:
+		if (c->n_allow >= CONFIG_MAX_LIST)
+			return fail(p, "allow: too many devices (max %d)", CONFIG_MAX_LIST);
+		return str_key(p, key, v, c->allow[c->n_allow++], CONFIG_STR);
+	case K_VDEV:
+		if (c->n_vdev >= CONFIG_MAX_LIST)
+			return fail(p, "vdev: too many devices (max %d)", CONFIG_MAX_LIST);
+		if (strncmp(v, "net_", 4) != 0 && strncmp(v, "crypto_", 7) != 0)
+			return fail(p, "vdev: '%s' does not look like a DPDK vdev (net_pcap0,...)", v);
+		return str_key(p, key, v, c->vdev[c->n_vdev++], CONFIG_STR);
+	case K_MEMORY_MB:
+		if (num_key(p, key, v, 0, 1u << 20, &u) < 0)
+			return -1;
+		c->memory_mb = (unsigned)u;
+		return 0;
+	case K_HUGEPAGES:
+		return bool_key(p, key, v, &c->hugepages);
+	case K_PCI:
+		return bool_key(p, key, v, &c->pci);
+	case K_FILE_PREFIX:
+		for (const char *s = v; *s; s++)
+			if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
+				return fail(p, "file_prefix: '%s' may hold only letters, digits, - _ .",
+					    v);
+		return str_key(p, key, v, c->file_prefix, sizeof c->file_prefix);
+	case K_EAL_ARGS:
+		return str_key(p, key, v, c->eal_args, sizeof c->eal_args);
+	case K_PORT:
+		return port_key(p, v);
+	case K_RX:
+		return rx_key(p, v);
+	case K_WRITER_LCORE:
+		if (num_key(p, key, v, 0, CONFIG_MAX_LCORE - 1, &u) < 0)
+			return -1;
+		c->writer_lcore = (unsigned)u;
+		return 0;
+	case K_INTERNAL:
+		return prefix_key(p, key, &c->internal_text, v, false);
+	case K_INTERNAL_FILE:
+		return prefix_key(p, key, &c->internal_text, v, true);
+	case K_EXCLUDE:
+		return prefix_key(p, key, &c->exclude_text, v, false);
+	case K_EXCLUDE_FILE:
+		return prefix_key(p, key, &c->exclude_text, v, true);
+	case K_SYNACK_RULE:
+		if (strcmp(v, "default") == 0)
+			c->strict = false;
+		else if (strcmp(v, "strict") == 0)
+			c->strict = true;
+		else
+			return fail(p, "synack_rule: expected default or strict, got '%s'", v);
+		return 0;
+	case K_PEERS:
+		if (strcmp(v, "external") == 0)
+			c->peers_any = false;
+		else if (strcmp(v, "any") == 0)
+			c->peers_any = true;
+		else
+			return fail(p, "peers: expected external or any, got '%s'", v);
+		return 0;
+	case K_DATA_DIR:
+		if (*v != '/' && *v != '.')
+			return fail(p, "data_dir: '%s' should be an absolute path", v);
+		return str_key(p, key, v, c->data_dir, sizeof c->data_dir);
+	case K_SENSOR_ID:
+		if (num_key(p, key, v, 0, UINT32_MAX, &u) < 0)
+			return -1;
+		c->sensor_id = (uint32_t)u;
+		return 0;
+	case K_FLUSH_INTERVAL:
+		if (dur_key(p, key, v, &c->flush_interval_ns) < 0)
+			return -1;
+		if (c->flush_interval_ns < 1000000ull)
+			return fail(p, "flush_interval: %s is too short (at least 1ms)", v);
+		return 0;
+	case K_FSYNC_INTERVAL:
+		return dur_key(p, key, v, &c->fsync_interval_ns);
+	case K_TIMEZONE:
+		if (strstr(v, "..") || *v == '/')
+			return fail(p, "timezone: '%s' is not a zone name (example: Asia/Tokyo)", v);
+		return str_key(p, key, v, c->timezone, sizeof c->timezone);
+	case K_WRITE_LOGS:
+		return bool_key(p, key, v, &c->write_logs);
+	case K_WRITE_DB:
+		return bool_key(p, key, v, &c->write_db);
+	case K_FTP:
+		return bool_key(p, key, v, &c->ftp);
+	case K_FTP_SERVICE_PORTS:
+		for (char *s = v; *s; s++)
+			if (!isdigit((unsigned char)*s) && *s != ',' && !isspace((unsigned char)*s))
+				return fail(p, "ftp_service_ports: bad port list '%s'", v);
+		for (char *s = v; *s;) {
+			char *end;
+			unsigned long n = strtoul(s, &end, 10);
+			if (end == s) {
+				s++;
+				continue;
+			}
+			if (n == 0 || n > 65535)
+				return fail(p, "ftp_service_ports: port %lu out of range 1-65535", n);
+			s = end;
+		}
+		return str_key(p, key, v, c->ftp_service_ports, sizeof c->ftp_service_ports);
+	case K_FTP_PASSIVE_TIMEOUT:
+		return dur_key(p, key, v, &c->ftp_passive_timeout_ns);
+	case K_RING_SIZE:
+		if (num_key(p, key, v, 64, 1u << 26, &u) < 0)
+			return -1;
+		if (u & (u - 1))
+			return fail(p, "ring_size: %s is not a power of two", v);
+		c->ring_size = (unsigned)u;
+		return 0;
+	case K_MBUF_POOL_SIZE:
+		if (num_key(p, key, v, 0, 1u << 26, &u) < 0)
+			return -1;
+		if (u != 0 && u < 1024)
+			return fail(p, "mbuf_pool_size: %s is too small (0 = automatic, or >= 1024)",
+				    v);
+		c->mbuf_pool_size = (unsigned)u;
+		return 0;
+	case K_RX_DESCRIPTORS:
+		if (num_key(p, key, v, 32, 32768, &u) < 0)
+			return -1;
+		c->rx_descriptors = (unsigned)u;
+		return 0;
+	case K_BURST_SIZE:
+		if (num_key(p, key, v, 1, 512, &u) < 0)
+			return -1;
+		c->burst_size = (unsigned)u;
+		return 0;
+	case K_STATS_INTERVAL:
+		return dur_key(p, key, v, &c->stats_interval_ns);
+	case K_EXIT_ON_IDLE:
+		return dur_key(p, key, v, &c->exit_on_idle_ns);
+	case K_CONTROL_SOCKET:
+		if (*v && *v != '/')
+			return fail(p, "control_socket: '%s' should be an absolute path", v);
+		return str_key(p, key, v, c->control_socket, sizeof c->control_socket);
+	case K_COUNT:
+		break;
+	}
+	return fail(p, "internal error");
+}
+
+static int find_key(const char *name)
+{
+	for (int k = 0; k < K_COUNT; k++)
+		if (strcmp(keys[k].name, name) == 0)
+			return k;
+	return -1;
+}
+
+static int unknown_key(struct parse_ctx *p, const char *name)
+{
+	const char *names[K_COUNT];
+	for (int k = 0; k < K_COUNT; k++)
+		names[k] = keys[k].name;
+	const char *s = suggest(name, names, K_COUNT, 0);
+	if (s)
+		return fail(p, "unknown key '%s' (did you mean '%s'?)", name, s);
+	return fail(p, "unknown key '%s'", name);
+}
+
+static int parse_line(struct parse_ctx *p, char *line, char *section, size_t seclen)
+{
+	/* strip comments: '#' at start or after whitespace */
+	for (char *s = line; *s; s++)
+		if (*s == '#' && (s == line || isspace((unsigned char)s[-1]))) {
+			*s = '\0';
+			break;
+		}
+	char *l = trim(line);
+	if (*l == '\0')
+		return 0;
+	if (*l == '[') {
+		size_t n = strlen(l);
+		if (l[n - 1] != ']')
+			return fail(p, "section header '%s' lacks ']'", l);
+		l[n - 1] = '\0';
+		char *name = trim(l + 1);
+		for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+			if (strcmp(sections[i], name) == 0) {
+				snprintf(section, seclen, "%s", name);
+				return 0;
+			}
+		const char *s = suggest(name, sections, sizeof sections / sizeof sections[0], 0);
+		if (s)
+			return fail(p, "unknown section [%s] (did you mean [%s]?)", name, s);
+		return fail(p, "unknown section [%s]", name);
+	}
+	char *eq = strchr(l, '=');
+	if (!eq)
+		return fail(p, "expected 'key = value', got '%s'", l);
+	*eq = '\0';
+	char *key = trim(l), *value = trim(eq + 1);
+	if (*key == '\0')
+		return fail(p, "missing key before '='");
+	/* optional quotes around the value */
+	size_t vn = strlen(value);
+	if (vn >= 2 && value[0] == '"' && value[vn - 1] == '"') {
+		value[vn - 1] = '\0';
+		value++;
+	}
+	int k = find_key(key);
+	if (k < 0)
+		return unknown_key(p, key);
+	if (*section && strcmp(section, keys[k].section) != 0)
+		return fail(p, "key '%s' belongs in section [%s], not [%s]", key, keys[k].section,
+			    section);
+	if (*value == '\0' && k != K_CONTROL_SOCKET && k != K_EAL_ARGS && k != K_INTERNAL &&
+	    k != K_EXCLUDE && k != K_FTP_SERVICE_PORTS && k != K_LCORES)
+		return fail(p, "%s: missing value", key);
+	return apply(p, (enum key_id)k, value);
+}
+
+int config_parse_text(struct synackd_config *c, const char *name, const char *text, char *err,
+		      size_t errlen)
+{
+	struct parse_ctx p = {c, name, 0, err, errlen};
+	char section[32] = "";
+	const char *s = text;
+	while (*s) {
+		const char *e = strchr(s, '\n');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		p.line++;
+		char *line = malloc(n + 1);
+		if (!line)
+			return fail(&p, "out of memory");
+		memcpy(line, s, n);
+		line[n] = '\0';
+		if (memchr(line, '\0', n) != NULL && strlen(line) != n) {
+			free(line);
+			return fail(&p, "NUL byte in line");
+		}
+		int rc = parse_line(&p, line, section, sizeof section);
+		free(line);
+		if (rc < 0)
+			return -1;
+		s = e ? e + 1 : s + n;
+	}
+	return 0;
+}
+
+int config_load(struct synackd_config *c, const char *path, char *err, size_t errlen)
+{
+	char *text;
+	if (read_whole(path, &text) < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(c->path, sizeof c->path, "%s", path);
+	int rc = config_parse_text(c, path, text, err, errlen);
+	free(text);
+	return rc;
+}
+
+int config_set(struct synackd_config *c, const char *key, const char *value, char *err,
+	       size_t errlen)
+{
+	struct parse_ctx p = {c, "command line", 0, err, errlen};
+	int k = find_key(key);
+	if (k < 0)
+		return unknown_key(&p, key);
+	char *v = strdup(value);
+	if (!v)
+		return fail(&p, "out of memory");
+	int rc = apply(&p, (enum key_id)k, v);
+	free(v);
+	c->key_line[k] = 0;
+	return rc;
+}
+
+/* Messages of the validator name the line of the key involved. */
+static int vfail(struct synackd_config *c, char *err, size_t errlen, int line, const char *fmt,
+		 ...) __attribute__((format(printf, 5, 6)));
+static int vfail(struct synackd_config *c, char *err, size_t errlen, int line, const char *fmt,
+		 ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	const char *file = c->path[0] ? c->path : "configuration";
+	if (line > 0)
+		snprintf(err, errlen, "%s:%d: %s", file, line, msg);
+	else
+		snprintf(err, errlen, "%s: %s", file, msg);
+	return -1;
+}
+
+int config_lcore_role(const struct synackd_config *c, unsigned lcore)
+{
+	if (lcore == c->main_lcore)
+		return 0;
+	if (lcore == c->writer_lcore)
+		return 2;
+	for (unsigned i = 0; i < c->n_rx; i++)
+		if (c->rx[i].lcore == lcore)
+			return 1;
+	return -1;
+}
+
+int config_validate(struct synackd_config *c, char *err, size_t errlen)
+{
+	if (c->n_port == 0)
+		return vfail(c, err, errlen, 0, "no port configured (port = PCI address or vdev)");
+	if (c->writer_lcore == c->main_lcore)
+		return vfail(c, err, errlen, c->key_line[K_WRITER_LCORE],
+			     "writer_lcore %u is the main lcore; give the writer its own lcore",
+			     c->writer_lcore);
+	if (!c->rx_given) {
+		/* default: one worker per queue, lcores after main, skipping the writer */
+		unsigned l = 0;
+		c->n_rx = 0;
+		for (unsigned pi = 0; pi < c->n_port; pi++) {
+			unsigned nq = c->port[pi].queues ? c->port[pi].queues : 1;
+			for (unsigned q = 0; q < nq; q++) {
+				while (l == c->main_lcore || l == c->writer_lcore)
+					l++;
+				if (c->n_rx >= CONFIG_MAX_RX || l >= CONFIG_MAX_LCORE)
+					return vfail(c, err, errlen, c->port[pi].line,
+						     "too many queues to give each its own lcore");
+				c->rx[c->n_rx++] =
+					(struct config_rx){pi, q, l++, c->port[pi].line};
+			}
+		}
+	}
+	for (unsigned i = 0; i < c->n_rx; i++) {
+		struct config_rx *r = &c->rx[i];
+		if (r->port >= c->n_port)
+			return vfail(c, err, errlen, r->line,
+				     "rx: port %u is not configured (%u port%s: 0-%u)", r->port,
+				     c->n_port, c->n_port == 1 ? "" : "s", c->n_port - 1);
+		if (r->lcore == c->main_lcore)
+			return vfail(c, err, errlen, r->line,
+				     "rx: lcore %u is the main lcore; it cannot also be a worker",
+				     r->lcore);
+		if (r->lcore == c->writer_lcore)
+			return vfail(c, err, errlen, r->line,
+				     "rx: lcore %u is the writer lcore (writer_lcore); it cannot "
+				     "also be a worker",
+				     r->lcore);
+		for (unsigned j = 0; j < i; j++)
+			if (c->rx[j].port == r->port && c->rx[j].queue == r->queue)
+				return vfail(c, err, errlen, r->line,
+					     "rx: port %u queue %u is already served by lcore %u "
+					     "(line %d)",
+					     r->port, r->queue, c->rx[j].lcore, c->rx[j].line);
+	}
+	/* every queue of every port served; queue counts consistent */
+	for (unsigned pi = 0; pi < c->n_port; pi++) {
+		unsigned maxq = 0, n = 0;
+		for (unsigned i = 0; i < c->n_rx; i++)
+			if (c->rx[i].port == pi) {
+				n++;
+				if (c->rx[i].queue + 1 > maxq)
+					maxq = c->rx[i].queue + 1;
+			}
+		if (n == 0)
+			return vfail(c, err, errlen, c->port[pi].line,
+				     "port %u (%s) has no rx line: no lcore serves it", pi,
+				     c->port[pi].name);
+		if (c->port[pi].queues && maxq > c->port[pi].queues)
+			return vfail(c, err, errlen, c->port[pi].line,
+				     "port %u (%s) has queues=%u but an rx line serves queue %u", pi,
+				     c->port[pi].name, c->port[pi].queues, maxq - 1);
+		unsigned nq = c->port[pi].queues ? c->port[pi].queues : maxq;
+		if (nq > CONFIG_MAX_QUEUES)
+			return vfail(c, err, errlen, c->port[pi].line,
+				     "port %u: %u queues, more than RSS allows (16 on 82599)", pi,
+				     nq);
+		for (unsigned q = 0; q < nq; q++) {
+			bool found = false;
+			for (unsigned i = 0; i < c->n_rx; i++)
+				if (c->rx[i].port == pi && c->rx[i].queue == q)
+					found = true;
+			if (!found)
+				return vfail(c, err, errlen, c->port[pi].line,
+					     "port %u (%s) queue %u is served by no lcore (add rx = "
+					     "%u,%u,LCORE)",
+					     pi, c->port[pi].name, q, pi, q);
+		}
+		c->port[pi].queues = nq;
+	}
+	if (c->burst_size > c->rx_descriptors)
+		return vfail(c, err, errlen, c->key_line[K_BURST_SIZE],
+			     "burst_size %u is larger than rx_descriptors %u", c->burst_size,
+			     c->rx_descriptors);
+	if (c->ring_size < c->burst_size * 2)
+		return vfail(c, err, errlen, c->key_line[K_RING_SIZE],
+			     "ring_size %u is smaller than twice burst_size (%u)", c->ring_size,
+			     c->burst_size);
+	if (c->internal_text == NULL || strspn(c->internal_text, " \t\r\n,") ==
+						   strlen(c->internal_text)) {
+		return vfail(c, err, errlen, 0,
+			     "no internal prefixes (internal = ... or internal_file = ...)");
+	}
+	return 0;
+}

@@ -1,0 +1,124 @@
+/*
+ * config.h - synackd's configuration file: parse, override, validate.
+ *
+ * Format (doc/configuration.md): `key = value` lines, '#' comments, optional
+ * `[section]` headers for readability (a key must then sit in its own
+ * section), repeatable keys (port, rx, vdev, allow, internal, exclude, ...).
+ * Every error is "FILE:LINE: message" and comes before any port starts.
+ * No DPDK here: the daemon turns the result into EAL arguments and port
+ * setup; tests use it without EAL.
+ */
+#ifndef SYNACK_CONFIG_H
+#define SYNACK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_PORTS 8
+#define CONFIG_MAX_RX 64
+#define CONFIG_MAX_LIST 16
+#define CONFIG_MAX_LCORE 128
+#define CONFIG_MAX_QUEUES 16 /* RSS spreads over at most 16 queues on 82599 */
+#define CONFIG_STR 256
+
+struct config_port {
+	char name[CONFIG_STR]; /* PCI address or vdev name */
+	unsigned queues;       /* RX queues; 0 = as many as rx lines serve */
+	int line;
+};
+
+struct config_rx {
+	unsigned port, queue, lcore;
+	int line;
+};
+
+struct synackd_config {
+	char path[CONFIG_STR]; /* file read ("" when none) */
+
+	/* [eal] */
+	char lcores[CONFIG_STR]; /* EAL -l list; "" = derived from the roles */
+	unsigned main_lcore;
+	char allow[CONFIG_MAX_LIST][CONFIG_STR];
+	unsigned n_allow;
+	char vdev[CONFIG_MAX_LIST][CONFIG_STR];
+	unsigned n_vdev;
+	unsigned memory_mb; /* 0 = EAL default */
+	bool hugepages;
+	bool pci; /* false adds --no-pci */
+	char file_prefix[CONFIG_STR];
+	char eal_args[CONFIG_STR]; /* extra EAL words, split at spaces */
+
+	/* [ports] / [lcores] */
+	struct config_port port[CONFIG_MAX_PORTS];
+	unsigned n_port;
+	struct config_rx rx[CONFIG_MAX_RX];
+	unsigned n_rx;
+	unsigned writer_lcore;
+
+	/* [classify] */
+	char *internal_text; /* prefixes, inline and from internal_file, joined */
+	char *exclude_text;
+	bool strict;
+	bool peers_any;
+
+	/* [writer] */
+	char data_dir[CONFIG_STR];
+	uint32_t sensor_id;
+	uint64_t flush_interval_ns;
+	uint64_t fsync_interval_ns;
+	char timezone[64];
+	bool write_logs, write_db;
+
+	/* [ftp] */
+	bool ftp;
+	char ftp_service_ports[CONFIG_STR * 4]; /* "" = the filter's default list */
+	uint64_t ftp_passive_timeout_ns;
+
+	/* [tuning] */
+	unsigned ring_size;
+	unsigned mbuf_pool_size; /* 0 = sized like l2fwd */
+	unsigned rx_descriptors;
+	unsigned burst_size;
+	uint64_t stats_interval_ns; /* 0 = off */
+	uint64_t exit_on_idle_ns;   /* 0 = never (tests on net_pcap files) */
+
+	/* [control] */
+	char control_socket[CONFIG_STR]; /* "" = no control socket */
+
+	/* line of each scalar key's last setting (for validation messages) */
+	int key_line[64];
+	bool rx_given;
+};
+
+/* Fill defaults (the appliance: X520 ports 0 and 1, main 0, workers 1-2, writer 3). */
+void config_defaults(struct synackd_config *c);
+
+/* Read a file into c (after config_defaults).  0, or -1 with err =
+ * "FILE:LINE: message". */
+int config_load(struct synackd_config *c, const char *path, char *err, size_t errlen);
+
+/* Parse text as if it were a file named name (tests, overrides). */
+int config_parse_text(struct synackd_config *c, const char *name, const char *text, char *err,
+		      size_t errlen);
+
+/* Set one key as from the command line ("--set key=value"); errors name
+ * "command line". */
+int config_set(struct synackd_config *c, const char *key, const char *value, char *err,
+	       size_t errlen);
+
+/* Cross-checks (roles, queues, lcores); fills default rx mapping when no
+ * rx line was given.  0 or -1 with err naming the file and line. */
+int config_validate(struct synackd_config *c, char *err, size_t errlen);
+
+/* Frees the prefix texts. */
+void config_free(struct synackd_config *c);
+
+/* Parse helpers, exported for tests and the command line. */
+int config_parse_duration(const char *s, uint64_t *ns);
+int config_parse_bool(const char *s, bool *b);
+
+/* Role of an lcore after validation: -1 none, 0 main, 1 worker, 2 writer. */
+int config_lcore_role(const struct synackd_config *c, unsigned lcore);
+
+#endif /* SYNACK_CONFIG_H */

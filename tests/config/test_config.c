@@ -1,0 +1,293 @@
+/* Unit tests for lib/config: parser, overrides, validator and every error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config/config.h"
+
+static char err[1024];
+
+/* Parse text + validate; returns 0/-1 and leaves the message in err. */
+static int run(const char *text, struct synackd_config *c)
+{
+	config_defaults(c);
+	snprintf(c->path, sizeof c->path, "t.conf");
+	err[0] = '\0';
+	if (config_parse_text(c, "t.conf", text, err, sizeof err) < 0)
+		return -1;
+	return config_validate(c, err, sizeof err);
+}
+
+#define BASE "internal = 198.18.0.0/15\n"
+
+/* The text must fail with exactly this message. */
+static void expect_err(const char *text, const char *want, int line)
+{
+	struct synackd_config c;
+	int rc = run(text, &c);
+	config_free(&c);
+	int ok = rc < 0 && strcmp(err, want) == 0;
+	check_at(ok, want, __FILE__, line);
+	if (!ok)
+		fprintf(stderr, "  got rc=%d '%s'\n", rc, err);
+}
+#define EXPECT_ERR(text, want) expect_err(text, want, __LINE__)
+
+static void test_defaults(void)
+{
+	struct synackd_config c;
+	CHECK(run(BASE "port = 0000:03:00.0\nport = 0000:03:00.1\n", &c) == 0);
+	CHECK_EQ(c.n_port, 2);
+	CHECK_EQ(c.n_rx, 2);
+	CHECK_EQ(c.rx[0].lcore, 1);
+	CHECK_EQ(c.rx[1].lcore, 2);
+	CHECK_EQ(c.rx[1].port, 1);
+	CHECK_EQ(c.writer_lcore, 3);
+	CHECK_EQ(c.main_lcore, 0);
+	CHECK_EQ(c.port[0].queues, 1);
+	CHECK_EQ(c.ring_size, 65536);
+	CHECK_EQ(c.flush_interval_ns, 1000000000ull);
+	CHECK(config_lcore_role(&c, 0) == 0);
+	CHECK(config_lcore_role(&c, 1) == 1);
+	CHECK(config_lcore_role(&c, 3) == 2);
+	CHECK(config_lcore_role(&c, 5) == -1);
+	config_free(&c);
+}
+
+static void test_full(void)
+{
+	struct synackd_config c;
+	const char *text = "# example\n"
+			   "[eal]\nlcores = 0-3\nmain_lcore = 0\nallow = 0000:03:00.0\n"
+			   "vdev = net_pcap0,rx_pcap=/tmp/x.pcap\nmemory_mb = 512\nhugepages = no\n"
+			   "pci = off\nfile_prefix = t-1\neal_args = --log-level=lib.eal:debug\n"
+			   "[ports]\nport = net_pcap0 queues=2\n"
+			   "[lcores]\nrx = 0,0,1\nrx = (0,1,2)\nwriter_lcore = 3\n"
+			   "[classify]\ninternal = 198.18.0.0/15, 2001:db8::/32\n"
+			   "exclude = 198.18.0.5/32\nsynack_rule = strict\npeers = any\n"
+			   "[writer]\ndata_dir = /tmp/d\nsensor_id = 7\nflush_interval = 500ms\n"
+			   "fsync_interval = 2m\ntimezone = Asia/Tokyo\nwrite_logs = yes\n"
+			   "write_db = true\n"
+			   "[ftp]\nftp = on\nftp_service_ports = 3389, 5900\n"
+			   "ftp_passive_timeout = 1h\n"
+			   "[tuning]\nring_size = 1024\nmbuf_pool_size = 8192\n"
+			   "rx_descriptors = 512\nburst_size = 32\nstats_interval = 5s # inline\n"
+			   "exit_on_idle = 2\n"
+			   "[control]\ncontrol_socket = \"/run/synack/s.sock\"\n";
+	CHECK(run(text, &c) == 0);
+	if (err[0])
+		fprintf(stderr, "%s\n", err);
+	CHECK(strcmp(c.lcores, "0-3") == 0);
+	CHECK_EQ(c.n_allow, 1);
+	CHECK_EQ(c.n_vdev, 1);
+	CHECK_EQ(c.memory_mb, 512);
+	CHECK(!c.hugepages);
+	CHECK(!c.pci);
+	CHECK(strcmp(c.file_prefix, "t-1") == 0);
+	CHECK_EQ(c.port[0].queues, 2);
+	CHECK_EQ(c.rx[1].queue, 1);
+	CHECK_EQ(c.rx[1].lcore, 2);
+	CHECK(strstr(c.internal_text, "2001:db8::/32") != NULL);
+	CHECK(strstr(c.exclude_text, "198.18.0.5/32") != NULL);
+	CHECK(c.strict);
+	CHECK(c.peers_any);
+	CHECK(strcmp(c.data_dir, "/tmp/d") == 0);
+	CHECK_EQ(c.sensor_id, 7);
+	CHECK_EQ(c.flush_interval_ns, 500000000ull);
+	CHECK_EQ(c.fsync_interval_ns, 120000000000ull);
+	CHECK(strcmp(c.timezone, "Asia/Tokyo") == 0);
+	CHECK(strcmp(c.ftp_service_ports, "3389, 5900") == 0);
+	CHECK_EQ(c.ftp_passive_timeout_ns, 3600000000000ull);
+	CHECK_EQ(c.ring_size, 1024);
+	CHECK_EQ(c.mbuf_pool_size, 8192);
+	CHECK_EQ(c.rx_descriptors, 512);
+	CHECK_EQ(c.burst_size, 32);
+	CHECK_EQ(c.stats_interval_ns, 5000000000ull);
+	CHECK_EQ(c.exit_on_idle_ns, 2000000000ull);
+	CHECK(strcmp(c.control_socket, "/run/synack/s.sock") == 0);
+	config_free(&c);
+}
+
+static void test_files_and_overrides(void)
+{
+	char path[] = "/tmp/synack-test-config-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	const char *pf = "# internal nets\n198.18.0.0/16\n2001:db8:1::/48\n";
+	CHECK(write(fd, pf, strlen(pf)) == (ssize_t)strlen(pf));
+	close(fd);
+
+	char text[512];
+	snprintf(text, sizeof text, "internal_file = %s\nport = net_ring0\nrx = 0,0,1\n", path);
+	struct synackd_config c;
+	CHECK(run(text, &c) == 0);
+	CHECK(strstr(c.internal_text, "2001:db8:1::/48") != NULL);
+	CHECK(config_set(&c, "data_dir", "/tmp/other", err, sizeof err) == 0);
+	CHECK(strcmp(c.data_dir, "/tmp/other") == 0);
+	CHECK(config_set(&c, "ring_sise", "64", err, sizeof err) < 0);
+	CHECK(strcmp(err, "command line: unknown key 'ring_sise' (did you mean 'ring_size'?)") == 0);
+	CHECK(config_set(&c, "burst_size", "x", err, sizeof err) < 0);
+	CHECK(strcmp(err, "command line: burst_size: bad number 'x'") == 0);
+	config_free(&c);
+
+	/* a bad prefix inside an internal_file names both files */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "10.0.0.0/33\n", 12) == 12);
+	close(fd);
+	snprintf(text, sizeof text, "port = net_ring0\ninternal_file = %s\n", path);
+	CHECK(run(text, &c) < 0);
+	char want[512];
+	snprintf(want, sizeof want, "t.conf:2: internal_file: in '%s': ", path);
+	CHECK(strncmp(err, want, strlen(want)) == 0);
+	CHECK(strstr(err, "10.0.0.0/33") != NULL);
+	config_free(&c);
+	unlink(path);
+
+	snprintf(text, sizeof text, "port = net_ring0\ninternal_file = %s\n", path);
+	snprintf(want, sizeof want, "t.conf:2: internal_file: cannot read '%s': No such file or "
+				    "directory", path);
+	EXPECT_ERR(text, want);
+
+	/* config_load: missing file */
+	config_defaults(&c);
+	CHECK(config_load(&c, "/nonexistent/synackd.conf", err, sizeof err) < 0);
+	CHECK(strcmp(err, "/nonexistent/synackd.conf: cannot read: No such file or directory") == 0);
+	config_free(&c);
+}
+
+static void test_durations(void)
+{
+	uint64_t ns;
+	CHECK(config_parse_duration("10", &ns) == 0 && ns == 10000000000ull);
+	CHECK(config_parse_duration("1.5s", &ns) == 0 && ns == 1500000000ull);
+	CHECK(config_parse_duration("250us", &ns) == 0 && ns == 250000ull);
+	CHECK(config_parse_duration("2h", &ns) == 0 && ns == 7200000000000ull);
+	CHECK(config_parse_duration("5 s", &ns) < 0);
+	CHECK(config_parse_duration("-1", &ns) < 0);
+	CHECK(config_parse_duration("s", &ns) < 0);
+	bool b;
+	CHECK(config_parse_bool("YES", &b) == 0 && b);
+	CHECK(config_parse_bool("off", &b) == 0 && !b);
+	CHECK(config_parse_bool("maybe", &b) < 0);
+}
+
+static void test_errors(void)
+{
+	/* parser */
+	EXPECT_ERR(BASE "port = net_ring0\nring_sise = 1024\n",
+		   "t.conf:3: unknown key 'ring_sise' (did you mean 'ring_size'?)");
+	EXPECT_ERR(BASE "frobnicate = 1\n", "t.conf:2: unknown key 'frobnicate'");
+	EXPECT_ERR("[eall]\n", "t.conf:1: unknown section [eall] (did you mean [eal]?)");
+	EXPECT_ERR("[zzzzzzzz]\n", "t.conf:1: unknown section [zzzzzzzz]");
+	EXPECT_ERR("[eal\n", "t.conf:1: section header '[eal' lacks ']'");
+	EXPECT_ERR("just words\n", "t.conf:1: expected 'key = value', got 'just words'");
+	EXPECT_ERR("= 4\n", "t.conf:1: missing key before '='");
+	EXPECT_ERR("[eal]\nwriter_lcore = 3\n",
+		   "t.conf:2: key 'writer_lcore' belongs in section [lcores], not [eal]");
+	EXPECT_ERR("ring_size =\n", "t.conf:1: ring_size: missing value");
+	EXPECT_ERR("ring_size = 12x\n", "t.conf:1: ring_size: bad number '12x'");
+	EXPECT_ERR("ring_size = 1000\n", "t.conf:1: ring_size: 1000 is not a power of two");
+	EXPECT_ERR("ring_size = 32\n", "t.conf:1: ring_size: 32 is out of range 64-67108864");
+	EXPECT_ERR("main_lcore = 200\n", "t.conf:1: main_lcore: 200 is out of range 0-127");
+	EXPECT_ERR("writer_lcore = -1\n", "t.conf:1: writer_lcore: bad number '-1'");
+	EXPECT_ERR("memory_mb = lots\n", "t.conf:1: memory_mb: bad number 'lots'");
+	EXPECT_ERR("sensor_id = 4294967296\n",
+		   "t.conf:1: sensor_id: 4294967296 is out of range 0-4294967295");
+	EXPECT_ERR("rx_descriptors = 16\n", "t.conf:1: rx_descriptors: 16 is out of range 32-32768");
+	EXPECT_ERR("burst_size = 0\n", "t.conf:1: burst_size: 0 is out of range 1-512");
+	EXPECT_ERR("mbuf_pool_size = 100\n",
+		   "t.conf:1: mbuf_pool_size: 100 is too small (0 = automatic, or >= 1024)");
+	EXPECT_ERR("hugepages = maybe\n", "t.conf:1: hugepages: expected yes or no, got 'maybe'");
+	EXPECT_ERR("flush_interval = soon\n",
+		   "t.conf:1: flush_interval: bad duration 'soon' (examples: 10, 10s, 500ms, 5m, "
+		   "1h)");
+	EXPECT_ERR("flush_interval = 10us\n",
+		   "t.conf:1: flush_interval: 10us is too short (at least 1ms)");
+	EXPECT_ERR("synack_rule = paper\n",
+		   "t.conf:1: synack_rule: expected default or strict, got 'paper'");
+	EXPECT_ERR("peers = some\n", "t.conf:1: peers: expected external or any, got 'some'");
+	EXPECT_ERR("data_dir = var/lib\n", "t.conf:1: data_dir: 'var/lib' should be an absolute path");
+	EXPECT_ERR("control_socket = x.sock\n",
+		   "t.conf:1: control_socket: 'x.sock' should be an absolute path");
+	EXPECT_ERR("timezone = /etc/passwd\n",
+		   "t.conf:1: timezone: '/etc/passwd' is not a zone name (example: Asia/Tokyo)");
+	EXPECT_ERR("lcores = all\n", "t.conf:1: lcores: bad lcore list 'all' (example: 0-3 or 0,1,2,3)");
+	EXPECT_ERR("file_prefix = a/b\n",
+		   "t.conf:1: file_prefix: 'a/b' may hold only letters, digits, - _ .");
+	EXPECT_ERR("vdev = pcap0\n",
+		   "t.conf:1: vdev: 'pcap0' does not look like a DPDK vdev (net_pcap0,...)");
+	EXPECT_ERR("ftp_service_ports = 80;90\n", "t.conf:1: ftp_service_ports: bad port list '80;90'");
+	EXPECT_ERR("ftp_service_ports = 70000\n",
+		   "t.conf:1: ftp_service_ports: port 70000 out of range 1-65535");
+	EXPECT_ERR("port = a\nport = a\n", "t.conf:2: port: 'a' is already port 0 (line 1)");
+	EXPECT_ERR("port = a queues=17\n",
+		   "t.conf:1: port: queues=17: more queues than RSS allows (1-16; 16 on 82599)");
+	EXPECT_ERR("port = a queues=x\n", "t.conf:1: port: bad number 'x' in queues=");
+	EXPECT_ERR("port = a rings=2\n",
+		   "t.conf:1: port: expected 'queues=N' after the device name, got 'rings=2'");
+	EXPECT_ERR("rx = 0,0\n", "t.conf:1: rx: expected port,queue,lcore, got '0,0'");
+	EXPECT_ERR("rx = 0,0,1,2\n", "t.conf:1: rx: expected port,queue,lcore, got '0,0,1,2'");
+	EXPECT_ERR("rx = 0,a,1\n", "t.conf:1: rx: bad number 'a' in '0,a,1' (expected port,queue,lcore)");
+	EXPECT_ERR("rx = 0,16,1\n",
+		   "t.conf:1: rx: queue 16: more queues than RSS allows (0-15; 16 on 82599)");
+	EXPECT_ERR("rx = 0,0,128\n", "t.conf:1: rx: lcore 128 out of range 0-127");
+	EXPECT_ERR("rx = 9,0,1\n", "t.conf:1: rx: port 9 out of range 0-7");
+	{
+		char want[256];
+		snprintf(want, sizeof want, "t.conf:1: internal: ");
+		struct synackd_config c;
+		CHECK(run("internal = 10.0.0.0/33\n", &c) < 0);
+		CHECK(strncmp(err, want, strlen(want)) == 0);
+		CHECK(strstr(err, "10.0.0.0/33") != NULL);
+		config_free(&c);
+		CHECK(run(BASE "exclude = 2001:db8::/129\n", &c) < 0);
+		CHECK(strncmp(err, "t.conf:2: exclude: ", 19) == 0);
+		config_free(&c);
+	}
+
+	/* validator */
+	EXPECT_ERR(BASE, "t.conf: no port configured (port = PCI address or vdev)");
+	EXPECT_ERR("port = a\n", "t.conf: no internal prefixes (internal = ... or internal_file = ...)");
+	EXPECT_ERR(BASE "port = a\nwriter_lcore = 0\n",
+		   "t.conf:3: writer_lcore 0 is the main lcore; give the writer its own lcore");
+	EXPECT_ERR(BASE "port = a\nrx = 0,0,0\n",
+		   "t.conf:3: rx: lcore 0 is the main lcore; it cannot also be a worker");
+	EXPECT_ERR(BASE "port = a\nrx = 0,0,3\n",
+		   "t.conf:3: rx: lcore 3 is the writer lcore (writer_lcore); it cannot also be a "
+		   "worker");
+	EXPECT_ERR(BASE "port = a\nrx = 0,0,1\nrx = 0,0,2\n",
+		   "t.conf:4: rx: port 0 queue 0 is already served by lcore 1 (line 3)");
+	EXPECT_ERR(BASE "port = a\nrx = 1,0,1\n",
+		   "t.conf:3: rx: port 1 is not configured (1 port: 0-0)");
+	EXPECT_ERR(BASE "port = a\nport = b\nrx = 0,0,1\n",
+		   "t.conf:3: port 1 (b) has no rx line: no lcore serves it");
+	EXPECT_ERR(BASE "port = a queues=1\nrx = 0,0,1\nrx = 0,1,2\n",
+		   "t.conf:2: port 0 (a) has queues=1 but an rx line serves queue 1");
+	EXPECT_ERR(BASE "port = a queues=2\nrx = 0,0,1\n",
+		   "t.conf:2: port 0 (a) queue 1 is served by no lcore (add rx = 0,1,LCORE)");
+	EXPECT_ERR(BASE "port = a\nrx = 0,1,1\n",
+		   "t.conf:2: port 0 (a) queue 0 is served by no lcore (add rx = 0,0,LCORE)");
+	EXPECT_ERR(BASE "port = a\nburst_size = 512\nrx_descriptors = 256\n",
+		   "t.conf:3: burst_size 512 is larger than rx_descriptors 256");
+	EXPECT_ERR(BASE "port = a\nring_size = 64\nburst_size = 64\n",
+		   "t.conf:3: ring_size 64 is smaller than twice burst_size (64)");
+
+	/* an lcore may serve several queues (allowed) */
+	struct synackd_config c;
+	CHECK(run(BASE "port = a queues=2\nrx = 0,0,1\nrx = 0,1,1\n", &c) == 0);
+	config_free(&c);
+}
+
+int main(void)
+{
+	test_defaults();
+	test_full();
+	test_files_and_overrides();
+	test_durations();
+	test_errors();
+	return check_done("test_config");
+}
