@@ -34,6 +34,8 @@ struct control_request {
 typedef int (*control_handler)(void *ctx, const struct control_request *req,
 			       struct json_out *out);
 
+/* A NULL handler named "help" gets the built-in help (the list of
+ * commands with their help texts); "help" is built in anyway when absent. */
 struct control_command {
 	const char *name;
 	control_handler handler;
@@ -46,6 +48,12 @@ struct control_server_options {
 	unsigned mode;      /* default 0660 */
 	size_t max_clients; /* default 16 */
 	size_t max_request; /* bytes per line; default 4096 */
+	size_t max_reply;   /* bytes of unsent replies per client; default 1 MiB */
+	int request_timeout_ms; /* a started line must end within; default 5000 */
+	int idle_timeout_ms;    /* a connection with nothing to do; default 60000 */
+	int write_timeout_ms;   /* a pending reply must drain within; default 5000 */
+	/* Warnings (group missing, ...); NULL: stderr.  ctx is the server's. */
+	void (*warn)(void *ctx, const char *msg);
 };
 
 void control_server_options_default(struct control_server_options *opt);
@@ -55,8 +63,20 @@ struct control_server *control_server_open(const struct control_server_options *
 					   size_t n_commands, void *ctx, char *err,
 					   size_t errlen);
 
-/* Accept, read, dispatch and reply; waits at most timeout_ms. */
+/* Accept, read, dispatch and reply; waits at most timeout_ms.  Returns the
+ * number of requests answered, or -1 if poll() itself failed. */
 int control_server_poll(struct control_server *s, int timeout_ms);
+
+/* Connected clients (tests, status). */
+size_t control_server_clients(const struct control_server *s);
+
+/* Whether process pid, run by uid, has gid among its groups (1/0); reads
+ * /proc/PID/status, falls back to the group database.  Used for the peer
+ * check, exported for tests. */
+int control_peer_in_group(pid_t pid, uid_t uid, gid_t gid);
+
+/* Socket path in use. */
+const char *control_server_path(const struct control_server *s);
 
 void control_server_close(struct control_server *s); /* unlinks the socket */
 
