@@ -242,7 +242,14 @@ void json_out_double(struct json_out *j, const char *key, double value)
 		json_out_null(j, key);
 		return;
 	}
-	/* Shortest form that round-trips well enough for counters and rates. */
+	/* Whole numbers (counters, rates) as integers: 2000000, not 2e+06;
+	 * otherwise the shortest %g form that reads back exactly. */
+	if (fabs(value) < 1e15 && value == trunc(value)) {
+		n = snprintf(b, sizeof(b), "%.0f", value);
+		if (prefix(j, key))
+			put(j, b, (size_t)n);
+		return;
+	}
 	n = snprintf(b, sizeof(b), "%.17g", value);
 	for (int prec = 6; prec < 17; prec++) {
 		char t[40];

@@ -92,8 +92,13 @@ static void test_doubles(void)
 	json_out_double(&j, NULL, NAN);
 	json_out_double(&j, NULL, INFINITY);
 	json_out_double(&j, NULL, 123456.789);
+	json_out_double(&j, NULL, 2000000.0);
+	json_out_double(&j, NULL, -3.0);
+	json_out_double(&j, NULL, 1e15);
+	json_out_double(&j, NULL, 1.0 / 3);
 	json_out_array_end(&j);
-	CHECK_STR(j.buf, "[0,1.5,-2.25,0.1,1e+300,null,null,123456.789]");
+	CHECK_STR(j.buf, "[0,1.5,-2.25,0.1,1e+300,null,null,123456.789,2000000,-3,1e+15,"
+			 "0.3333333333333333]");
 	json_out_free(&j);
 }
 
