@@ -1,0 +1,489 @@
+/*
+ * dataplane.c - ports, worker lcores, rings and the writer lcore.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "capture/capture_file.h"
+#include "prefix/prefix_set.h"
+#include "synackd_int.h"
+
+#define MEMPOOL_CACHE 256
+#define MAX_BURST 512
+#define WRITER_BURST 1024
+
+/* ------------------------------------------------------------------ time */
+
+uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Main lcore: publish a fresh (tsc, CLOCK_REALTIME) pair.  Four slots so a
+ * worker that reads a slot while main writes the next one is never torn
+ * (main re-anchors about once a second). */
+void time_anchor(void)
+{
+	if (g.tsc_hz == 0) {
+		g.tsc_hz = rte_get_tsc_hz();
+		g.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / g.tsc_hz);
+	}
+	unsigned next = (g.anchor_idx + 1) & 3;
+	uint64_t t0 = rte_rdtsc();
+	uint64_t ns = wall_ns();
+	uint64_t t1 = rte_rdtsc();
+	g.anchors[next].tsc = t0 + (t1 - t0) / 2;
+	g.anchors[next].ns = ns;
+	__atomic_store_n(&g.anchor_idx, next, __ATOMIC_RELEASE);
+}
+
+/* ---------------------------------------------------------------- policy */
+
+struct policy *policy_build(const struct synackd_config *c, char *err, size_t errlen)
+{
+	struct policy *p = calloc(1, sizeof *p);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	char perr[256];
+	p->internal = prefix_set_parse(c->internal_text ? c->internal_text : "", perr, sizeof perr);
+	if (!p->internal) {
+		snprintf(err, errlen, "internal prefixes: %s", perr);
+		free(p);
+		return NULL;
+	}
+	p->excluded = prefix_set_parse(c->exclude_text ? c->exclude_text : "", perr, sizeof perr);
+	if (!p->excluded) {
+		snprintf(err, errlen, "excluded prefixes: %s", perr);
+		prefix_set_free(p->internal);
+		free(p);
+		return NULL;
+	}
+	p->cp.internal = p->internal;
+	p->cp.excluded = p->excluded;
+	p->cp.strict = c->strict;
+	p->cp.peers_any = c->peers_any;
+	return p;
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	prefix_set_free(p->internal);
+	prefix_set_free(p->excluded);
+	free(p);
+}
+
+/* ----------------------------------------------------------------- ports */
+
+static const uint8_t sym_rss_key_byte[2] = {0x6D, 0x5A};
+
+int ports_setup(char *err, size_t errlen)
+{
+	const struct synackd_config *c = &g.cfg;
+	unsigned total_q = 0;
+	for (unsigned i = 0; i < c->n_port; i++)
+		total_q += c->port[i].queues;
+	unsigned nb_mbufs = c->mbuf_pool_size;
+	if (nb_mbufs == 0) {
+		/* like l2fwd: every descriptor, plus a burst and a cache per lcore */
+		nb_mbufs = total_q * c->rx_descriptors +
+			   (g.n_workers + 2) * (c->burst_size + MEMPOOL_CACHE);
+		if (nb_mbufs < 8192)
+			nb_mbufs = 8192;
+	}
+	g.pool = rte_pktmbuf_pool_create("synackd_mbufs", nb_mbufs, MEMPOOL_CACHE, 0,
+					 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!g.pool) {
+		snprintf(err, errlen,
+			 "cannot create a pool of %u mbufs: %s (lower mbuf_pool_size or "
+			 "rx_descriptors, or give EAL more memory)",
+			 nb_mbufs, rte_strerror(rte_errno));
+		return -1;
+	}
+	fprintf(stderr, "synackd: mbuf pool of %u mbufs\n", nb_mbufs);
+
+	g.n_ports = c->n_port;
+	for (unsigned i = 0; i < c->n_port; i++) {
+		struct port_state *ps = &g.ports[i];
+		const char *name = c->port[i].name;
+		snprintf(ps->name, sizeof ps->name, "%s", name);
+		uint16_t pid;
+		if (rte_eth_dev_get_port_by_name(name, &pid) != 0) {
+			snprintf(err, errlen,
+				 "%s:%d: port '%s' not found (is it bound to a DPDK driver, listed "
+				 "in allow=, or given as vdev=?)",
+				 g.config_file, c->port[i].line, name);
+			return -1;
+		}
+		ps->port_id = pid;
+		struct rte_eth_dev_info info;
+		int rc = rte_eth_dev_info_get(pid, &info);
+		if (rc != 0) {
+			snprintf(err, errlen, "port %s: cannot get device info: %s", name,
+				 rte_strerror(-rc));
+			return -1;
+		}
+		snprintf(ps->driver, sizeof ps->driver, "%s", info.driver_name);
+		unsigned nq = c->port[i].queues;
+		if (nq > info.max_rx_queues) {
+			snprintf(err, errlen,
+				 "%s:%d: port %s (%s) has at most %u RX queues, %u configured%s",
+				 g.config_file, c->port[i].line, name, info.driver_name,
+				 info.max_rx_queues, nq,
+				 strcmp(info.driver_name, "net_pcap") == 0
+					 ? " (net_pcap: one queue per rx_pcap=/rx_iface= argument)"
+					 : "");
+			return -1;
+		}
+		struct rte_eth_conf conf;
+		memset(&conf, 0, sizeof conf);
+		uint8_t key[64];
+		uint64_t want = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_IPV6_EX;
+		uint64_t hf = want & info.flow_type_rss_offloads;
+		if (nq > 1 && hf != 0) {
+			unsigned klen = info.hash_key_size ? info.hash_key_size : 40;
+			if (klen > sizeof key)
+				klen = sizeof key;
+			for (unsigned k = 0; k < klen; k++)
+				key[k] = sym_rss_key_byte[k & 1];
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_key = key;
+			conf.rx_adv_conf.rss_conf.rss_key_len = (uint8_t)klen;
+			conf.rx_adv_conf.rss_conf.rss_hf = hf;
+			ps->rss = true;
+			ps->rss_hf = hf;
+			fprintf(stderr,
+				"synackd: port %u %s (%s): %u RX queues, RSS on IP addresses "
+				"(rss_hf 0x%llx, symmetric key)\n",
+				i, name, info.driver_name, nq, (unsigned long long)hf);
+		} else if (nq > 1) {
+			fprintf(stderr,
+				"synackd: port %u %s (%s): no RSS on this device; %u RX queues are "
+				"filled by the device itself (net_pcap: one per rx_pcap=, "
+				"af_packet: kernel fanout)\n",
+				i, name, info.driver_name, nq);
+		} else {
+			fprintf(stderr, "synackd: port %u %s (%s): 1 RX queue\n", i, name,
+				info.driver_name);
+		}
+		uint16_t ntx = 0;
+		rc = rte_eth_dev_configure(pid, (uint16_t)nq, 0, &conf);
+		if (rc != 0) {
+			ntx = 1; /* some PMDs want a TX queue; it stays unused */
+			rc = rte_eth_dev_configure(pid, (uint16_t)nq, 1, &conf);
+			if (rc == 0)
+				fprintf(stderr, "synackd: port %u: PMD needs a TX queue; 1 unused\n", i);
+		}
+		if (rc != 0) {
+			snprintf(err, errlen, "port %s: configure with %u RX queues failed: %s", name,
+				 nq, rte_strerror(-rc));
+			return -1;
+		}
+		uint16_t nb_rxd = (uint16_t)c->rx_descriptors, nb_txd = 512;
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
+		if (rc != 0) {
+			snprintf(err, errlen, "port %s: cannot adjust descriptors: %s", name,
+				 rte_strerror(-rc));
+			return -1;
+		}
+		for (unsigned q = 0; q < nq; q++) {
+			rc = rte_eth_rx_queue_setup(pid, (uint16_t)q, nb_rxd,
+						    rte_eth_dev_socket_id(pid), NULL, g.pool);
+			if (rc != 0) {
+				snprintf(err, errlen, "port %s: RX queue %u setup failed: %s", name, q,
+					 rte_strerror(-rc));
+				return -1;
+			}
+			if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS)
+				(void)rte_eth_dev_set_rx_queue_stats_mapping(pid, (uint16_t)q,
+									     (uint8_t)q);
+		}
+		for (unsigned q = 0; q < ntx; q++) {
+			rc = rte_eth_tx_queue_setup(pid, (uint16_t)q, nb_txd,
+						    rte_eth_dev_socket_id(pid), NULL);
+			if (rc != 0) {
+				snprintf(err, errlen, "port %s: TX queue setup failed: %s", name,
+					 rte_strerror(-rc));
+				return -1;
+			}
+		}
+		ps->rx_queues = nq;
+		rc = rte_eth_dev_start(pid);
+		if (rc != 0) {
+			snprintf(err, errlen, "port %s: start failed: %s", name, rte_strerror(-rc));
+			return -1;
+		}
+		rc = rte_eth_promiscuous_enable(pid);
+		if (rc != 0)
+			fprintf(stderr, "synackd: port %u: promiscuous mode not available: %s\n", i,
+				rte_strerror(-rc));
+		rte_eth_stats_reset(pid);
+		memset(&ps->last, 0, sizeof ps->last);
+		fprintf(stderr, "synackd: port %u %s: %u RX descriptors per queue, started\n", i,
+			name, nb_rxd);
+	}
+	return 0;
+}
+
+void ports_stop(void)
+{
+	for (unsigned i = 0; i < g.n_ports; i++) {
+		(void)rte_eth_dev_stop(g.ports[i].port_id);
+		(void)rte_eth_dev_close(g.ports[i].port_id);
+	}
+}
+
+int rings_create(char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < g.n_workers; i++) {
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof name, "synackd_w%u", i);
+		g.workers[i].ring =
+			rte_ring_create_elem(name, sizeof(struct synack_record), g.cfg.ring_size,
+					     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!g.workers[i].ring) {
+			snprintf(err, errlen, "cannot create ring %s of %u records: %s", name,
+				 g.cfg.ring_size, rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------------- workers */
+
+/* Live ports: rx_burst, classify, enqueue by value, free in bulk.  No locks,
+ * no allocation, no syscalls; a full ring is a counted drop. */
+int worker_main_ports(void *arg)
+{
+	struct worker *w = arg;
+	struct worker_stats *st = &w->st;
+	const unsigned burst = g.cfg.burst_size < MAX_BURST ? g.cfg.burst_size : MAX_BURST;
+	struct rte_mbuf *m[MAX_BURST];
+	struct synack_record rec[MAX_BURST];
+	struct classify_tuple t;
+	const uint8_t widx = (uint8_t)w->index;
+
+	while (!__atomic_load_n(&g.stop_workers, __ATOMIC_RELAXED)) {
+		const struct policy *pol = __atomic_load_n(&g.policy, __ATOMIC_ACQUIRE);
+		for (unsigned qi = 0; qi < w->n_q; qi++) {
+			uint16_t n = rte_eth_rx_burst(w->q[qi].port, w->q[qi].queue, m,
+						      (uint16_t)burst);
+			if (n == 0)
+				continue;
+			st->frames += n;
+			unsigned nrec = 0;
+			for (uint16_t i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
+				const uint8_t *p = rte_pktmbuf_mtod(m[i], const uint8_t *);
+				uint16_t len = m[i]->data_len;
+				st->bytes += m[i]->pkt_len;
+				enum classify_result r = classify_ethernet(&pol->cp, p, len, &t);
+				st->result[r]++;
+				if (r != CLASSIFY_MATCH)
+					continue;
+				st->flags[t.flags & 0xff]++;
+				if (t.family == SYNACK_FAMILY_IPV6)
+					st->match6++;
+				else
+					st->match4++;
+				classify_tuple_to_record(&t, 0, widx, &rec[nrec++]);
+			}
+			rte_pktmbuf_free_bulk(m, n);
+			if (nrec) {
+				uint64_t now = tsc_to_ns(rte_rdtsc());
+				for (unsigned j = 0; j < nrec; j++)
+					rec[j].time_ns = now;
+				unsigned sent = rte_ring_enqueue_burst_elem(
+					w->ring, rec, sizeof rec[0], nrec, NULL);
+				st->ring_drops += nrec - sent;
+			}
+		}
+		/* quiescent point: this worker holds no policy pointer here */
+		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Enqueue all of rec[0..n): in --pcap mode a full ring waits, never drops. */
+static void enqueue_lossless(struct worker *w, struct synack_record *rec, unsigned n)
+{
+	unsigned done = 0;
+	while (done < n) {
+		done += rte_ring_enqueue_burst_elem(w->ring, rec + done, sizeof rec[0], n - done,
+						    NULL);
+		if (done < n) {
+			w->st.ring_waits++;
+			rte_pause();
+		}
+	}
+}
+
+/* --pcap: read files with lib/capture through the same classifier. */
+int worker_main_pcap(void *arg)
+{
+	struct worker *w = arg;
+	struct worker_stats *st = &w->st;
+	struct synack_record rec[64];
+	struct classify_tuple t;
+	const uint8_t widx = (uint8_t)w->index;
+	const struct policy *pol = __atomic_load_n(&g.policy, __ATOMIC_ACQUIRE);
+	uint64_t done_bytes = 0;
+
+	for (unsigned fi = 0; fi < w->n_files && !g.stop_workers; fi++) {
+		char err[512];
+		const char *path = w->files[fi];
+		struct capture_file *cf = capture_open(path, err, sizeof err);
+		if (!cf) {
+			snprintf(w->error, sizeof w->error, "%s", err);
+			w->failed = 1;
+			continue;
+		}
+		int lt = capture_linktype(cf);
+		if (!classify_linktype_supported(lt)) {
+			const char *ln = capture_linktype_name(lt);
+			snprintf(w->error, sizeof w->error,
+				 "%s: unsupported link type %d (%s); supported: EN10MB, LINUX_SLL, "
+				 "LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP",
+				 path, lt, ln ? ln : "unknown");
+			w->failed = 1;
+			capture_close(cf);
+			continue;
+		}
+		struct capture_frame f;
+		unsigned nrec = 0;
+		enum capture_status cs;
+		uint64_t nframes = 0;
+		while ((cs = capture_next(cf, &f)) == CAPTURE_FRAME) {
+			st->frames++;
+			st->bytes += f.wirelen;
+			enum classify_result r =
+				classify_frame(&pol->cp, f.linktype, f.data, f.caplen, &t);
+			st->result[r]++;
+			if (r == CLASSIFY_MATCH) {
+				st->flags[t.flags & 0xff]++;
+				if (t.family == SYNACK_FAMILY_IPV6)
+					st->match6++;
+				else
+					st->match4++;
+				classify_tuple_to_record(&t, f.time_ns, widx, &rec[nrec++]);
+				if (nrec == RTE_DIM(rec)) {
+					enqueue_lossless(w, rec, nrec);
+					nrec = 0;
+				}
+			}
+			if ((++nframes & 4095) == 0) {
+				w->progress_bytes = done_bytes + capture_offset(cf);
+				if (g.stop_workers)
+					break;
+			}
+		}
+		if (nrec)
+			enqueue_lossless(w, rec, nrec);
+		if (cs == CAPTURE_ERROR) {
+			snprintf(w->error, sizeof w->error, "%s", capture_error(cf));
+			if (strstr(w->error, path) == NULL) {
+				char tmp[sizeof w->error];
+				memcpy(tmp, w->error, sizeof tmp);
+				snprintf(w->error, sizeof w->error, "%.100s: %.400s", path, tmp);
+			}
+			w->failed = 1;
+		}
+		done_bytes += capture_offset(cf);
+		w->progress_bytes = done_bytes;
+		capture_close(cf);
+		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- writer */
+
+static void publish_writer_stats(void)
+{
+	__atomic_fetch_add(&g.wstats_seq, 1, __ATOMIC_ACQ_REL); /* odd: writing */
+	writer_get_stats(g.writer, &g.wstats);
+	__atomic_fetch_add(&g.wstats_seq, 1, __ATOMIC_RELEASE);
+}
+
+static void writer_fail(const char *what)
+{
+	if (!g.writer_failed) {
+		snprintf(g.writer_error, sizeof g.writer_error, "%s failed", what);
+		g.writer_failed = 1;
+	}
+}
+
+int writer_main(void *arg)
+{
+	(void)arg;
+	static struct synack_record buf[WRITER_BURST];
+	const uint64_t hz = rte_get_tsc_hz();
+	const uint64_t tick_every = hz / 100; /* 10 ms */
+	uint64_t next_tick = rte_rdtsc() + tick_every;
+
+	for (;;) {
+		/* read before draining: once set, an empty drain below is final */
+		int done = __atomic_load_n(&g.workers_done, __ATOMIC_ACQUIRE);
+		unsigned got = 0;
+		for (unsigned i = 0; i < g.n_workers; i++) {
+			unsigned n = rte_ring_dequeue_burst_elem(g.workers[i].ring, buf, sizeof buf[0],
+								 WRITER_BURST, NULL);
+			if (n) {
+				if (writer_push(g.writer, buf, n, wall_ns()) < 0)
+					writer_fail("writer_push");
+				got += n;
+			}
+		}
+		uint32_t rq = __atomic_load_n(&g.req_seq, __ATOMIC_ACQUIRE);
+		if (rq != g.ack_seq) {
+			int rc = g.req_kind == REQ_ROTATE ? writer_rotate(g.writer)
+							   : writer_flush(g.writer);
+			g.req_rc = rc;
+			snprintf(g.current_log, sizeof g.current_log, "%s",
+				 writer_current_log(g.writer) ? writer_current_log(g.writer) : "");
+			__atomic_store_n(&g.ack_seq, rq, __ATOMIC_RELEASE);
+		}
+		uint64_t now = rte_rdtsc();
+		if (got || now >= next_tick) {
+			if (now >= next_tick) {
+				if (writer_tick(g.writer, wall_ns()) < 0)
+					writer_fail("writer_tick");
+				next_tick = now + tick_every;
+				const char *cl = writer_current_log(g.writer);
+				if (cl && strcmp(cl, g.current_log) != 0)
+					snprintf(g.current_log, sizeof g.current_log, "%s", cl);
+			}
+			publish_writer_stats();
+		}
+		if (got == 0) {
+			if (done)
+				break;
+			rte_pause();
+		}
+	}
+	if (writer_flush(g.writer) < 0)
+		writer_fail("final writer_flush");
+	publish_writer_stats();
+	return 0;
+}
