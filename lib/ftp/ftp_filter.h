@@ -40,4 +40,7 @@ void ftp_filter_free(struct ftp_filter *f);
 /* Sets rec->ftp (SYNACK_FTP_*) and returns it. */
 int ftp_filter_mark(struct ftp_filter *f, struct synack_record *rec);
 
+/* Number of (internal, external) control pairs currently tracked. */
+size_t ftp_filter_sessions(const struct ftp_filter *f);
+
 #endif /* SYNACK_FTP_FILTER_H */

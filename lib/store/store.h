@@ -18,6 +18,8 @@ struct store_options {
 	size_t batch_records;       /* commit after this many records; default 100000 */
 	size_t max_pending;         /* bound on aggregated rows in memory; default 1<<20 */
 	const char *timezone;       /* for daily roll-ups; NULL or "UTC" default */
+	uint32_t sensor_id;         /* recorded in meta when the database is created */
+	int busy_timeout_ms;        /* wait for a lock at each commit; default 20 ms */
 };
 
 void store_options_default(struct store_options *opt);
@@ -32,6 +34,27 @@ struct store *store_open(const char *db_path, const struct store_options *opt, c
 int store_add(struct store *s, const struct synack_record *recs, size_t n, uint64_t now_ns);
 int store_tick(struct store *s, uint64_t now_ns); /* commits when due */
 int store_commit(struct store *s);                /* commit now */
+/* store_add, store_tick and store_commit return 0 when done (or nothing to
+ * do), 1 when the commit was deferred because another connection holds the
+ * write lock (SQLITE_BUSY: the aggregates stay in memory and the next tick
+ * retries), -1 on an error (store_error tells; the aggregates stay too). */
+
+struct store_stats {
+	uint64_t records;         /* records added (FTP data included) */
+	uint64_t ftp_records;     /* of which FTP data */
+	uint64_t commits;         /* successful transactions */
+	uint64_t busy;            /* commits deferred by SQLITE_BUSY */
+	uint64_t errors;          /* failed commits (not busy) */
+	uint64_t dropped;         /* records whose aggregates were dropped (memory bound hit
+				     while the database stayed unavailable; still in the logs) */
+	uint64_t pending_rows;    /* aggregated rows in memory now */
+	uint64_t pending_records; /* records behind them */
+	uint64_t statements;      /* SQL statements executed by commits */
+};
+void store_get_stats(const struct store *s, struct store_stats *st);
+
+/* Schema version this code writes (doc/schema.md). */
+#define STORE_SCHEMA_VERSION 1
 const char *store_error(const struct store *s);
 void store_close(struct store *s); /* commits; NULL ok */
 

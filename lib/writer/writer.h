@@ -21,6 +21,7 @@ struct writer_options {
 	struct log_options log;
 	struct store_options store;
 	struct ftp_options ftp;
+	const char *db_path; /* NULL: DATA/synack.db (rebuild writes elsewhere) */
 };
 
 void writer_options_default(struct writer_options *opt);
@@ -39,12 +40,18 @@ struct writer;
 
 struct writer *writer_open(const struct writer_options *opt, char *err, size_t errlen);
 /* Records are modified in place (ftp mark). */
+/* Returns 0, or -1 when the log or the database reported an error (the
+ * records are still counted; see writer_stats). */
 int writer_push(struct writer *w, struct synack_record *recs, size_t n, uint64_t now_ns);
 int writer_tick(struct writer *w, uint64_t now_ns);
 int writer_flush(struct writer *w);
 int writer_rotate(struct writer *w);
 void writer_get_stats(const struct writer *w, struct writer_stats *st);
 const char *writer_current_log(const struct writer *w);
+/* Last error text after a -1 return. */
+const char *writer_error(const struct writer *w);
+/* The store behind the writer (NULL when write_db is false), for its stats. */
+struct store *writer_store(struct writer *w);
 void writer_close(struct writer *w);
 
 #endif /* SYNACK_WRITER_H */

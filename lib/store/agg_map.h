@@ -1,0 +1,48 @@
+/*
+ * agg_map.h - the in-memory aggregation table of the store.
+ *
+ * Fixed 48-byte keys, fixed 48-byte values, open addressing (linear probing)
+ * over an index of uint32 slots; entries are dense in insertion order so a
+ * commit walks them sequentially.  Clearing is O(capacity of the index).
+ */
+#ifndef SYNACK_AGG_MAP_H
+#define SYNACK_AGG_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct agg_key {
+	int64_t hour;     /* UTC hour start (s); 0 when not part of the key */
+	int32_t day;      /* local day number (days since 1970-01-01 in the store's zone) */
+	uint8_t family;   /* 4 or 6; 0 when no address in the key */
+	uint8_t kind;     /* FTP mode for ftp keys */
+	uint16_t port;    /* internal port */
+	uint8_t a[16];    /* internal address */
+	uint8_t b[16];    /* external address */
+};
+
+struct agg_val {
+	uint64_t packets;
+	uint64_t first_ns, last_ns;
+	uint64_t n1, n2, n3; /* table-specific counts of new rows */
+};
+
+struct agg_entry {
+	struct agg_key k;
+	struct agg_val v;
+};
+
+struct agg_map {
+	struct agg_entry *e;
+	uint32_t n, cap;  /* entries used, allocated */
+	uint32_t *idx;    /* slots: entry index + 1, 0 = empty */
+	uint32_t mask;    /* index size - 1 */
+};
+
+void agg_map_init(struct agg_map *m);
+void agg_map_free(struct agg_map *m);
+void agg_map_clear(struct agg_map *m);
+/* Find or add the key (value zeroed when new); NULL when out of memory. */
+struct agg_val *agg_map_get(struct agg_map *m, const struct agg_key *k, int *is_new);
+
+#endif

@@ -1,0 +1,349 @@
+/*
+ * test_store.c - the SQLite store: every table against expectations the
+ * test computes from its own records (store_check.h), incremental commits,
+ * the memory bound, SQLITE_BUSY, schema versions, time zones.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "store/store.h"
+#include "store_check.h"
+
+#define S 1000000000ull
+
+static char dir[256];
+
+static void path_in(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/%s", dir, name);
+}
+
+static void remove_db(const char *p)
+{
+	char x[512];
+	unlink(p);
+	snprintf(x, sizeof(x), "%s-wal", p);
+	unlink(x);
+	snprintf(x, sizeof(x), "%s-shm", p);
+	unlink(x);
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* A mixed stream: v4 and v6 hosts, several services, many peers, three
+ * days crossing midnight, some FTP-marked records.  Time-ordered. */
+static struct synack_record *gen(size_t n, uint64_t t0, int npeers)
+{
+	struct synack_record *r = calloc(n, sizeof(*r));
+	uint64_t t = t0;
+	static const uint16_t ports[] = {22, 25, 80, 443, 3389, 8080};
+	for (size_t i = 0; i < n; i++) {
+		t += next_rand() % (200 * S);
+		r[i].time_ns = t;
+		r[i].flags = 0x12;
+		r[i].dport = (uint16_t)(1024 + next_rand() % 60000);
+		int h = (int)(next_rand() % 6);
+		int p = (int)(next_rand() % (uint64_t)npeers);
+		if (h < 4) {
+			r[i].family = SYNACK_FAMILY_IPV4;
+			uint8_t s4[4] = {10, 0, (uint8_t)(h * 50), (uint8_t)(h + 1)};
+			uint8_t d4[4] = {192, 0, (uint8_t)(p >> 8), (uint8_t)p};
+			memcpy(r[i].saddr, s4, 4);
+			memcpy(r[i].daddr, d4, 4);
+		} else {
+			r[i].family = SYNACK_FAMILY_IPV6;
+			uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1};
+			uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff};
+			s6[15] = (uint8_t)h;
+			d6[14] = (uint8_t)(p >> 8);
+			d6[15] = (uint8_t)p;
+			memcpy(r[i].saddr, s6, 16);
+			memcpy(r[i].daddr, d6, 16);
+		}
+		r[i].sport = ports[(h + next_rand() % 3) % 6];
+		if (next_rand() % 50 == 0) {
+			r[i].ftp = (uint8_t)(1 + next_rand() % 2);
+			r[i].sport = (uint16_t)(30000 + next_rand() % 1000);
+		}
+	}
+	return r;
+}
+
+static void test_round_trip(void)
+{
+	char db[512];
+	char err[512];
+	struct store_options o;
+	size_t n = 6000;
+	/* 2023-11-14 20:00 UTC; ~6000 * 100 s average = ~7 days */
+	struct synack_record *r = gen(n, 1699992000ull * S, 300);
+
+	path_in(db, sizeof(db), "rt.db");
+	remove_db(db);
+	store_options_default(&o);
+	o.batch_records = 257; /* many commits, rows updated across them */
+	o.sensor_id = 42;
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	size_t i = 0;
+	while (i < n) {
+		size_t k = 1 + next_rand() % 97;
+		if (k > n - i)
+			k = n - i;
+		CHECK(store_add(s, r + i, k, r[i].time_ns) == 0);
+		i += k;
+		if (next_rand() % 5 == 0)
+			CHECK(store_tick(s, r[i - 1].time_ns) == 0);
+	}
+	struct store_stats st;
+	store_get_stats(s, &st);
+	CHECK_EQ(st.records, n);
+	CHECK(st.commits > 10);
+	store_close(s);
+	check_db_equals(db, r, n, 0, "round trip");
+
+	/* reopen and add more: rows keep growing correctly */
+	s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	struct synack_record *r2 = gen(2000, r[n - 1].time_ns, 400);
+	CHECK(store_add(s, r2, 2000, 0) == 0);
+	CHECK(store_commit(s) == 0);
+	store_close(s);
+	struct synack_record *all = malloc((n + 2000) * sizeof(*all));
+	memcpy(all, r, n * sizeof(*r));
+	memcpy(all + n, r2, 2000 * sizeof(*r));
+	check_db_equals(db, all, n + 2000, 0, "reopened");
+
+	sqlite3 *h;
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK_EQ(query_long(h, "SELECT value FROM meta WHERE key = 'sensor_id'"), 42);
+	CHECK_EQ(query_long(h, "SELECT value FROM meta WHERE key = 'schema_version'"),
+		 STORE_SCHEMA_VERSION);
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM services_iso WHERE first_seen LIKE '____-__-__T__:__:__Z'"),
+		 query_long(h, "SELECT count(*) FROM services"));
+	CHECK(query_long(h, "SELECT count(*) FROM services WHERE port >= 30000") == 0);
+	sqlite3_close(h);
+	free(all);
+	free(r2);
+	free(r);
+}
+
+/* Exact, hand-checked values on a tiny stream. */
+static void test_small_exact(void)
+{
+	char db[512], err[512];
+	path_in(db, sizeof(db), "small.db");
+	remove_db(db);
+	struct store *s = store_open(db, NULL, err, sizeof(err));
+	CHECK(s != NULL);
+	struct synack_record r[5];
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 5; i++) {
+		r[i].family = SYNACK_FAMILY_IPV4;
+		uint8_t a[4] = {163, 209, 1, 2}, b[4] = {8, 8, 4, (uint8_t)(i < 3 ? 4 : 5)};
+		memcpy(r[i].saddr, a, 4);
+		memcpy(r[i].daddr, b, 4);
+		r[i].sport = 443;
+		r[i].dport = (uint16_t)(50000 + i);
+	}
+	r[0].time_ns = 1700000000ull * S + 5; /* 2023-11-14 22:13:20 */
+	r[1].time_ns = 1700003600ull * S;     /* 23:13:20 */
+	r[2].time_ns = 1700010000ull * S;     /* 2023-11-15 01:00:00 */
+	r[3].time_ns = 1700010001ull * S;
+	r[4].time_ns = 1700010002ull * S;
+	r[4].sport = 40000;
+	r[4].ftp = SYNACK_FTP_PASSIVE;
+	CHECK(store_add(s, r, 5, 0) == 0);
+	store_close(s);
+	sqlite3 *h;
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM services"), 1);
+	CHECK_EQ(query_long(h, "SELECT packets FROM services WHERE addr='163.209.1.2' AND port=443"), 4);
+	CHECK_EQ(query_long(h, "SELECT peers FROM services"), 2);
+	CHECK_EQ(query_long(h, "SELECT days_seen FROM services"), 2);
+	CHECK_EQ(query_long(h, "SELECT first_seen FROM services"), 1700000000);
+	CHECK_EQ(query_long(h, "SELECT last_seen FROM services"), 1700010001);
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM hourly"), 4);
+	CHECK_EQ(query_long(h, "SELECT packets FROM hourly WHERE hour = 1700010000 - 1700010000 % 3600 "
+			       "AND daddr = '8.8.4.4'"), 1);
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM paper WHERE date = '2023-11-15' AND hour = 1"), 2);
+	CHECK_EQ(query_long(h, "SELECT packets FROM ftp_data WHERE day = '2023-11-15' AND mode = 'passive'"),
+		 1);
+	CHECK_EQ(query_long(h, "SELECT peers FROM daily_services WHERE day = '2023-11-15'"), 2);
+	CHECK_EQ(query_long(h, "SELECT ports FROM hosts"), 1);
+	sqlite3_close(h);
+}
+
+static void test_bounded(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	size_t n = 20000;
+	path_in(db, sizeof(db), "bounded.db");
+	remove_db(db);
+	store_options_default(&o);
+	o.max_pending = 64;
+	o.batch_records = 1000000;
+	o.flush_interval_ns = 3600 * S;
+	/* a storm: 20000 records, ~5000 distinct peers, few services */
+	struct synack_record *r = gen(n, 1699992000ull * S, 5000);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	size_t max_seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		CHECK(store_add(s, r + i, 1, 0) == 0);
+		struct store_stats st;
+		store_get_stats(s, &st);
+		if (st.pending_rows > max_seen)
+			max_seen = st.pending_rows;
+	}
+	CHECK(max_seen < 64);
+	struct store_stats st;
+	store_get_stats(s, &st);
+	CHECK(st.commits > 100);
+	CHECK_EQ(st.dropped, 0);
+	store_close(s);
+	check_db_equals(db, r, n, 0, "bounded");
+	free(r);
+}
+
+static void test_busy(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	size_t n = 3000;
+	path_in(db, sizeof(db), "busy.db");
+	remove_db(db);
+	store_options_default(&o);
+	o.busy_timeout_ms = 5;
+	o.flush_interval_ns = 1 * S;
+	struct synack_record *r = gen(n, 1699992000ull * S, 200);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+
+	/* another connection (e.g. an operator's sqlite3 shell) holds the write lock */
+	sqlite3 *other;
+	CHECK(sqlite3_open(db, &other) == SQLITE_OK);
+	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES('x', 'y')", NULL, NULL,
+			   NULL) == SQLITE_OK);
+	uint64_t now = 1000 * S;
+	CHECK(store_add(s, r, n / 2, now) == 0);
+	CHECK_EQ(store_tick(s, now + 2 * S), 1); /* deferred */
+	CHECK_EQ(store_tick(s, now + 2 * S + 1000), 1); /* backing off, still pending */
+	CHECK(store_add(s, r + n / 2, n - n / 2, now) == 0);
+	CHECK_EQ(store_tick(s, now + 3 * S), 1);
+	struct store_stats st;
+	store_get_stats(s, &st);
+	CHECK(st.busy >= 2);
+	CHECK_EQ(st.pending_records, n);
+	CHECK_EQ(st.commits, 0);
+	/* a reader meanwhile is fine (WAL) */
+	sqlite3 *reader;
+	CHECK(sqlite3_open(db, &reader) == SQLITE_OK);
+	CHECK_EQ(query_long(reader, "SELECT count(*) FROM services"), 0);
+	sqlite3_close(reader);
+	/* lock released: the next tick stores everything */
+	CHECK(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(other);
+	CHECK_EQ(store_tick(s, now + 4 * S), 0);
+	store_get_stats(s, &st);
+	CHECK_EQ(st.pending_records, 0);
+	CHECK_EQ(st.commits, 1);
+	CHECK_EQ(st.dropped, 0);
+	store_close(s);
+	check_db_equals(db, r, n, 0, "busy");
+	free(r);
+}
+
+static void test_schema_version(void)
+{
+	char db[512], err[512];
+	path_in(db, sizeof(db), "newer.db");
+	remove_db(db);
+	struct store *s = store_open(db, NULL, err, sizeof(err));
+	CHECK(s != NULL);
+	store_close(s);
+	sqlite3 *h;
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK(sqlite3_exec(h, "UPDATE meta SET value = '99' WHERE key = 'schema_version'", NULL,
+			   NULL, NULL) == SQLITE_OK);
+	sqlite3_close(h);
+	err[0] = 0;
+	s = store_open(db, NULL, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK(strstr(err, "newer") != NULL);
+	CHECK(strstr(err, "99") != NULL);
+	CHECK(strstr(err, db) != NULL);
+	store_close(s);
+
+	/* unopenable path: the message names it */
+	s = store_open("/nonexistent-dir/x/synack.db", NULL, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK(strstr(err, "/nonexistent-dir/x/synack.db") != NULL);
+}
+
+static void test_timezone(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	struct stat sb;
+	if (stat("/usr/share/zoneinfo/Asia/Kolkata", &sb) != 0) {
+		fprintf(stderr, "test_timezone: no tzdata, skipped\n");
+		return;
+	}
+	path_in(db, sizeof(db), "tz.db");
+	remove_db(db);
+	store_options_default(&o);
+	o.timezone = "Asia/Kolkata"; /* +05:30, no DST: days split inside a UTC hour */
+	o.batch_records = 100;
+	struct synack_record *r = gen(3000, 1699992000ull * S, 100);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	CHECK(store_add(s, r, 3000, 0) == 0);
+	store_close(s);
+	check_db_equals(db, r, 3000, 19800, "Asia/Kolkata");
+	/* a different zone on an existing database is refused with a clear message */
+	o.timezone = "UTC";
+	s = store_open(db, &o, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK(strstr(err, "Asia/Kolkata") != NULL);
+	free(r);
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/test_store.XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_small_exact();
+	test_round_trip();
+	test_bounded();
+	test_busy();
+	test_schema_version();
+	test_timezone(); /* last: sets TZ for the process */
+	int rc = check_done("test_store");
+	if (rc == 0) {
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	} else {
+		fprintf(stderr, "databases kept in %s\n", dir);
+	}
+	return rc;
+}
