@@ -1,0 +1,517 @@
+/*
+ * test_capture_file.c - unit tests of lib/capture (pcap and pcapng reader)
+ * on files the test writes itself with the frame builder's writer.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "capture/capture_file.h"
+#include "check.h"
+#include "frame_builder.h"
+
+static char tmpdir[] = "/tmp/test_capture_XXXXXX";
+
+static char *tmp_path(const char *name)
+{
+	static char buf[4][256];
+	static int i;
+	char *p = buf[i++ & 3];
+	snprintf(p, 256, "%s/%s", tmpdir, name);
+	return p;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = malloc((size_t)n + 1);
+	if (fread(b, 1, (size_t)n, f) != (size_t)n)
+		n = 0;
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+static void spit(const char *path, const uint8_t *b, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	if (n)
+		fwrite(b, 1, n, f);
+	fclose(f);
+}
+
+/* Frame i: a TCP frame with a size that varies, content depends on i. */
+static size_t make_frame(int i, uint8_t *buf, size_t cap)
+{
+	struct fb_packet p;
+	fb_packet_init(&p, i % 3 == 2 ? 6 : 4);
+	if (p.family == 4) {
+		fb_addr4(p.src, "198.18.0.1");
+		fb_addr4(p.dst, "198.19.0.1");
+	} else {
+		fb_addr6(p.src, "2001:db8:1::1");
+		fb_addr6(p.dst, "2001:db8:2::1");
+	}
+	p.src[p.family == 4 ? 3 : 15] = (uint8_t)i;
+	p.sport = (uint16_t)(1000 + i);
+	p.dport = 80;
+	p.flags = 0x012;
+	p.payload_len = (size_t)(i * 37) % 300;
+	p.payload_byte = (uint8_t)i;
+	p.vlan_count = i % 4 == 1 ? 1 : 0;
+	p.vlan_id[0] = 7;
+	return fb_build_ethernet(&p, buf, cap);
+}
+
+#define NFRAMES 12
+
+struct expect {
+	uint8_t data[NFRAMES][FB_MAX_FRAME];
+	size_t len[NFRAMES];
+	uint64_t t[NFRAMES];
+};
+
+static struct expect ex;
+
+static void fill_expect(uint64_t t0, uint64_t step)
+{
+	for (int i = 0; i < NFRAMES; i++) {
+		ex.len[i] = make_frame(i, ex.data[i], FB_MAX_FRAME);
+		ex.t[i] = t0 + (uint64_t)i * step;
+	}
+}
+
+/* Reads path and checks all NFRAMES frames (cut to snaplen). */
+static void check_file(const char *path, const char *format, int linktype, uint32_t snaplen)
+{
+	char err[256];
+	struct capture_file *c = capture_open(path, err, sizeof(err));
+	CHECK(c != NULL);
+	if (!c) {
+		fprintf(stderr, "open %s: %s\n", path, err);
+		return;
+	}
+	CHECK(strcmp(capture_format(c), format) == 0);
+	CHECK_EQ(capture_linktype(c), linktype);
+	struct capture_frame f;
+	int n = 0;
+	enum capture_status s;
+	while ((s = capture_next(c, &f)) == CAPTURE_FRAME) {
+		if (n < NFRAMES) {
+			size_t want = ex.len[n] > snaplen ? snaplen : ex.len[n];
+			CHECK_EQ(f.caplen, want);
+			CHECK_EQ(f.wirelen, ex.len[n]);
+			CHECK(memcmp(f.data, ex.data[n], want) == 0);
+			CHECK_EQ(f.time_ns, ex.t[n]);
+			CHECK_EQ(f.linktype, linktype);
+		}
+		n++;
+	}
+	CHECK_EQ(s, CAPTURE_END);
+	CHECK_EQ(n, NFRAMES);
+	CHECK_EQ(capture_offset(c), capture_size(c));
+	capture_close(c);
+}
+
+static void write_pcap(const char *path, enum fb_format fmt, bool swap, uint32_t snaplen)
+{
+	struct fb_writer *w = fb_writer_open(path, fmt, 1, snaplen, swap);
+	CHECK(w != NULL);
+	for (int i = 0; i < NFRAMES; i++)
+		CHECK(fb_write(w, ex.t[i], ex.data[i], ex.len[i]) == 0);
+	CHECK(fb_writer_close(w) == 0);
+}
+
+static void test_pcap(void)
+{
+	fill_expect(1700000000ull * 1000000000ull + 123456000ull, 1000001000ull);
+	write_pcap(tmp_path("us.pcap"), FB_PCAP_US, false, 65535);
+	check_file(tmp_path("us.pcap"), "pcap", 1, 65535);
+	write_pcap(tmp_path("us-be.pcap"), FB_PCAP_US, true, 65535);
+	check_file(tmp_path("us-be.pcap"), "pcap", 1, 65535);
+	fill_expect(1700000000ull * 1000000000ull + 123456789ull, 999999937ull);
+	write_pcap(tmp_path("ns.pcap"), FB_PCAP_NS, false, 65535);
+	check_file(tmp_path("ns.pcap"), "pcap-ns", 1, 65535);
+	write_pcap(tmp_path("ns-be.pcap"), FB_PCAP_NS, true, 65535);
+	check_file(tmp_path("ns-be.pcap"), "pcap-ns", 1, 65535);
+	/* snaplen 100: caplen cut, wirelen kept */
+	write_pcap(tmp_path("snap.pcap"), FB_PCAP_NS, false, 100);
+	check_file(tmp_path("snap.pcap"), "pcap-ns", 1, 100);
+
+	/* link type other than Ethernet, and the DLT_RAW alias 12 */
+	struct fb_writer *w = fb_writer_open(tmp_path("raw.pcap"), FB_PCAP_US, 12, 0, false);
+	fb_write(w, 0, ex.data[0] + 14, ex.len[0] - 14);
+	fb_writer_close(w);
+	char err[256];
+	struct capture_file *c = capture_open(tmp_path("raw.pcap"), err, sizeof(err));
+	CHECK(c && capture_linktype(c) == 101);
+	struct capture_frame f;
+	CHECK(c && capture_next(c, &f) == CAPTURE_FRAME && f.linktype == 101);
+	capture_close(c);
+}
+
+static void test_pcapng(void)
+{
+	fill_expect(1700000000ull * 1000000000ull, 500000000ull); /* half seconds: exact in 2^-n */
+	const char *path = tmp_path("multi.pcapng");
+	struct fb_writer *w = fb_writer_open(path, FB_PCAPNG, 1, 65535, false); /* if 0: ns */
+	CHECK(fb_writer_add_interface(w, 101, 65535, 6) == 1);          /* µs, RAW */
+	CHECK(fb_writer_add_interface(w, 113, 64, 0x80 | 20) == 2);     /* 2^-20, SLL, snap 64 */
+	CHECK(fb_writer_add_interface(w, 1, 0, 3) == 3);                /* ms */
+	uint8_t junk[10] = {1, 2, 3};
+	fb_writer_raw_block(w, 0x00000BAD, junk, sizeof(junk)); /* unknown block: skipped */
+	fb_writer_raw_block(w, 0x00000004, junk, 8);            /* name resolution: skipped */
+	int ifs[NFRAMES];
+	int lts[4] = {1, 101, 113, 1};
+	for (int i = 0; i < NFRAMES; i++) {
+		ifs[i] = i % 4;
+		CHECK(fb_write_if(w, (uint32_t)ifs[i], ex.t[i], ex.data[i], ex.len[i]) == 0);
+	}
+	/* an SPB (interface 0, no time) and an OPB on interface 1 */
+	CHECK(fb_write_spb(w, ex.data[0], ex.len[0]) == 0);
+	CHECK(fb_write_opb(w, 1, ex.t[1], ex.data[1], ex.len[1]) == 0);
+	/* second section, other byte order, one interface */
+	CHECK(fb_writer_new_section(w, true) == 0);
+	CHECK(fb_writer_add_interface(w, 276, 65535, 9) == 0);
+	CHECK(fb_write_if(w, 0, ex.t[2], ex.data[2], ex.len[2]) == 0);
+	CHECK(fb_write_spb(w, ex.data[3], ex.len[3]) == 0);
+	CHECK(fb_writer_close(w) == 0);
+
+	char err[256];
+	struct capture_file *c = capture_open(path, err, sizeof(err));
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	CHECK(strcmp(capture_format(c), "pcapng") == 0);
+	CHECK_EQ(capture_linktype(c), 1);
+	struct capture_frame f;
+	for (int i = 0; i < NFRAMES; i++) {
+		CHECK(capture_next(c, &f) == CAPTURE_FRAME);
+		CHECK_EQ(f.interface, ifs[i]);
+		CHECK_EQ(f.linktype, lts[ifs[i]]);
+		size_t want = ifs[i] == 2 && ex.len[i] > 64 ? 64 : ex.len[i];
+		CHECK_EQ(f.caplen, want);
+		CHECK_EQ(f.wirelen, ex.len[i]);
+		CHECK(memcmp(f.data, ex.data[i], want) == 0);
+		uint64_t t = ex.t[i];
+		if (ifs[i] == 3)
+			t -= t % 1000000; /* ms resolution */
+		CHECK_EQ(f.time_ns, t);
+	}
+	CHECK(capture_next(c, &f) == CAPTURE_FRAME); /* SPB */
+	CHECK_EQ(f.interface, 0);
+	CHECK_EQ(f.caplen, ex.len[0]);
+	CHECK_EQ(f.wirelen, ex.len[0]);
+	CHECK(memcmp(f.data, ex.data[0], ex.len[0]) == 0);
+	CHECK(capture_next(c, &f) == CAPTURE_FRAME); /* OPB */
+	CHECK_EQ(f.interface, 1);
+	CHECK_EQ(f.linktype, 101);
+	CHECK_EQ(f.time_ns, ex.t[1]);
+	CHECK(memcmp(f.data, ex.data[1], ex.len[1]) == 0);
+	CHECK(capture_next(c, &f) == CAPTURE_FRAME); /* section 2 */
+	CHECK_EQ(f.linktype, 276);
+	CHECK_EQ(f.time_ns, ex.t[2]);
+	CHECK(memcmp(f.data, ex.data[2], ex.len[2]) == 0);
+	CHECK(capture_next(c, &f) == CAPTURE_FRAME);
+	CHECK_EQ(f.linktype, 276);
+	CHECK(memcmp(f.data, ex.data[3], ex.len[3]) == 0);
+	CHECK(capture_next(c, &f) == CAPTURE_END);
+	CHECK(capture_next(c, &f) == CAPTURE_END);
+	capture_close(c);
+
+	/* a big-endian single-section file */
+	w = fb_writer_open(tmp_path("be.pcapng"), FB_PCAPNG, 1, 65535, true);
+	for (int i = 0; i < NFRAMES; i++)
+		fb_write(w, ex.t[i], ex.data[i], ex.len[i]);
+	fb_writer_close(w);
+	check_file(tmp_path("be.pcapng"), "pcapng", 1, 65535);
+}
+
+/* Count complete frames in a prefix by reading; check the outcome. */
+static void cut_everywhere(const char *path, bool pcapng, size_t header_len)
+{
+	size_t len;
+	uint8_t *full = slurp(path, &len);
+	CHECK(full != NULL);
+	if (!full)
+		return;
+	/* frame end offsets from a full read */
+	uint64_t ends[64];
+	int nends = 0;
+	char err[256];
+	struct capture_file *c = capture_open(path, err, sizeof(err));
+	struct capture_frame f;
+	while (c && capture_next(c, &f) == CAPTURE_FRAME && nends < 64)
+		ends[nends++] = capture_offset(c);
+	capture_close(c);
+	const char *cut = tmp_path("cut.bin");
+	for (size_t n = 0; n <= len; n++) {
+		/* exact-size heap copy so ASan sees over-reads of the mapping copy too */
+		spit(cut, full, n);
+		c = capture_open(cut, err, sizeof(err));
+		if (n < header_len) {
+			CHECK(c == NULL);
+			CHECK(strstr(err, "cut.bin") != NULL);
+			capture_close(c);
+			continue;
+		}
+		if (!c) {
+			/* pcapng: the first block cut: allowed to fail at open */
+			CHECK(pcapng);
+			continue;
+		}
+		int got = 0;
+		enum capture_status s;
+		while ((s = capture_next(c, &f)) == CAPTURE_FRAME) {
+			CHECK(f.caplen <= FB_MAX_FRAME);
+			got++;
+		}
+		int want = 0;
+		bool boundary = !pcapng && n == header_len;
+		for (int i = 0; i < nends; i++) {
+			if (ends[i] <= n)
+				want++;
+			if (ends[i] == n)
+				boundary = true;
+		}
+		if (pcapng) {
+			/* any block boundary is a clean end */
+			for (size_t o = 0; o + 8 <= len;) {
+				uint32_t tl;
+				memcpy(&tl, full + o + 4, 4);
+				if (tl < 12)
+					break;
+				o += tl;
+				if (o == n)
+					boundary = true;
+			}
+		}
+		CHECK_EQ(got, want);
+		if (boundary) {
+			CHECK_EQ(s, CAPTURE_END);
+		} else {
+			CHECK_EQ(s, CAPTURE_ERROR);
+			const char *e = capture_error(c);
+			if (!strstr(e, "truncated at offset") || !strstr(e, "cut.bin")) {
+				CHECK(!"truncation message");
+				fprintf(stderr, "cut at %zu: %s\n", n, e);
+			}
+		}
+		capture_close(c);
+	}
+	free(full);
+}
+
+static void test_truncation(void)
+{
+	fill_expect(1700000000ull * 1000000000ull, 1000000ull);
+	/* small files: 5 frames */
+	const char *p1 = tmp_path("small.pcap");
+	struct fb_writer *w = fb_writer_open(p1, FB_PCAP_US, 1, 65535, false);
+	for (int i = 0; i < 5; i++)
+		fb_write(w, ex.t[i], ex.data[i], ex.len[i]);
+	fb_writer_close(w);
+	cut_everywhere(p1, false, 24);
+
+	const char *p2 = tmp_path("small.pcapng");
+	w = fb_writer_open(p2, FB_PCAPNG, 1, 65535, false);
+	fb_writer_add_interface(w, 101, 0, 6);
+	for (int i = 0; i < 5; i++)
+		fb_write_if(w, (uint32_t)(i & 1), ex.t[i], ex.data[i], ex.len[i]);
+	fb_write_spb(w, ex.data[5], ex.len[5]);
+	fb_writer_close(w);
+	cut_everywhere(p2, true, 12);
+
+	/* the message names the record length and what is left */
+	size_t len;
+	uint8_t *b = slurp(p1, &len);
+	spit(tmp_path("cut.pcap"), b, len - 10);
+	char err[256];
+	struct capture_file *c = capture_open(tmp_path("cut.pcap"), err, sizeof(err));
+	struct capture_frame f;
+	int n = 0;
+	while (capture_next(c, &f) == CAPTURE_FRAME)
+		n++;
+	CHECK_EQ(n, 4);
+	char want[128];
+	snprintf(want, sizeof(want), "record header says %zu bytes, %zu left)", ex.len[4],
+		 ex.len[4] - 10);
+	CHECK(strstr(capture_error(c), want) != NULL);
+	fprintf(stderr, "message: %s\n", capture_error(c));
+	capture_close(c);
+	free(b);
+}
+
+static void test_damage(void)
+{
+	fill_expect(1700000000ull * 1000000000ull, 1000000ull);
+	const char *p = tmp_path("damaged.pcap");
+	struct fb_writer *w = fb_writer_open(p, FB_PCAP_US, 1, 65535, false);
+	for (int i = 0; i < 3; i++)
+		fb_write(w, ex.t[i], ex.data[i], ex.len[i]);
+	fb_writer_close(w);
+	size_t len;
+	uint8_t *b = slurp(p, &len);
+	/* a 4.3 MB record header after the three frames */
+	uint8_t *d = malloc(len + 16 + 100);
+	memcpy(d, b, len);
+	uint32_t hdr[4] = {1700000001, 0, 4325376, 4325376};
+	memcpy(d + len, hdr, 16);
+	memset(d + len + 16, 0, 100);
+	spit(p, d, len + 116);
+	char err[256];
+	struct capture_file *c = capture_open(p, err, sizeof(err));
+	struct capture_frame f;
+	int n = 0;
+	enum capture_status s;
+	while ((s = capture_next(c, &f)) == CAPTURE_FRAME)
+		n++;
+	CHECK_EQ(n, 3);
+	CHECK_EQ(s, CAPTURE_ERROR);
+	char want[64];
+	snprintf(want, sizeof(want), "at offset %zu", len);
+	CHECK(strstr(capture_error(c), "invalid packet capture length 4325376") != NULL);
+	CHECK(strstr(capture_error(c), want) != NULL);
+	CHECK(strstr(capture_error(c), "damaged.pcap") != NULL);
+	CHECK(capture_next(c, &f) == CAPTURE_ERROR); /* stays failed */
+	capture_close(c);
+	free(d);
+	free(b);
+
+	/* caplen above a small snaplen * slack is damage too */
+	w = fb_writer_open(p, FB_PCAP_US, 1, 96, false);
+	fb_write(w, 0, ex.data[0], ex.len[0]);
+	fb_writer_close(w);
+	b = slurp(p, &len);
+	uint32_t big = 200000;
+	memcpy(b + 24 + 8, &big, 4);
+	spit(p, b, len);
+	c = capture_open(p, err, sizeof(err));
+	CHECK(capture_next(c, &f) == CAPTURE_ERROR);
+	CHECK(strstr(capture_error(c), "invalid packet capture length 200000") != NULL);
+	capture_close(c);
+	free(b);
+
+	/* not a capture, missing, empty, bad version */
+	spit(p, (const uint8_t *)"hello world, not a capture", 26);
+	CHECK(capture_open(p, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "not a pcap or pcapng file") != NULL);
+	CHECK(capture_open(tmp_path("missing.pcap"), err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "missing.pcap") != NULL);
+	spit(p, NULL, 0);
+	CHECK(capture_open(p, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "empty") != NULL);
+	uint8_t v3[24] = {0xd4, 0xc3, 0xb2, 0xa1, 3, 0, 0, 0};
+	spit(p, v3, 24);
+	CHECK(capture_open(p, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "version") != NULL);
+
+	/* pcapng: EPB naming an interface that does not exist; bad block length */
+	const char *png = tmp_path("bad.pcapng");
+	w = fb_writer_open(png, FB_PCAPNG, 1, 0, false);
+	fb_write(w, 0, ex.data[0], ex.len[0]);
+	fb_write(w, 0, ex.data[1], ex.len[1]);
+	fb_writer_close(w);
+	b = slurp(png, &len);
+	/* SHB 28 + IDB 32 + EPB: interface id at +8 of the second EPB */
+	size_t epb1 = 28 + 32;
+	uint32_t tl;
+	memcpy(&tl, b + epb1 + 4, 4);
+	uint32_t ifid = 5;
+	memcpy(b + epb1 + tl + 8, &ifid, 4);
+	spit(png, b, len);
+	c = capture_open(png, err, sizeof(err));
+	CHECK(capture_next(c, &f) == CAPTURE_FRAME);
+	CHECK(capture_next(c, &f) == CAPTURE_ERROR);
+	CHECK(strstr(capture_error(c), "interface 5") != NULL);
+	capture_close(c);
+	uint32_t badlen = 13;
+	memcpy(b + epb1 + tl + 4, &badlen, 4);
+	spit(png, b, len);
+	c = capture_open(png, err, sizeof(err));
+	CHECK(capture_next(c, &f) == CAPTURE_FRAME);
+	CHECK(capture_next(c, &f) == CAPTURE_ERROR);
+	CHECK(strstr(capture_error(c), "bad block total length 13") != NULL);
+	capture_close(c);
+	free(b);
+}
+
+static void test_stdin(void)
+{
+	fill_expect(1700000000ull * 1000000000ull, 1000ull);
+	const char *p = tmp_path("stdin.pcap");
+	write_pcap(p, FB_PCAP_NS, false, 65535);
+	size_t len;
+	uint8_t *b = slurp(p, &len);
+	int fds[2];
+	CHECK(pipe(fds) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		/* dribble in small pieces to exercise refills */
+		for (size_t o = 0; o < len; o += 7) {
+			size_t n = len - o < 7 ? len - o : 7;
+			if (write(fds[1], b + o, n) != (ssize_t)n)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	int saved = dup(0);
+	dup2(fds[0], 0);
+	close(fds[0]);
+	char err[256];
+	struct capture_file *c = capture_open("-", err, sizeof(err));
+	CHECK(c != NULL);
+	int n = 0;
+	struct capture_frame f;
+	while (c && capture_next(c, &f) == CAPTURE_FRAME) {
+		CHECK_EQ(f.caplen, ex.len[n]);
+		CHECK(memcmp(f.data, ex.data[n], f.caplen) == 0);
+		CHECK_EQ(f.time_ns, ex.t[n]);
+		n++;
+	}
+	CHECK_EQ(n, NFRAMES);
+	CHECK_EQ(capture_size(c), 0);
+	capture_close(c);
+	dup2(saved, 0);
+	close(saved);
+	int st;
+	waitpid(pid, &st, 0);
+	free(b);
+}
+
+static void test_names(void)
+{
+	CHECK(strcmp(capture_linktype_name(1), "EN10MB") == 0);
+	CHECK(strcmp(capture_linktype_name(10), "FDDI") == 0);
+	CHECK(strcmp(capture_linktype_name(276), "LINUX_SLL2") == 0);
+	CHECK(capture_linktype_name(65000) == NULL);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_pcap();
+	test_pcapng();
+	test_truncation();
+	test_damage();
+	test_stdin();
+	test_names();
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return check_done("test_capture_file");
+}
