@@ -21,4 +21,13 @@ int cmd_cat(const struct global_options *g, int argc, char **argv);
 int cmd_services(const struct global_options *g, int argc, char **argv);
 int cmd_rebuild(const struct global_options *g, int argc, char **argv);
 
+/* cmd_daemon.c: talk to synackd over the control socket (--socket, or
+ * SYNACK_SOCKET when --socket is not given). */
+int cmd_status(const struct global_options *g, int argc, char **argv);
+int cmd_stats(const struct global_options *g, int argc, char **argv);
+int cmd_rotate(const struct global_options *g, int argc, char **argv);
+int cmd_flush(const struct global_options *g, int argc, char **argv);
+int cmd_reload(const struct global_options *g, int argc, char **argv);
+int cmd_stop(const struct global_options *g, int argc, char **argv);
+
 #endif /* SYNACKCTL_COMMANDS_H */

@@ -21,6 +21,12 @@ static const struct command commands[] = {
 	{"cat", cmd_cat, "decode hourly logs to CSV"},
 	{"services", cmd_services, "list the inventory of open ports"},
 	{"rebuild", cmd_rebuild, "rebuild the database from the logs"},
+	{"status", cmd_status, "synackd: version, uptime, ports, lcores, current log"},
+	{"stats", cmd_stats, "synackd: packet counters and rates (--watch SECONDS)"},
+	{"rotate", cmd_rotate, "synackd: start a new hourly log now"},
+	{"flush", cmd_flush, "synackd: write buffered records now"},
+	{"reload", cmd_reload, "synackd: re-read prefixes, exclusions, FTP ports"},
+	{"stop", cmd_stop, "synackd: stop in order"},
 };
 
 static void usage(FILE *out)
