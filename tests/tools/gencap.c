@@ -34,7 +34,9 @@ static const char usage[] =
 	"      --linktype T         ethernet (default) | raw | sll | sll2 | null | loop |\n"
 	"                           ipv4 | ipv6 (or the LINKTYPE number).  Non-Ethernet\n"
 	"                           types carry no VLAN tags and no ARP.\n"
-	"      --snaplen N          cut frames to N bytes (default 65535)\n"
+	"      --snaplen N          cut frames to N bytes (34..262144, default 65535);\n"
+	"                           frames cut inside the IP or TCP base header count\n"
+	"                           as malformed in the answers\n"
 	"      --frame-size N       make every frame N bytes long where possible (payload\n"
 	"                           or padding; IPv6 frames need at least 74+ bytes)\n"
 	"Amount and time:\n"
@@ -491,16 +493,56 @@ static bool done(void)
 	return opt.frames && frames_written >= opt.frames;
 }
 
-static enum res expect(const struct frame *f, bool strict, bool peers_any, bool *is_synack_rule)
+/* Bytes of link-layer header in front of the IP header. */
+static size_t link_len(const struct fb_packet *p)
+{
+	switch (opt.linktype) {
+	case 1:
+		return 14 + 4 * (size_t)p->vlan_count;
+	case 0:
+	case 108:
+		return 4;
+	case 113:
+		return 16;
+	case 276:
+		return 20;
+	default:
+		return 0;
+	}
+}
+
+/* Length of the IP header including IPv4 options / IPv6 extension headers. */
+static size_t ip_len(const struct fb_packet *p)
+{
+	if (p->family == 4)
+		return 20 + (p->ip4_options_len & ~(size_t)3);
+	size_t o = 40;
+	for (int i = 0; i < p->ext6_count; i++) {
+		const struct fb_ext6 *e = &p->ext6[i];
+		o += e->type == 44 ? 8 : e->type == 51 ? ((size_t)e->len8 + 2) * 4
+							 : ((size_t)e->len8 + 1) * 8;
+	}
+	return o;
+}
+
+/* What a correct classifier says about the frame as captured (caplen bytes):
+ * a cut IP header or a cut 20-byte TCP base header is MALFORMED. */
+static enum res expect(const struct frame *f, size_t caplen, bool strict, bool peers_any,
+		       bool *is_synack_rule)
 {
 	*is_synack_rule = false;
 	if (f->kind == 1)
 		return R_NOT_IP;
 	const struct fb_packet *p = &f->p;
+	size_t l3 = link_len(p), l4 = l3 + ip_len(p);
+	if (caplen < l4)
+		return R_MALFORMED;
 	if (p->proto != FB_PROTO_TCP)
 		return R_NOT_TCP;
 	if (p->family == 4 && p->ip4_frag_offset != 0)
 		return R_NOT_TCP;
+	if (caplen < l4 + 20)
+		return R_MALFORMED;
 	bool ok = strict ? (p->flags & 0xff) == 0x12 : (p->flags & 0x17) == 0x12;
 	if (!ok)
 		return R_NOT_SYNACK;
@@ -566,10 +608,11 @@ static void emit(struct frame *f)
 	frames_written++;
 
 	bool tagged = p->vlan_count > 0;
+	size_t caplen = n < opt.snaplen ? n : opt.snaplen;
 	for (int s = 0; s < 2; s++)
 		for (int a = 0; a < 2; a++) {
 			bool syn;
-			enum res r = expect(f, s, a, &syn);
+			enum res r = expect(f, caplen, s, a, &syn);
 			struct counts *c = &cnt[s][a];
 			c->res[r]++;
 			if (a == 0 && syn) {
@@ -1191,8 +1234,8 @@ int main(int argc, char **argv)
 			break;
 		case O_SNAPLEN:
 			opt.snaplen = (uint32_t)parse_u64("--snaplen", optarg);
-			if (opt.snaplen < 14 || opt.snaplen > 262144)
-				die("--snaplen must be 14..262144");
+			if (opt.snaplen < 34 || opt.snaplen > 262144)
+				die("--snaplen must be 34..262144 (link-layer headers stay whole)");
 			break;
 		case O_FRAMESIZE:
 			opt.frame_size = parse_u64("--frame-size", optarg);
