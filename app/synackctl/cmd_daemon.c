@@ -273,35 +273,71 @@ static void label(const char *key, char *out, size_t cap, bool upper)
 
 static void render_object(const struct json_value *obj, int indent, const char *skip);
 
+/*
+ * A cell of a table row: a scalar member, or a scalar member of an object
+ * member (one level, e.g. a worker's "counters"), found by column name.
+ */
+static const struct json_value *cell_value(const struct json_value *row, const char *col)
+{
+	const struct json_value *v = json_get(row, col);
+	if (v && is_scalar(v))
+		return v;
+	for (size_t k = 0; k < row->n; k++) {
+		if (row->items[k]->type != JSON_OBJECT)
+			continue;
+		v = json_get(row->items[k], col);
+		if (v && is_scalar(v))
+			return v;
+	}
+	return NULL;
+}
+
+static void add_col(const char **cols, size_t *ncol, const char *name)
+{
+	for (size_t c = 0; c < *ncol; c++)
+		if (!strcmp(cols[c], name))
+			return;
+	if (*ncol < 64)
+		cols[(*ncol)++] = name;
+}
+
+/*
+ * Arrays of objects as tables: one column per scalar member, members of
+ * nested objects flattened into columns (one level; deeper objects are
+ * left to --json), nested arrays of objects as sub-tables below.
+ */
 static void render_table(const struct json_value *arr, int indent)
 {
 	const char *cols[64];
 	size_t ncol = 0, width[64];
+	bool numeric[64];
 	char cell[256], lab[128];
+	static const struct json_value null_value = {.type = JSON_NULL};
 
-	/* Columns: scalar members, in order of first appearance. */
 	for (size_t r = 0; r < arr->n; r++) {
 		const struct json_value *row = arr->items[r];
-		for (size_t k = 0; k < row->n && ncol < 64; k++) {
-			if (!is_scalar(row->items[k]))
+		for (size_t k = 0; k < row->n; k++)
+			if (is_scalar(row->items[k]))
+				add_col(cols, &ncol, row->keys[k]);
+	}
+	for (size_t r = 0; r < arr->n; r++) {
+		const struct json_value *row = arr->items[r];
+		for (size_t k = 0; k < row->n; k++) {
+			const struct json_value *o = row->items[k];
+			if (o->type != JSON_OBJECT)
 				continue;
-			size_t c;
-			for (c = 0; c < ncol; c++)
-				if (!strcmp(cols[c], row->keys[k]))
-					break;
-			if (c == ncol)
-				cols[ncol++] = row->keys[k];
+			for (size_t m = 0; m < o->n; m++)
+				if (is_scalar(o->items[m]))
+					add_col(cols, &ncol, o->keys[m]);
 		}
 	}
-	bool numeric[64];
 	for (size_t c = 0; c < ncol; c++) {
 		label(cols[c], lab, sizeof(lab), true);
 		width[c] = strlen(lab);
 		numeric[c] = false;
 		for (size_t r = 0; r < arr->n; r++) {
-			const struct json_value *v = json_get(arr->items[r], cols[c]);
-			scalar_text(cols[c], v ? v : &(struct json_value){.type = JSON_NULL}, cell,
-				    sizeof(cell));
+			const struct json_value *v = cell_value(arr->items[r], cols[c]);
+			scalar_text(cols[c], v ? v : &null_value, cell, sizeof(cell));
 			if (strlen(cell) > width[c])
 				width[c] = strlen(cell);
 			if (v && v->type == JSON_NUMBER && strcmp(cols[c], "uptime_s"))
@@ -316,29 +352,25 @@ static void render_table(const struct json_value *arr, int indent)
 	for (size_t r = 0; r < arr->n; r++) {
 		printf("%*s", indent, "");
 		for (size_t c = 0; c < ncol; c++) {
-			const struct json_value *v = json_get(arr->items[r], cols[c]);
-			scalar_text(cols[c], v ? v : &(struct json_value){.type = JSON_NULL}, cell,
-				    sizeof(cell));
-			bool num = numeric[c];
-			if (c + 1 == ncol && !num)
+			const struct json_value *v = cell_value(arr->items[r], cols[c]);
+			scalar_text(cols[c], v ? v : &null_value, cell, sizeof(cell));
+			if (c + 1 == ncol && !numeric[c])
 				printf("%s\n", cell);
 			else
-				printf(num ? "%*s%s" : "%-*s%s", (int)width[c], cell,
+				printf(numeric[c] ? "%*s%s" : "%-*s%s", (int)width[c], cell,
 				       c + 1 < ncol ? "  " : "\n");
 		}
 	}
-	/* Nested members of rows (a port's queues, ...). */
+	/* Nested tables of rows (a port's queues, ...). */
 	for (size_t r = 0; r < arr->n; r++) {
 		const struct json_value *row = arr->items[r];
 		for (size_t k = 0; k < row->n; k++) {
-			if (is_scalar(row->items[k]))
-				continue;
-			if (row->items[k]->type == JSON_ARRAY && row->items[k]->n == 0)
+			if (!is_table(row->items[k]))
 				continue;
 			char id[400] = "";
 			if (ncol > 0) {
-				const struct json_value *v = json_get(row, cols[0]);
-				if (v && is_scalar(v)) {
+				const struct json_value *v = cell_value(row, cols[0]);
+				if (v) {
 					label(cols[0], lab, sizeof(lab), false);
 					scalar_text(cols[0], v, cell, sizeof(cell));
 					snprintf(id, sizeof(id), "%s %s ", lab, cell);
@@ -346,10 +378,7 @@ static void render_table(const struct json_value *arr, int indent)
 			}
 			label(row->keys[k], lab, sizeof(lab), false);
 			printf("%*s%s%s:\n", indent, "", id, lab);
-			if (is_table(row->items[k]))
-				render_table(row->items[k], indent + 2);
-			else if (row->items[k]->type == JSON_OBJECT)
-				render_object(row->items[k], indent + 2, NULL);
+			render_table(row->items[k], indent + 2);
 		}
 	}
 }
@@ -370,11 +399,14 @@ static void render_object(const struct json_value *obj, int indent, const char *
 				w = strlen(lab);
 		}
 	}
+	bool any = false; /* a blank line between blocks, none at the top */
 	for (size_t k = 0; k < obj->n; k++) {
 		if (skip && !strcmp(obj->keys[k], skip))
 			continue;
 		const struct json_value *v = obj->items[k];
 		label(obj->keys[k], lab, sizeof(lab), false);
+		if (is_scalar(v) || (v->type == JSON_ARRAY && !is_table(v)))
+			any = true;
 		if (is_scalar(v)) {
 			scalar_text(obj->keys[k], v, cell, sizeof(cell));
 			printf("%*s%-*s  %s\n", indent, "", (int)w, lab, cell);
@@ -394,12 +426,13 @@ static void render_object(const struct json_value *obj, int indent, const char *
 			continue;
 		const struct json_value *v = obj->items[k];
 		label(obj->keys[k], lab, sizeof(lab), false);
-		if (v->type == JSON_OBJECT) {
-			printf("\n%*s%s:\n", indent, "", lab);
-			render_object(v, indent + 2, NULL);
-		} else if (is_table(v)) {
-			printf("\n%*s%s:\n", indent, "", lab);
-			render_table(v, indent + 2);
+		if (v->type == JSON_OBJECT || is_table(v)) {
+			printf("%s%*s%s:\n", any ? "\n" : "", indent, "", lab);
+			any = true;
+			if (v->type == JSON_OBJECT)
+				render_object(v, indent + 2, NULL);
+			else
+				render_table(v, indent + 2);
 		}
 	}
 }

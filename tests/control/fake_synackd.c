@@ -76,6 +76,28 @@ void synackd_status_json(struct json_out *out)
 	json_out_string(out, "config_file", "/etc/synack/synackd.conf");
 }
 
+static void worker_counters(struct json_out *out, const char *key, uint64_t pk)
+{
+	json_out_object_begin(out, key);
+	json_out_u64(out, "frames", pk);
+	json_out_u64(out, "bytes", pk * 64);
+	json_out_u64(out, "synack", pk / 100);
+	json_out_u64(out, "ipv4", pk / 100 - pk / 1000);
+	json_out_u64(out, "ipv6", pk / 1000);
+	json_out_u64(out, "excluded", 7);
+	json_out_u64(out, "ring_drops", 0);
+	json_out_u64(out, "ring_waits", 0);
+	json_out_object_begin(out, "results");
+	json_out_u64(out, "match", pk / 100);
+	json_out_u64(out, "not_tcp", pk / 2);
+	json_out_object_end(out);
+	json_out_object_begin(out, "flags");
+	json_out_u64(out, "0x012", pk / 100);
+	json_out_object_end(out);
+	json_out_object_end(out);
+}
+
+/* The shape of app/synackd/stats.c's reply. */
 void synackd_stats_json(struct json_out *out)
 {
 	double t = now_s(), el = t - t_start;
@@ -83,51 +105,55 @@ void synackd_stats_json(struct json_out *out)
 	uint64_t pk = (uint64_t)(el * 1000000) + 5000000;
 
 	t_last_stats = t;
-	json_out_double(out, "interval_s", (double)(long)(interval * 1000) / 1000);
-	json_out_object_begin(out, "totals");
-	json_out_u64(out, "rx_packets", 2 * pk);
-	json_out_double(out, "rx_pps", 2000000.0);
-	json_out_u64(out, "synacks", pk / 100);
-	json_out_double(out, "synacks_ps", 20000.0);
-	json_out_u64(out, "imissed", 12);
-	json_out_u64(out, "ring_drops", 0);
-	json_out_u64(out, "records_written", pk / 100 - 3);
-	json_out_object_end(out);
 	json_out_array_begin(out, "ports");
 	for (int p = 0; p < 2; p++) {
 		json_out_object_begin(out, NULL);
 		json_out_u64(out, "port", (uint64_t)p);
-		json_out_u64(out, "rx_packets", pk);
-		json_out_double(out, "rx_pps", 1000000.0);
-		json_out_u64(out, "rx_bytes", pk * 64);
+		json_out_string(out, "name", p ? "0000:01:00.1" : "0000:01:00.0");
+		json_out_u64(out, "ipackets", pk);
+		json_out_u64(out, "ibytes", pk * 64);
 		json_out_u64(out, "imissed", p ? 12 : 0);
 		json_out_u64(out, "ierrors", 0);
 		json_out_u64(out, "rx_nombuf", 0);
 		json_out_array_begin(out, "queues");
 		json_out_object_begin(out, NULL);
 		json_out_u64(out, "queue", 0);
-		json_out_u64(out, "rx_packets", pk);
+		json_out_u64(out, "ipackets", pk);
+		json_out_u64(out, "errors", 0);
 		json_out_object_end(out);
 		json_out_array_end(out);
 		json_out_object_end(out);
 	}
 	json_out_array_end(out);
 	json_out_array_begin(out, "workers");
-	for (int w = 1; w <= 2; w++) {
+	for (int w = 0; w < 2; w++) {
 		json_out_object_begin(out, NULL);
-		json_out_u64(out, "lcore", (uint64_t)w);
-		json_out_u64(out, "packets", pk);
-		json_out_u64(out, "synacks", pk / 200);
-		json_out_u64(out, "ring_drops", 0);
+		json_out_u64(out, "worker", (uint64_t)w);
+		json_out_u64(out, "lcore", (uint64_t)w + 1);
+		worker_counters(out, "counters", pk);
 		json_out_object_end(out);
 	}
 	json_out_array_end(out);
 	json_out_object_begin(out, "writer");
-	json_out_u64(out, "records", pk / 100 - 3);
+	json_out_u64(out, "records", pk / 50);
+	json_out_u64(out, "logged", pk / 50);
+	json_out_u64(out, "stored", pk / 50);
+	json_out_u64(out, "ftp_active", 1);
+	json_out_u64(out, "ftp_passive", 2);
+	json_out_u64(out, "log_errors", 0);
+	json_out_u64(out, "db_errors", 0);
+	json_out_object_end(out);
+	worker_counters(out, "totals", 2 * pk);
+	json_out_object_begin(out, "rates");
+	json_out_double(out, "interval_s", interval);
+	json_out_double(out, "frames_per_s", 2000000.0);
+	json_out_double(out, "synack_per_s", 20000.0);
+	json_out_object_end(out);
+	/* test-only: what the requests did */
+	json_out_object_begin(out, "fake");
 	json_out_u64(out, "rotations", rotations);
 	json_out_u64(out, "flushes", flushes);
 	json_out_u64(out, "reloads", reloads);
-	json_out_string(out, "current_log", "/var/lib/synack/logs/2026/11/25/19.log.zst");
 	json_out_object_end(out);
 }
 

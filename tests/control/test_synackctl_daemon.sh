@@ -64,7 +64,9 @@ expect_rc "global --json" 0 $?
 run stats
 expect_rc "stats" 0 $?
 expect_in "stats totals" "$dir/out" "totals:"
-expect_in "stats per-port table" "$dir/out" "RX PACKETS"
+expect_in "stats rates" "$dir/out" "frames per s"
+expect_in "stats workers flattened" "$dir/out" "WORKER  LCORE   FRAMES"
+expect_in "stats per-port table" "$dir/out" "IPACKETS"
 expect_in "stats per-queue table" "$dir/out" "port 1 queues:"
 
 run stats --json --watch 0.2 --count 3
