@@ -96,6 +96,16 @@ run small --seed 14 --frames 4096 --frame-size 64 --background 30
 run many --seed 15 --synacks 300 --internal '198.18.0.0/24, 198.18.7.0/24, 2001:db8:1:1::/64' \
 	--external '198.19.0.0/16, 198.18.1.0/24, 2001:db8:2::/48' --hosts 200 --peers 50
 
+# the shipped demo capture still agrees with its answers
+src=${SYNACK_SOURCE_ROOT:-$(dirname "$0")/../..}
+if [ -f "$src/config/demo.pcap" ]; then
+	compare demo "$src/config/demo.answers" "$src/config/demo.pcap"
+	sz=$(stat -c %s "$src/config/demo.pcap")
+	[ "$sz" -ge 1000000 ] && [ "$sz" -le 3000000 ] || bad "demo.pcap is $sz bytes (want 1-3 MB)"
+else
+	bad "config/demo.pcap missing"
+fi
+
 # exactly --frames frames
 [ "$(ans frames "$tmp/snap.answers")" = 5000 ] || bad "--frames 5000 gave $(ans frames "$tmp/snap.answers")"
 

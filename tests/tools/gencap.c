@@ -461,7 +461,10 @@ static bool peer_new(const uint8_t *saddr, uint16_t sport, const uint8_t *peer)
 
 static struct fb_writer *writer;
 static uint64_t now_ns, end_ns;
-static double mean_gap_ns;
+static double mean_gap_ns = 1, gap_sum;
+static bool counting_pass;
+static int g_argc;
+static char **g_argv;
 
 struct frame {
 	int kind; /* 0 IP, 1 ARP */
@@ -475,6 +478,7 @@ static void advance_time(void)
 	double u = rnd_unit();
 	if (u < 1e-12)
 		u = 1e-12;
+	gap_sum += -log(u);
 	double gap = -log(u) * mean_gap_ns;
 	if (gap < 1)
 		gap = 1;
@@ -1096,6 +1100,12 @@ static void write_answers(const char *path)
 	if (!f)
 		die("cannot write %s", path);
 	fprintf(f, "# synack-gencap answers: counts a correct classifier gives on the capture\n");
+	fprintf(f, "# command:");
+	for (int i = 0; i < g_argc; i++) {
+		bool plain = strpbrk(g_argv[i], " ,'\"$\\*?;&|<>()") == NULL;
+		fprintf(f, plain ? " %s" : " '%s'", g_argv[i]);
+	}
+	fprintf(f, "\n");
 	fprintf(f, "seed=%llu\n", (unsigned long long)opt.seed);
 	fprintf(f, "format=%s\n", opt.format_text);
 	fprintf(f, "linktype=%d\n", opt.linktype);
@@ -1175,8 +1185,122 @@ static void write_answers(const char *path)
 		die("write error on %s", path);
 }
 
+static void generate(const char *path)
+{
+	/* start from scratch: same seed, same random numbers */
+	memset(cnt, 0, sizeof(cnt));
+	memset(synack_rule, 0, sizeof(synack_rule));
+	memset(synack_flags, 0, sizeof(synack_flags));
+	synack_v4 = synack_v6 = synack_vlan = 0;
+	synack_strict_v4 = synack_strict_v6 = synack_strict_vlan = 0;
+	frames_written = first_ns = last_ns = 0;
+	ftp_control = ftp_active = ftp_passive = scan_synacks = 0;
+	ftp_sess_active = ftp_sess_passive = 0;
+	free(svc);
+	svc = NULL;
+	svc_cap = svc_n = 0;
+	free(pk);
+	pk = NULL;
+	pk_cap = pk_n = 0;
+	free(hosts);
+	free(peers);
+	gap_sum = 0;
+	counting_pass = path == NULL;
+	rng_state = opt.seed * 0x2545F4914F6CDD1Dull + 12345;
+
+	/* hosts: ~10% from excluded prefixes when there are any */
+	nhosts = 0;
+	hosts = calloc((size_t)opt.hosts, sizeof(*hosts));
+	int nexcl = excluded.n ? (opt.hosts >= 10 ? opt.hosts / 10 : 1) : 0;
+	if (nexcl >= opt.hosts)
+		nexcl = opt.hosts > 1 ? opt.hosts - 1 : 0;
+	for (int i = 0; i < opt.hosts; i++) {
+		struct host h;
+		make_host(&h, true, i < nexcl);
+		hosts[nhosts++] = h;
+	}
+	peers = calloc((size_t)opt.peers + 2, sizeof(*peers));
+	npeers = 0;
+	for (int i = 0; i < opt.peers; i++) {
+		struct host h;
+		make_host(&h, false, false);
+		peers[npeers++] = h;
+	}
+	/* make sure each host family has at least one peer of its family */
+	for (int fam = 4; fam <= 6; fam += 2) {
+		bool need_fam = false, have = false;
+		for (int i = 0; i < nhosts; i++)
+			need_fam |= hosts[i].family == fam;
+		for (int i = 0; i < npeers; i++)
+			have |= peers[i].family == fam;
+		if (need_fam && !have) {
+			struct host h;
+			double save = opt.ipv6_share;
+			opt.ipv6_share = fam == 6 ? 1 : 0;
+			make_host(&h, false, false);
+			opt.ipv6_share = save;
+			if (h.family == fam)
+				peers[npeers++] = h;
+		}
+	}
+	/* FTP servers need port 21 */
+	uint64_t events = opt.synacks;
+	double frames_per_event = 2.97 + opt.background * 1.06;
+	if (opt.frames)
+		events = (uint64_t)((double)opt.frames / frames_per_event) + 1;
+	double expected = (double)events * frames_per_event + opt.ftp_sessions * 13.0 +
+			  opt.scan * 2.3;
+	if (opt.frames)
+		expected = (double)opt.frames;
+	(void)expected;
+	now_ns = opt.start_ns;
+	end_ns = path ? opt.start_ns + opt.duration_ns : UINT64_MAX;
+
+	writer = fb_writer_open(path ? path : "/dev/null", opt.format, opt.linktype, opt.snaplen,
+				false);
+	if (!writer)
+		die("cannot write %s", path ? path : "/dev/null");
+
+	/* where the FTP sessions and the scan go */
+	uint64_t *ftp_at = calloc((size_t)opt.ftp_sessions + 1, sizeof(*ftp_at));
+	for (int i = 0; i < opt.ftp_sessions; i++)
+		ftp_at[i] = events ? rnd() % events : 0;
+	uint64_t scan_at = events ? rnd() % events : 0;
+	int ftp_done = 0;
+
+	for (uint64_t ev = 0; (opt.frames ? !done() : ev < events); ev++) {
+		uint64_t e = opt.frames ? ev % (events ? events : 1) : ev;
+		if (!opt.frames || ev < events) {
+			for (int i = 0; i < opt.ftp_sessions; i++)
+				if (ftp_at[i] == e) {
+					ftp_session(ftp_done % 2 == 0);
+					ftp_done++;
+				}
+			if (opt.scan && e == scan_at)
+				scan(opt.scan);
+		}
+		service_event();
+		/* background: geometric-ish around the mean */
+		double b = opt.background;
+		int nb = (int)b;
+		if (chance(b - nb))
+			nb++;
+		if (nb > 0)
+			nb = (int)rnd_below((uint32_t)(2 * nb + 1));
+		for (int i = 0; i < nb; i++)
+			background_frame();
+		if (opt.frames && events == 0)
+			break;
+	}
+	free(ftp_at);
+	if (fb_writer_close(writer) < 0)
+		die("write error on %s", path ? path : "/dev/null");
+}
+
 int main(int argc, char **argv)
 {
+	g_argc = argc;
+	g_argv = argv;
 	enum {
 		O_FORMAT = 256, O_LINKTYPE, O_SNAPLEN, O_FRAMESIZE, O_SEED, O_SYNACKS, O_FRAMES,
 		O_BACKGROUND, O_START, O_DURATION, O_INTERNAL, O_EXTERNAL, O_EXCLUDE, O_HOSTS,
@@ -1324,94 +1448,12 @@ int main(int argc, char **argv)
 		die("empty --internal");
 	if (!external.n)
 		die("empty --external");
-	rng_state = opt.seed * 0x2545F4914F6CDD1Dull + 12345;
-
-	/* hosts: ~10% from excluded prefixes when there are any */
-	nhosts = 0;
-	hosts = calloc((size_t)opt.hosts, sizeof(*hosts));
-	int nexcl = excluded.n ? (opt.hosts >= 10 ? opt.hosts / 10 : 1) : 0;
-	if (nexcl >= opt.hosts)
-		nexcl = opt.hosts > 1 ? opt.hosts - 1 : 0;
-	for (int i = 0; i < opt.hosts; i++) {
-		struct host h;
-		make_host(&h, true, i < nexcl);
-		hosts[nhosts++] = h;
-	}
-	peers = calloc((size_t)opt.peers + 2, sizeof(*peers));
-	npeers = 0;
-	for (int i = 0; i < opt.peers; i++) {
-		struct host h;
-		make_host(&h, false, false);
-		peers[npeers++] = h;
-	}
-	/* make sure each host family has at least one peer of its family */
-	for (int fam = 4; fam <= 6; fam += 2) {
-		bool need_fam = false, have = false;
-		for (int i = 0; i < nhosts; i++)
-			need_fam |= hosts[i].family == fam;
-		for (int i = 0; i < npeers; i++)
-			have |= peers[i].family == fam;
-		if (need_fam && !have) {
-			struct host h;
-			double save = opt.ipv6_share;
-			opt.ipv6_share = fam == 6 ? 1 : 0;
-			make_host(&h, false, false);
-			opt.ipv6_share = save;
-			if (h.family == fam)
-				peers[npeers++] = h;
-		}
-	}
-	/* FTP servers need port 21 */
-	uint64_t events = opt.synacks;
-	double frames_per_event = 3 + opt.background * 1.2;
-	if (opt.frames)
-		events = (uint64_t)((double)opt.frames / frames_per_event) + 1;
-	double expected = (double)events * frames_per_event + opt.ftp_sessions * 12.0 +
-			  opt.scan * 2.3;
-	if (opt.frames)
-		expected = (double)opt.frames;
-	mean_gap_ns = expected > 0 ? (double)opt.duration_ns / expected : 1;
-	now_ns = opt.start_ns;
-	end_ns = opt.start_ns + opt.duration_ns;
-
-	writer = fb_writer_open(opt.output, opt.format, opt.linktype, opt.snaplen, false);
-	if (!writer)
-		die("cannot write %s", opt.output);
-
-	/* where the FTP sessions and the scan go */
-	uint64_t *ftp_at = calloc((size_t)opt.ftp_sessions + 1, sizeof(*ftp_at));
-	for (int i = 0; i < opt.ftp_sessions; i++)
-		ftp_at[i] = events ? rnd() % events : 0;
-	uint64_t scan_at = events ? rnd() % events : 0;
-	int ftp_done = 0;
-
-	for (uint64_t ev = 0; (opt.frames ? !done() : ev < events); ev++) {
-		uint64_t e = opt.frames ? ev % (events ? events : 1) : ev;
-		if (!opt.frames || ev < events) {
-			for (int i = 0; i < opt.ftp_sessions; i++)
-				if (ftp_at[i] == e) {
-					ftp_session(ftp_done % 2 == 0);
-					ftp_done++;
-				}
-			if (opt.scan && e == scan_at)
-				scan(opt.scan);
-		}
-		service_event();
-		/* background: geometric-ish around the mean */
-		double b = opt.background;
-		int nb = (int)b;
-		if (chance(b - nb))
-			nb++;
-		if (nb > 0)
-			nb = (int)rnd_below((uint32_t)(2 * nb + 1));
-		for (int i = 0; i < nb; i++)
-			background_frame();
-		if (opt.frames && events == 0)
-			break;
-	}
-	free(ftp_at);
-	if (fb_writer_close(writer) < 0)
-		die("write error on %s", opt.output);
+	/* Pass 1 draws the same random numbers without writing and sums the
+	 * inter-arrival gaps; pass 2 scales them so the capture spans
+	 * --duration exactly. */
+	generate(NULL);
+	mean_gap_ns = gap_sum > 0 ? (double)opt.duration_ns / gap_sum : 1;
+	generate(opt.output);
 	const char *ans = opt.answers;
 	char *owned = NULL;
 	if (!ans && strcmp(opt.output, "-") != 0)
