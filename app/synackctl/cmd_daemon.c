@@ -198,9 +198,11 @@ static int conn_request(struct conn *c, const char *line, char **reply)
 
 /* ---- human rendering ---------------------------------------------------- */
 
+/* Scalars, and empty objects (shown as "-"). */
 static bool is_scalar(const struct json_value *v)
 {
-	return v->type != JSON_ARRAY && v->type != JSON_OBJECT;
+	return (v->type != JSON_ARRAY && v->type != JSON_OBJECT) ||
+	       (v->type == JSON_OBJECT && v->n == 0);
 }
 
 static bool is_table(const struct json_value *v)
@@ -253,7 +255,7 @@ static void scalar_text(const char *key, const struct json_value *v, char *out, 
 		}
 		break;
 	default:
-		snprintf(out, cap, "...");
+		snprintf(out, cap, v->n == 0 ? "-" : "...");
 		break;
 	}
 }
