@@ -38,6 +38,7 @@ static const char usage[] =
 	"  -s, --strict             strict rule: TCP byte 13 == 0x12 (default rule:\n"
 	"                           (flags & 0x17) == 0x12)\n"
 	"  -p, --peers external|any any: do not require an external destination\n"
+	"      --read-only          only read the files (reader speed): frames, bytes\n"
 	"      --print              also print each match: time_ns family src sport dst\n"
 	"                           dport flags vlan (tab-separated, before the counts)\n"
 	"  -h, --help               this text\n"
@@ -74,6 +75,8 @@ static void print_tuple(uint64_t t, const struct classify_tuple *tp)
 	       tp->dport, tp->flags, tp->vlan_count ? tp->vlan[0] : 0);
 }
 
+static bool read_only;
+
 static int run_file(const char *path, const struct classify_policy *pol, bool print)
 {
 	char err[512];
@@ -92,6 +95,8 @@ static int run_file(const char *path, const struct classify_policy *pol, bool pr
 	while ((s = capture_next(c, &f)) == CAPTURE_FRAME) {
 		n.frames++;
 		n.bytes += f.caplen;
+		if (read_only)
+			continue;
 		if (!classify_linktype_supported(f.linktype)) {
 			if (bad_lt < 0)
 				bad_lt = f.linktype;
@@ -151,6 +156,7 @@ int main(int argc, char **argv)
 		{"internal", required_argument, 0, 'i'}, {"exclude", required_argument, 0, 'x'},
 		{"strict", no_argument, 0, 's'},         {"peers", required_argument, 0, 'p'},
 		{"print", no_argument, 0, 'P'},          {"help", no_argument, 0, 'h'},
+		{"read-only", no_argument, 0, 'R'},
 		{0, 0, 0, 0},
 	};
 	int o;
@@ -177,6 +183,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			print = true;
+			break;
+		case 'R':
+			read_only = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
