@@ -163,26 +163,34 @@ static void send_str(int fd, const char *s, size_t n)
 	(void)!send(fd, s, n, MSG_NOSIGNAL);
 }
 
-/* One reply line into buf (without the newline); -1 on EOF/timeout. */
+/* One reply line into buf (without the newline); -1 on EOF/timeout.
+ * Peeks so that bytes after the newline stay for the next call. */
 static int read_line(int fd, char *buf, size_t cap, int timeout_ms)
 {
 	size_t len = 0;
 	long long end = now_ms() + timeout_ms;
+	char tmp[65536];
 
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int left = (int)(end - now_ms());
 		if (left <= 0 || poll(&p, 1, left) <= 0)
 			return -1;
-		char c;
-		if (read(fd, &c, 1) != 1)
+		ssize_t n = recv(fd, tmp, sizeof(tmp), MSG_PEEK);
+		if (n <= 0)
 			return -1;
-		if (c == '\n') {
+		char *nl = memchr(tmp, '\n', (size_t)n);
+		size_t take = nl ? (size_t)(nl - tmp) + 1 : (size_t)n;
+		if (recv(fd, tmp, take, 0) != (ssize_t)take)
+			return -1;
+		size_t data = nl ? take - 1 : take;
+		size_t copy = len + data < cap ? data : (cap - 1 > len ? cap - 1 - len : 0);
+		memcpy(buf + len, tmp, copy);
+		len += copy;
+		if (nl) {
 			buf[len] = '\0';
 			return (int)len;
 		}
-		if (len + 1 < cap)
-			buf[len++] = c;
 	}
 }
 
