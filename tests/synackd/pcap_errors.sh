@@ -1,0 +1,70 @@
+#!/bin/bash
+# synackd --pcap with bad input: damaged (cut) files keep what was read and
+# exit 2 naming the file; missing, non-capture and unsupported link type
+# files exit 2 naming them; usage errors exit 1 before EAL starts.
+. "$(dirname "$0")/lib.sh"
+P='198.18.0.0/16, 2001:db8:1::/48'
+
+"$GENCAP" -o "$T/full.pcap" --seed 5 --synacks 2000 >/dev/null 2>&1
+size=$(stat -c %s "$T/full.pcap")
+head -c $((size / 2 + 7)) "$T/full.pcap" >"$T/cut.pcap"
+"$SYNACKD" --pcap "$T/cut.pcap" --internal "$P" --data-dir "$T/d1" --summary-json >"$T/cut.json" 2>"$T/cut.err"
+expect_eq "cut file exit" $? 2
+grep -q "$T/cut.pcap" "$T/cut.err" && pass "cut: error names the file" || fail "cut: $(cat "$T/cut.err")"
+s=$(json "$T/cut.json" 'd["synack"]')
+st=$(json "$T/cut.json" 'd["writer"]["stored"]')
+all=$(answer default.external.match "$T/full.answers")
+[ "$s" -gt 0 ] && [ "$s" -lt "$all" ] && pass "cut: $s of $all SYN+ACKs read" || fail "cut: synack $s of $all"
+expect_eq "cut: everything read is stored" "$st" "$s"
+expect_eq "cut: status in JSON" "$(json "$T/cut.json" 'd["status"]')" 2
+h=$(db_sql "$T/d1" 'select coalesce(sum(packets),0) from hourly')
+f=$(db_sql "$T/d1" 'select coalesce(sum(packets),0) from ftp_data')
+expect_eq "cut: rows in the database" $((h + f)) "$s"
+
+# good file + damaged file: the good one is complete, exit still 2
+"$SYNACKD" --pcap "$T/full.pcap" "$T/cut.pcap" --internal "$P" --data-dir "$T/d2" --summary-json \
+	>"$T/two.json" 2>"$T/two.err"
+expect_eq "good+cut exit" $? 2
+expect_eq "good+cut synack" "$(json "$T/two.json" 'd["synack"]')" $((all + s))
+
+"$SYNACKD" --pcap "$T/nonexistent.pcap" --internal "$P" --data-dir "$T/d3" >/dev/null 2>"$T/miss.err"
+expect_eq "missing file exit" $? 2
+grep -q "nonexistent.pcap" "$T/miss.err" && pass "missing: named" || fail "missing: $(cat "$T/miss.err")"
+
+echo "this is not a capture file at all, just text" >"$T/text.pcap"
+"$SYNACKD" --pcap "$T/text.pcap" --internal "$P" --data-dir "$T/d4" >/dev/null 2>"$T/text.err"
+expect_eq "not a capture exit" $? 2
+grep -q "text.pcap" "$T/text.err" && pass "not a capture: named" || fail "not a capture: $(cat "$T/text.err")"
+
+# pcap with link type 147 (USER0): a clear error naming it
+python3 - "$T/user0.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 147))
+    f.write(struct.pack("<IIII", 1, 0, 4, 4) + b"abcd")
+PY
+"$SYNACKD" --pcap "$T/user0.pcap" --internal "$P" --data-dir "$T/d5" >/dev/null 2>"$T/lt.err"
+expect_eq "link type 147 exit" $? 2
+grep -q "user0.pcap: unsupported link type 147" "$T/lt.err" && pass "link type named" ||
+	fail "link type: $(cat "$T/lt.err")"
+
+# usage errors: exit 1, nothing started
+"$SYNACKD" --pcap "$T/full.pcap" --data-dir "$T/d6" >/dev/null 2>"$T/u1.err"
+expect_eq "no --internal exit" $? 1
+"$SYNACKD" --pcap "$T/full.pcap" --internal 10.0.0.0/33 --data-dir "$T/d6" >/dev/null 2>"$T/u2.err"
+expect_eq "bad prefix exit" $? 1
+grep -q "10.0.0.0/33" "$T/u2.err" && pass "bad prefix named" || fail "bad prefix: $(cat "$T/u2.err")"
+"$SYNACKD" --pcap >/dev/null 2>&1
+expect_eq "no files exit" $? 1
+"$SYNACKD" >/dev/null 2>&1
+expect_eq "no config exit" $? 1
+"$SYNACKD" --pcap "$T/full.pcap" --internal "$P" --set ring_sise=4 >/dev/null 2>"$T/u3.err"
+expect_eq "bad --set exit" $? 1
+grep -q "did you mean 'ring_size'" "$T/u3.err" && pass "--set suggestion" || fail "--set: $(cat "$T/u3.err")"
+
+# --progress on a non-tty: progress lines on stderr, summary on stdout
+"$SYNACKD" --pcap "$T/full.pcap" --internal "$P" --data-dir "$T/d7" --progress >"$T/p.out" 2>"$T/p.err"
+expect_eq "progress exit" $? 0
+grep -q "100.0%" "$T/p.err" && pass "progress shown" || fail "progress: $(cat "$T/p.err")"
+grep -q "^records_stored" "$T/p.out" && pass "summary on stdout" || fail "summary: $(cat "$T/p.out")"
+finish
