@@ -1,0 +1,110 @@
+#!/bin/bash
+# Live capture: two network namespaces joined by a veth pair (addresses from
+# 198.18.0.0/15 and 2001:db8::/32 only).  A TCP server in the "internal"
+# namespace answers N IPv4 and N IPv6 connections from the "external" one;
+# synackd runs in the external namespace on its veth (net_af_packet iface=)
+# and must store exactly those 2N SYN+ACKs.  Skips (77) without root or
+# `ip netns`.  Every wait is bounded; namespaces are removed by a trap.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" -eq 0 ] || { echo "not root: skipped"; exit 77; }
+command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || { echo "no ip netns: skipped"; exit 77; }
+N=${LIVE_CONNECTIONS:-20}
+NSI=synt-int-$$ NSE=synt-ext-$$ VI=syi$$ VE=sye$$
+SRV= PID=
+teardown() {
+	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
+	[ -n "$SRV" ] && kill -KILL "$SRV" 2>/dev/null
+	ip netns del $NSI 2>/dev/null
+	ip netns del $NSE 2>/dev/null
+	rm -rf "$T"
+}
+trap teardown EXIT
+ip netns add $NSI && ip netns add $NSE || { echo "cannot create namespaces: skipped"; exit 77; }
+ip link add $VI type veth peer name $VE || { echo "no veth: skipped"; exit 77; }
+ip link set $VI netns $NSI
+ip link set $VE netns $NSE
+ip -n $NSI addr add 198.18.0.1/24 dev $VI
+ip -n $NSE addr add 198.18.0.2/24 dev $VE
+ip -n $NSI addr add 2001:db8::1/64 dev $VI nodad
+ip -n $NSE addr add 2001:db8::2/64 dev $VE nodad
+for ns in $NSI $NSE; do ip -n $ns link set lo up; done
+ip -n $NSI link set $VI up
+ip -n $NSE link set $VE up
+# no offloads: af_packet sees frames as they are on the wire
+ip netns exec $NSE ethtool -K $VE gro off gso off tso off >/dev/null 2>&1 || true
+
+# server: accept and close, bounded in time
+ip netns exec $NSI python3 - "$N" >"$T/server.log" 2>&1 <<'PY' &
+import socket, sys, select, time
+n = int(sys.argv[1])
+socks = []
+for fam, addr in ((socket.AF_INET, "198.18.0.1"), (socket.AF_INET6, "2001:db8::1")):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, 8080)); s.listen(64); socks.append(s)
+done, end = 0, time.time() + 60
+while done < 2 * n and time.time() < end:
+    r, _, _ = select.select(socks, [], [], 1)
+    for s in r:
+        c, _ = s.accept(); c.close(); done += 1
+print("accepted", done)
+PY
+SRV=$!
+
+cat >"$T/live.conf" <<EOC
+[eal]
+lcores = 0@0,1@$((1 % $(nproc))),2@0
+hugepages = no
+pci = no
+memory_mb = 256
+file_prefix = synackd-live-$$
+vdev = net_af_packet0,iface=$VE
+[ports]
+port = net_af_packet0
+[lcores]
+rx = 0,0,1
+writer_lcore = 2
+[classify]
+internal = 198.18.0.1/32, 2001:db8::1/128
+[writer]
+data_dir = $T/data
+[tuning]
+stats_interval = 500ms
+rx_descriptors = 512
+EOC
+ip netns exec $NSE "$SYNACKD" -c "$T/live.conf" >/dev/null 2>"$T/live.log" &
+PID=$!
+for i in $(seq 1 100); do grep -q "synackd: stats" "$T/live.log" && break; sleep 0.1; done
+grep -q "synackd: stats" "$T/live.log" || fail "synackd did not start: $(tail -5 "$T/live.log")"
+
+# client: N connections per family, each bounded by a timeout
+ip netns exec $NSE python3 - "$N" >"$T/client.log" 2>&1 <<'PY'
+import socket, sys
+n, ok = int(sys.argv[1]), 0
+for fam, addr in ((socket.AF_INET, "198.18.0.1"), (socket.AF_INET6, "2001:db8::1")):
+    for i in range(n):
+        s = socket.socket(fam, socket.SOCK_STREAM); s.settimeout(3)
+        try:
+            s.connect((addr, 8080)); ok += 1
+        finally:
+            s.close()
+print("connected", ok)
+PY
+expect_eq "client connections" "$(cat "$T/client.log")" "connected $((2 * N))"
+timeout 70 tail --pid=$SRV -f /dev/null
+SRV=
+# wait until the stats line shows them all, bounded
+for i in $(seq 1 50); do [ "$(stat_of "$T/live.log" synack)" = $((2 * N)) ] && break; sleep 0.2; done
+kill -TERM $PID
+timeout 30 tail --pid=$PID -f /dev/null
+wait $PID
+expect_eq "synackd exit" $? 0
+PID=
+expect_eq "SYN+ACKs seen" "$(stat_of "$T/live.log" synack)" $((2 * N))
+expect_eq "IPv4" "$(stat_of "$T/live.log" ipv4)" $N
+expect_eq "IPv6" "$(stat_of "$T/live.log" ipv6)" $N
+expect_eq "stored" "$(stat_of "$T/live.log" stored)" $((2 * N))
+expect_eq "services" "$(db_sql "$T/data" 'select addr, port from services order by addr' | tr '\n' ' ')" \
+	"198.18.0.1|8080 2001:db8::1|8080 "
+expect_eq "hourly packets" "$(db_sql "$T/data" 'select sum(packets) from hourly')" $((2 * N))
+finish
