@@ -62,7 +62,8 @@ chmod +x "$T/bin/"*
 
 export SYSFS_ROOT=$SYS DEVBIND=$T/bin/devbind HUGEPAGES=$T/bin/hugepages IP=$T/bin/ip
 export MODPROBE=$T/bin/modprobe SYNACK_SETUP_STATE=$T/state LOG SYS FAKE
-export SYNACK_CONFIG=$T/none.conf
+export SYNACK_CONFIG=$T/none.conf MOUNTS=$T/mounts
+echo "sysfs /sys sysfs rw 0 0" >"$T/mounts"
 
 # --- fake sysfs: an X520 (two functions, ixgbe, eth1/eth2) and a device
 # without a driver ---
@@ -300,5 +301,32 @@ expect_rc "hugepages = no" 0 $?
 [ ! -s "$LOG" ] && ok "no hugepages when the config says no" || bad "hugepages set up anyway"
 setup --dry-run hugepages 1G
 expect_in "hugepages dry-run" "$T/out" "would run: $T/bin/hugepages -p 2M --setup 1G"
+
+# enough reserved (2 x 1G pages from the kernel command line) and mounted:
+# nothing to do; not mounted, too few, or --force: set up
+mkdir -p "$SYS/kernel/mm/hugepages/hugepages-1048576kB" "$SYS/kernel/mm/hugepages/hugepages-2048kB"
+echo 2 >"$SYS/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
+echo 0 >"$SYS/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+: >"$LOG"
+setup hugepages 2G
+expect_rc "reserved but not mounted" 0 $?
+echo "hugetlbfs /dev/hugepages hugetlbfs rw,pagesize=1024M 0 0" >>"$T/mounts"
+setup hugepages 2G
+expect_rc "reserved and mounted" 0 $?
+expect_in "nothing to do" "$T/out" "hugepages: 2048M reserved and mounted, 2048M needed: nothing to do"
+setup -c "$T/synackd.conf" hugepages
+expect_rc "config needs less" 0 $?
+echo 100 >"$SYS/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+setup hugepages 3G
+expect_rc "too few" 0 $?
+setup --force hugepages 1G
+expect_rc "--force" 0 $?
+cat >"$T/want" <<EOS
+hugepages -p 2M --setup 2G
+hugepages -p 2M --setup 3G
+hugepages -p 2M --setup 1G
+EOS
+actions >"$T/got"
+expect "hugepages only when needed" "$T/want" "$T/got"
 
 exit $fail
