@@ -48,7 +48,10 @@ static const char usage[] =
 	"                           00:00:00' or seconds since the epoch (default\n"
 	"                           2025-01-06T00:00:00Z)\n"
 	"      --duration D         time span: N[s|m|h|d] (default 1h); arrivals are\n"
-	"                           Poisson-like, timestamps never decrease\n"
+	"                           Poisson-like, timestamps never decrease, the last\n"
+	"                           frame falls at the end of the span\n"
+	"      --diurnal A          day/night cycle: arrival rate 1 + A cos(2 pi (hour -\n"
+	"                           14:00 UTC) / 24 h), 0 <= A < 1 (default 0: flat)\n"
 	"Network:\n"
 	"      --internal PREFIXES  internal networks, hosts are drawn from them\n"
 	"                           (default '198.18.0.0/16, 2001:db8:1::/48')\n"
@@ -303,7 +306,7 @@ static struct {
 	uint64_t start_ns, duration_ns;
 	const char *internal_text, *external_text, *exclude_text;
 	int hosts, peers;
-	double ipv6_share, vlan_share, ecn_share, odd_share;
+	double ipv6_share, vlan_share, ecn_share, odd_share, diurnal;
 	int ftp_sessions;
 	int scan;
 	const char *start_text, *duration_text, *format_text;
@@ -461,7 +464,7 @@ static bool peer_new(const uint8_t *saddr, uint16_t sport, const uint8_t *peer)
 
 static struct fb_writer *writer;
 static uint64_t now_ns, end_ns;
-static double mean_gap_ns = 1, gap_sum;
+static double gap_sum;
 static bool counting_pass;
 static int g_argc;
 static char **g_argv;
@@ -473,18 +476,64 @@ struct frame {
 	enum ftpmark mark;
 };
 
+/* Diurnal rate: lambda(t) = 1 + A cos(2 pi (time of day - 14:00) / 24 h).
+ * cum[i] = integral of lambda over the first i minutes; arrival "unit time"
+ * (the sum of exponential gaps) maps to wall time through its inverse. */
+static double *cum;
+static size_t ncum;
+static double total_units; /* gap_sum of pass 1 */
+
+static void diurnal_table(void)
+{
+	double minutes = (double)opt.duration_ns / 60e9;
+	ncum = (size_t)ceil(minutes) + 1;
+	if (ncum < 2)
+		ncum = 2;
+	if (ncum > 2000000)
+		ncum = 2000000;
+	cum = calloc(ncum, sizeof(*cum));
+	double step_ns = (double)opt.duration_ns / (double)(ncum - 1);
+	for (size_t i = 1; i < ncum; i++) {
+		double t = (double)opt.start_ns + step_ns * ((double)i - 0.5);
+		double tod = fmod(t / 1e9, 86400.0);
+		double lambda = 1 + opt.diurnal * cos(2 * M_PI * (tod - 14 * 3600.0) / 86400.0);
+		cum[i] = cum[i - 1] + lambda * step_ns;
+	}
+}
+
+static uint64_t units_to_ns(double units)
+{
+	double phi = total_units > 0 ? units / total_units : 0;
+	if (phi > 1)
+		phi = 1;
+	if (!cum)
+		return opt.start_ns + (uint64_t)(phi * (double)opt.duration_ns);
+	double target = phi * cum[ncum - 1];
+	size_t lo = 0, hi = ncum - 1;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (cum[mid] <= target)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	double seg = cum[hi] - cum[lo];
+	double frac = seg > 0 ? (target - cum[lo]) / seg : 0;
+	double step_ns = (double)opt.duration_ns / (double)(ncum - 1);
+	return opt.start_ns + (uint64_t)(((double)lo + frac) * step_ns);
+}
+
 static void advance_time(void)
 {
 	double u = rnd_unit();
 	if (u < 1e-12)
 		u = 1e-12;
 	gap_sum += -log(u);
-	double gap = -log(u) * mean_gap_ns;
-	if (gap < 1)
-		gap = 1;
-	uint64_t next = now_ns + (uint64_t)gap;
-	if (next > end_ns)
-		next = end_ns > now_ns ? end_ns : now_ns;
+	if (counting_pass)
+		return;
+	uint64_t next = units_to_ns(gap_sum);
+	if (next >= end_ns && end_ns > opt.start_ns)
+		next = end_ns - 1; /* the span is [start, start + duration) */
 	if (opt.format == FB_PCAP_US)
 		next -= next % 1000; /* the file keeps microseconds */
 	if (next < now_ns)
@@ -1304,7 +1353,7 @@ int main(int argc, char **argv)
 	enum {
 		O_FORMAT = 256, O_LINKTYPE, O_SNAPLEN, O_FRAMESIZE, O_SEED, O_SYNACKS, O_FRAMES,
 		O_BACKGROUND, O_START, O_DURATION, O_INTERNAL, O_EXTERNAL, O_EXCLUDE, O_HOSTS,
-		O_PEERS, O_IPV6, O_VLAN, O_ECN, O_ODD, O_FTP, O_SCAN,
+		O_PEERS, O_IPV6, O_VLAN, O_ECN, O_ODD, O_FTP, O_SCAN, O_DIURNAL,
 	};
 	static const struct option lo[] = {
 		{"output", required_argument, 0, 'o'},
@@ -1330,6 +1379,7 @@ int main(int argc, char **argv)
 		{"odd-share", required_argument, 0, O_ODD},
 		{"ftp-sessions", required_argument, 0, O_FTP},
 		{"scan", optional_argument, 0, O_SCAN},
+		{"diurnal", required_argument, 0, O_DIURNAL},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -1422,6 +1472,11 @@ int main(int argc, char **argv)
 		case O_FTP:
 			opt.ftp_sessions = (int)parse_u64("--ftp-sessions", optarg);
 			break;
+		case O_DIURNAL:
+			opt.diurnal = parse_share("--diurnal", optarg);
+			if (opt.diurnal >= 1)
+				die("--diurnal must be below 1");
+			break;
 		case O_SCAN:
 			opt.scan = optarg ? (int)parse_u64("--scan", optarg) : 200;
 			break;
@@ -1452,7 +1507,9 @@ int main(int argc, char **argv)
 	 * inter-arrival gaps; pass 2 scales them so the capture spans
 	 * --duration exactly. */
 	generate(NULL);
-	mean_gap_ns = gap_sum > 0 ? (double)opt.duration_ns / gap_sum : 1;
+	total_units = gap_sum;
+	if (opt.diurnal > 0)
+		diurnal_table();
 	generate(opt.output);
 	const char *ans = opt.answers;
 	char *owned = NULL;
