@@ -30,4 +30,9 @@ int cmd_flush(const struct global_options *g, int argc, char **argv);
 int cmd_reload(const struct global_options *g, int argc, char **argv);
 int cmd_stop(const struct global_options *g, int argc, char **argv);
 
+/* Analysis of the database: cmd_report.c, cmd_compare.c, cmd_events.c. */
+int cmd_report(const struct global_options *g, int argc, char **argv);
+int cmd_compare(const struct global_options *g, int argc, char **argv);
+int cmd_events(const struct global_options *g, int argc, char **argv);
+
 #endif /* SYNACKCTL_COMMANDS_H */

@@ -27,6 +27,9 @@ static const struct command commands[] = {
 	{"flush", cmd_flush, "synackd: write buffered records now"},
 	{"reload", cmd_reload, "synackd: re-read prefixes, exclusions, FTP ports"},
 	{"stop", cmd_stop, "synackd: stop in order"},
+	{"report", cmd_report, "daily figures, top ports, hosts (text, csv, json, html)"},
+	{"compare", cmd_compare, "compare the inventory with nmap, masscan or Nessus results"},
+	{"events", cmd_events, "new and returning services and hosts (alerts)"},
 };
 
 static void usage(FILE *out)
