@@ -40,9 +40,11 @@ compare() {
 			"$classify" --internal "$internal" "${xopt[@]}" "${ropt[@]}" --peers $peers "$cap" \
 				>"$tmp/out" 2>"$tmp/err" || bad "$name $rule/$peers: exit status $?: $(cat "$tmp/err")"
 			local got want
-			got=$(ans frames "$tmp/out")
-			want=$(ans frames "$answers")
-			[ "$got" = "$want" ] || bad "$name: frames $got, answers $want"
+			for k in frames first_time_ns last_time_ns; do
+				got=$(ans $k "$tmp/out")
+				want=$(ans $k "$answers")
+				[ "$got" = "$want" ] || bad "$name: $k $got, answers $want"
+			done
 			local k
 			for k in not_ip not_tcp malformed not_synack wrong_direction excluded match \
 				match.ipv4 match.ipv6 match.vlan; do
@@ -105,6 +107,19 @@ if [ -f "$src/config/demo.pcap" ]; then
 else
 	bad "config/demo.pcap missing"
 fi
+
+# the time span: --start and --duration
+a=$tmp/excl.answers
+"$gencap" -o "$tmp/span.pcap" --seed 3 --synacks 200 --format pcap-ns --start 2025-06-01T12:00:00Z \
+	--duration 90m 2>/dev/null
+first=$(ans first_time_ns "$tmp/span.answers")
+last=$(ans last_time_ns "$tmp/span.answers")
+s0=$(( $(date -u -d 2025-06-01T12:00:00Z +%s) * 1000000000 ))
+[ "$first" -ge "$s0" ] && [ "$last" -lt $((s0 + 5400000000000)) ] &&
+	[ "$last" -gt $((s0 + 5300000000000)) ] || bad "span: first $first last $last, start $s0 + 90 min"
+"$classify" "$tmp/span.pcap" >"$tmp/span.out" 2>/dev/null
+[ "$(ans first_time_ns "$tmp/span.out")" = "$first" ] || bad "span: first time differs"
+[ "$(ans last_time_ns "$tmp/span.out")" = "$last" ] || bad "span: last time differs"
 
 # exactly --frames frames
 [ "$(ans frames "$tmp/snap.answers")" = 5000 ] || bad "--frames 5000 gave $(ans frames "$tmp/snap.answers")"

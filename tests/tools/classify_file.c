@@ -21,7 +21,7 @@ static const char usage[] =
 	"\n"
 	"Classifies every frame of the capture files (pcap, pcapng) and prints\n"
 	"counts as key=value lines, summed over all files:\n"
-	"  files, frames, bytes\n"
+	"  files, frames, bytes, first_time_ns, last_time_ns (UTC ns)\n"
 	"  not_ip, not_tcp, malformed, not_synack, wrong_direction, excluded, match\n"
 	"  match.ipv4, match.ipv6, match.vlan, match.flags.0xNNN\n"
 	"  match.ipv4.max1tag (IPv4 matches with at most one VLAN tag: what tcpdump's\n"
@@ -59,6 +59,7 @@ static const char *res_key[CLASSIFY_RESULT_COUNT] = {
 
 static struct {
 	uint64_t files, frames, bytes, failed, damaged, unsupported;
+	uint64_t first_ns, last_ns;
 	uint64_t res[CLASSIFY_RESULT_COUNT];
 	uint64_t match_v4, match_v6, match_vlan, match_v4_bpf;
 	uint64_t synack, synack_v4, synack_v6, synack_vlan;
@@ -93,6 +94,10 @@ static int run_file(const char *path, const struct classify_policy *pol, bool pr
 	int bad_lt = -1;
 	uint64_t bad_lt_frames = 0;
 	while ((s = capture_next(c, &f)) == CAPTURE_FRAME) {
+		if (n.frames == 0 || f.time_ns < n.first_ns)
+			n.first_ns = f.time_ns;
+		if (f.time_ns > n.last_ns)
+			n.last_ns = f.time_ns;
 		n.frames++;
 		n.bytes += f.caplen;
 		if (read_only)
@@ -227,6 +232,8 @@ int main(int argc, char **argv)
 	printf("files=%" PRIu64 "\n", n.files);
 	printf("frames=%" PRIu64 "\n", n.frames);
 	printf("bytes=%" PRIu64 "\n", n.bytes);
+	printf("first_time_ns=%" PRIu64 "\n", n.first_ns);
+	printf("last_time_ns=%" PRIu64 "\n", n.last_ns);
 	for (int r = 0; r < CLASSIFY_RESULT_COUNT; r++)
 		printf("%s=%" PRIu64 "\n", res_key[r] ? res_key[r] : "unknown", n.res[r]);
 	printf("match.ipv4=%" PRIu64 "\n", n.match_v4);
