@@ -58,6 +58,7 @@ struct capture_file {
 	uint32_t snaplen;
 	int linktype;
 	uint32_t frac_mult; /* 1000 for microseconds, 1 for nanoseconds */
+	uint32_t rec_hdr;   /* 16; 24 for the "modified" (Kuznetzov) pcap */
 	/* pcapng */
 	struct iface *ifs;
 	uint32_t nifs, ifcap;
@@ -272,7 +273,18 @@ static int read_pcap_header(struct capture_file *c, char *err, size_t errlen)
 		c->fmt = FMT_PCAP_NS;
 		c->swap = true;
 		break;
+	case 0xa1b2cd34: /* Alexey Kuznetzov's patched libpcap: 8 more header bytes */
+		c->fmt = FMT_PCAP;
+		c->rec_hdr = 24;
+		break;
+	case 0x34cdb2a1:
+		c->fmt = FMT_PCAP;
+		c->swap = true;
+		c->rec_hdr = 24;
+		break;
 	}
+	if (!c->rec_hdr)
+		c->rec_hdr = 16;
 	c->frac_mult = c->fmt == FMT_PCAP_NS ? 1 : 1000;
 	uint16_t major = rd16(c, p + 4), minor = rd16(c, p + 6);
 	if (major != 2) {
@@ -379,7 +391,7 @@ struct capture_file *capture_open(const char *path, char *err, size_t errlen)
 		(void)next_pcapng(c, &unused);
 		c->prescan = false;
 	} else if (magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d ||
-		   magic == 0x4d3cb2a1) {
+		   magic == 0x4d3cb2a1 || magic == 0xa1b2cd34 || magic == 0x34cdb2a1) {
 		if (read_pcap_header(c, err, errlen) < 0)
 			goto fail;
 	} else {
@@ -415,14 +427,15 @@ void capture_close(struct capture_file *c)
 
 static enum capture_status next_pcap(struct capture_file *c, struct capture_frame *f)
 {
-	size_t have = need(c, 16);
-	if (have < 16) {
+	const size_t hl = c->rec_hdr;
+	size_t have = need(c, hl);
+	if (have < hl) {
 		if (have == 0)
 			return CAPTURE_END;
 		return fail(c,
-			    "truncated at offset %llu (record header cut: 16 bytes needed, %zu "
+			    "truncated at offset %llu (record header cut: %zu bytes needed, %zu "
 			    "left)",
-			    (unsigned long long)offset_now(c), have);
+			    (unsigned long long)offset_now(c), hl, have);
 	}
 	const uint8_t *p = c->buf + c->pos;
 	uint32_t sec = rd32(c, p), frac = rd32(c, p + 4);
@@ -440,18 +453,18 @@ static enum capture_status next_pcap(struct capture_file *c, struct capture_fram
 			    "invalid packet capture length %u at offset %llu (snaplen %u, maximum "
 			    "%u): damaged record header",
 			    caplen, (unsigned long long)offset_now(c), c->snaplen, limit);
-	have = need(c, 16 + (size_t)caplen);
-	if (have < 16 + (size_t)caplen)
+	have = need(c, hl + (size_t)caplen);
+	if (have < hl + (size_t)caplen)
 		return fail(c, "truncated at offset %llu (record header says %u bytes, %zu left)",
-			    (unsigned long long)offset_now(c), caplen, have - 16);
+			    (unsigned long long)offset_now(c), caplen, have - hl);
 	p = c->buf + c->pos; /* need() may have moved the window */
-	f->data = p + 16;
+	f->data = p + hl;
 	f->caplen = caplen;
 	f->wirelen = wirelen;
 	f->time_ns = (uint64_t)sec * 1000000000ull + (uint64_t)frac * c->frac_mult;
 	f->linktype = c->linktype;
 	f->interface = 0;
-	c->pos += 16 + (size_t)caplen;
+	c->pos += hl + (size_t)caplen;
 	return CAPTURE_FRAME;
 }
 

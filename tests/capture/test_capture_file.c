@@ -158,6 +158,39 @@ static void test_pcap(void)
 	capture_close(c);
 }
 
+/* The "modified" pcap of Kuznetzov's patched libpcap (magic a1b2cd34):
+ * 8 more bytes per record header (ifindex, protocol, packet type, pad). */
+static void test_kuznetzov(void)
+{
+	fill_expect(1700000000ull * 1000000000ull, 1000000ull);
+	const char *path = tmp_path("kuz.pcap");
+	FILE *f = fopen(path, "wb");
+	uint32_t hdr[6] = {0xa1b2cd34, 2 | 4u << 16, 0, 0, 65535, 1};
+	fwrite(hdr, 4, 6, f);
+	for (int i = 0; i < 3; i++) {
+		uint32_t rh[6] = {(uint32_t)(ex.t[i] / 1000000000ull),
+				  (uint32_t)(ex.t[i] % 1000000000ull / 1000), (uint32_t)ex.len[i],
+				  (uint32_t)ex.len[i], 2, 0x0800};
+		fwrite(rh, 4, 6, f);
+		fwrite(ex.data[i], 1, ex.len[i], f);
+	}
+	fclose(f);
+	char err[256];
+	struct capture_file *c = capture_open(path, err, sizeof(err));
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	struct capture_frame fr;
+	for (int i = 0; i < 3; i++) {
+		CHECK(capture_next(c, &fr) == CAPTURE_FRAME);
+		CHECK_EQ(fr.caplen, ex.len[i]);
+		CHECK(memcmp(fr.data, ex.data[i], ex.len[i]) == 0);
+		CHECK_EQ(fr.time_ns, ex.t[i]);
+	}
+	CHECK(capture_next(c, &fr) == CAPTURE_END);
+	capture_close(c);
+}
+
 static void test_pcapng(void)
 {
 	fill_expect(1700000000ull * 1000000000ull, 500000000ull); /* half seconds: exact in 2^-n */
@@ -558,6 +591,7 @@ int main(void)
 		return 1;
 	}
 	test_pcap();
+	test_kuznetzov();
 	test_pcapng();
 	test_truncation();
 	test_damage();
