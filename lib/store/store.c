@@ -168,6 +168,10 @@ struct store {
 	uint64_t records_since_commit;
 	uint64_t last_commit_ns;
 	uint64_t retry_at_ns; /* after SQLITE_BUSY: next attempt, 0 = none */
+	uint64_t min_gap_ns;  /* 3 x the duration of the last commit (duty cycle) */
+
+	uint32_t *order; /* pending rows in key order (commit) */
+	uint32_t order_cap;
 
 	/* scratch maps for a commit */
 	struct agg_map svc, host, dsvc, dpeer;
@@ -183,7 +187,7 @@ void store_options_default(struct store_options *opt)
 {
 	memset(opt, 0, sizeof(*opt));
 	opt->flush_interval_ns = 1000000000ull;
-	opt->batch_records = 100000;
+	opt->batch_records = 1000000;
 	opt->max_pending = (size_t)1 << 20;
 	opt->timezone = NULL;
 	opt->busy_timeout_ms = 20;
@@ -410,7 +414,8 @@ struct store *store_open(const char *db_path, const struct store_options *opt, c
 	}
 	sqlite3_busy_timeout(s->db, 5000); /* opening: wait for a concurrent writer */
 	if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-			"PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536") != 0)
+			"PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072; "
+			"PRAGMA wal_autocheckpoint=16384") != 0)
 		goto fail;
 	if (init_schema(s) != 0)
 		goto fail;
@@ -478,6 +483,45 @@ static void merge_times(struct agg_val *d, const struct agg_val *v)
 	d->packets += v->packets;
 }
 
+static const struct agg_entry *sort_base;
+
+/* B-tree order of the keys: hour, then internal address, port, external. */
+static int cmp_order(const void *x, const void *y)
+{
+	const struct agg_key *a = &sort_base[*(const uint32_t *)x].k;
+	const struct agg_key *b = &sort_base[*(const uint32_t *)y].k;
+	if (a->hour != b->hour)
+		return a->hour < b->hour ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	int c = memcmp(a->a, b->a, 16);
+	if (c)
+		return c;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	if (a->day != b->day)
+		return a->day < b->day ? -1 : 1;
+	return memcmp(a->b, b->b, 16);
+}
+
+/* Visit the pending rows in key order: the UPSERTs then walk each B-tree
+ * mostly forwards, which keeps the pages they touch hot. */
+static int sort_pending(struct store *s)
+{
+	if (s->order_cap < s->pending.n) {
+		uint32_t *o = realloc(s->order, (size_t)s->pending.n * sizeof(*o));
+		if (!o)
+			return -1;
+		s->order = o;
+		s->order_cap = s->pending.n;
+	}
+	for (uint32_t i = 0; i < s->pending.n; i++)
+		s->order[i] = i;
+	sort_base = s->pending.e;
+	qsort(s->order, s->pending.n, sizeof(*s->order), cmp_order);
+	return 0;
+}
+
 static int do_commit(struct store *s)
 {
 	int rc = SQLITE_OK;
@@ -492,7 +536,10 @@ static int do_commit(struct store *s)
 	agg_map_clear(&s->dsvc);
 	agg_map_clear(&s->dpeer);
 
-	for (uint32_t i = 0; i < s->pending.n; i++) {
+	if (sort_pending(s) != 0)
+		return SQLITE_NOMEM;
+	for (uint32_t oi = 0; oi < s->pending.n; oi++) {
+		uint32_t i = s->order[oi];
 		const struct agg_key *k = &s->pending.e[i].k;
 		const struct agg_val *v = &s->pending.e[i].v;
 		int64_t r = 0;
@@ -680,7 +727,14 @@ static int commit_now(struct store *s, uint64_t now_ns)
 		s->records_since_commit = 0;
 		return 0;
 	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = do_commit(s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	uint64_t took = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull +
+			(uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	s->min_gap_ns = 3 * took;
+	s->stats.commit_ns += took;
 	if (rc == SQLITE_OK) {
 		s->stats.commits++;
 		agg_map_clear(&s->pending);
@@ -765,7 +819,9 @@ int store_add(struct store *s, const struct synack_record *recs, size_t n, uint6
 			int rc = commit_full(s, now_ns);
 			if (rc)
 				ret = rc;
-		} else if (s->records_since_commit >= s->opt.batch_records) {
+		} else if (s->records_since_commit >= s->opt.batch_records &&
+			   s->records_since_commit >= s->pending.n * 4ull) {
+			/* batch full, and aggregation no longer pays much: commit */
 			int rc = commit_now(s, now_ns);
 			if (rc)
 				ret = rc;
@@ -784,7 +840,9 @@ int store_tick(struct store *s, uint64_t now_ns)
 			return 1;
 		return commit_now(s, now_ns);
 	}
-	if (now_ns - s->last_commit_ns < s->opt.flush_interval_ns && now_ns >= s->last_commit_ns)
+	uint64_t gap = s->opt.flush_interval_ns > s->min_gap_ns ? s->opt.flush_interval_ns
+								 : s->min_gap_ns;
+	if (now_ns - s->last_commit_ns < gap && now_ns >= s->last_commit_ns)
 		return 0;
 	return commit_now(s, now_ns);
 }
@@ -807,6 +865,7 @@ void store_close(struct store *s)
 		sqlite3_close(s->db);
 	}
 	agg_map_free(&s->pending);
+	free(s->order);
 	agg_map_free(&s->svc);
 	agg_map_free(&s->host);
 	agg_map_free(&s->dsvc);
