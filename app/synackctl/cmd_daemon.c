@@ -275,6 +275,21 @@ static void label(const char *key, char *out, size_t cap, bool upper)
 
 static void render_object(const struct json_value *obj, int indent, const char *skip);
 
+/* Whether key is one of the space-separated words of skip. */
+static bool skipped(const char *key, const char *skip)
+{
+	size_t n = strlen(key);
+	for (const char *p = skip; p && *p;) {
+		size_t w = strcspn(p, " ");
+		if (w == n && !strncmp(p, key, n))
+			return true;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
 /*
  * A cell of a table row: a scalar member, or a scalar member of an object
  * member (one level, e.g. a worker's "counters"), found by column name.
@@ -385,14 +400,15 @@ static void render_table(const struct json_value *arr, int indent)
 	}
 }
 
-/* Members of obj: scalars first as aligned lines, then blocks. */
+/* Members of obj (but those named in skip): scalars first as aligned
+ * lines, then blocks. */
 static void render_object(const struct json_value *obj, int indent, const char *skip)
 {
 	size_t w = 0;
 	char lab[128], cell[4096];
 
 	for (size_t k = 0; k < obj->n; k++) {
-		if (skip && !strcmp(obj->keys[k], skip))
+		if (skipped(obj->keys[k], skip))
 			continue;
 		const struct json_value *v = obj->items[k];
 		if (is_scalar(v) || (v->type == JSON_ARRAY && !is_table(v))) {
@@ -403,7 +419,7 @@ static void render_object(const struct json_value *obj, int indent, const char *
 	}
 	bool any = false; /* a blank line between blocks, none at the top */
 	for (size_t k = 0; k < obj->n; k++) {
-		if (skip && !strcmp(obj->keys[k], skip))
+		if (skipped(obj->keys[k], skip))
 			continue;
 		const struct json_value *v = obj->items[k];
 		label(obj->keys[k], lab, sizeof(lab), false);
@@ -424,7 +440,7 @@ static void render_object(const struct json_value *obj, int indent, const char *
 		}
 	}
 	for (size_t k = 0; k < obj->n; k++) {
-		if (skip && !strcmp(obj->keys[k], skip))
+		if (skipped(obj->keys[k], skip))
 			continue;
 		const struct json_value *v = obj->items[k];
 		label(obj->keys[k], lab, sizeof(lab), false);
@@ -590,7 +606,7 @@ static int simple(const struct global_options *g, int argc, char **argv, const c
 			if (strcmp(v->keys[k], "ok") && strcmp(v->keys[k], "message"))
 				more = true;
 		if (more)
-			render_object(v, 0, "ok"); /* message shown again: harmless */
+			render_object(v, 0, "ok message");
 	}
 	if (rc == 0 && stop && o.wait) {
 		/* Until the socket stops answering (bounded by --timeout). */
