@@ -213,7 +213,8 @@ int cmd_rebuild(const struct global_options *g, int argc, char **argv)
 		fprintf(stderr, "synackctl rebuild: cannot list %s: %s\n", logs, strerror(errno));
 		goto out;
 	}
-	qsort(files, nfiles, sizeof(*files), cmp_base);
+	if (nfiles > 1)
+		qsort(files, nfiles, sizeof(*files), cmp_base);
 
 	remove_db(new_path);
 	wo.data_dir = g->data_dir;

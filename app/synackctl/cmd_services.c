@@ -280,7 +280,8 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 		fprintf(stderr, "synackctl services: %s: %s\n", path, sqlite3_errmsg(db));
 		goto out;
 	}
-	qsort(rows, n, sizeof(*rows), cmp_row);
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), cmp_row);
 
 	char f[32], l[32];
 	if (strcmp(format, "csv") == 0) {
