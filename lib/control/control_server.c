@@ -63,6 +63,7 @@ struct control_server {
 	struct pollfd *pfd;
 	size_t *pfd_client;
 	struct json_out reply;
+	int64_t accept_paused_until; /* out of file descriptors: back off */
 };
 
 void control_server_options_default(struct control_server_options *opt)
@@ -637,7 +638,13 @@ static void accept_clients(struct control_server *s)
 		if (fd < 0) {
 			if (errno == EINTR)
 				continue;
-			return; /* EAGAIN, or out of fds: try again next time */
+			/* Out of file descriptors: the pending connection stays
+			 * in the backlog and poll() would report it at once
+			 * forever; stop listening for a moment instead. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				s->accept_paused_until = now_ms() + 100;
+			return; /* EAGAIN: all taken */
 		}
 		if (s->n_clients >= s->opt.max_clients) {
 			static const char busy[] =
@@ -763,11 +770,16 @@ int control_server_poll(struct control_server *s, int timeout_ms)
 	if (!s)
 		return -1;
 	until = expire(s, t0);
+	if (t0 < s->accept_paused_until) {
+		int p = (int)(s->accept_paused_until - t0);
+		if (until < 0 || p < until)
+			until = p;
+	}
 	wait = timeout_ms < 0 ? -1 : timeout_ms;
 	if (until >= 0 && (wait < 0 || until < wait))
 		wait = until;
 
-	s->pfd[n].fd = s->fd;
+	s->pfd[n].fd = t0 < s->accept_paused_until ? -1 : s->fd; /* -1: ignored */
 	s->pfd[n].events = POLLIN;
 	s->pfd[n].revents = 0;
 	n++;

@@ -13,6 +13,8 @@
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -572,6 +574,84 @@ static void test_socket_file(void)
 	unlink(sock_path);
 }
 
+/* CPU seconds used so far by process pid (utime + stime). */
+static double cpu_of(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'); /* after the command name */
+	unsigned long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+			 &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * Out of file descriptors: the server neither spins on the connection it
+ * cannot accept nor dies, and serves again once descriptors are free.  The
+ * server runs in a child with a low RLIMIT_NOFILE; the clients are here.
+ */
+static void test_out_of_fds(void)
+{
+	int go[2];
+	CHECK(pipe(go) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct control_server_options opt;
+		char c;
+		close(go[1]);
+		base_options(&opt);
+		opt.max_clients = 64;
+		opt.idle_timeout_ms = 10000;
+		if (start(&opt) != 0)
+			_exit(1);
+		int probe = dup(0);
+		close(probe);
+		struct rlimit rl;
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = (rlim_t)probe + 4;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		(void)!read(go[0], &c, 1); /* until the parent is done */
+		stop();
+		_exit(0);
+	}
+	close(go[0]);
+	usleep(200000);
+	int fds[32], n = 0;
+	for (int i = 0; i < 32; i++) {
+		fds[n] = connect_to(sock_path);
+		if (fds[n] >= 0)
+			n++;
+	}
+	CHECK(n > 8);
+	usleep(200000);
+	double c0 = cpu_of(pid);
+	usleep(800000);
+	double used = cpu_of(pid) - c0;
+	CHECK(c0 >= 0 && used < 0.4);
+	fprintf(stderr, "  out of fds: %d clients, server CPU %.2f s in 0.8 s\n", n, used);
+	if (used >= 0.4)
+		fprintf(stderr, "  server used %.2f s CPU in 0.8 s while out of fds\n", used);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	usleep(300000);
+	int fd = connect_to(sock_path);
+	check_reply(fd, "echo back\n", "{\"ok\":true,\"args\":[\"back\"]}");
+	if (fd >= 0)
+		close(fd);
+	close(go[1]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void test_peer_groups(void)
 {
 	gid_t groups[256];
@@ -598,6 +678,7 @@ int main(void)
 	test_limits();
 	test_flood();
 	test_socket_file();
+	test_out_of_fds();
 	test_peer_groups();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
