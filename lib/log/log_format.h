@@ -1,0 +1,146 @@
+/*
+ * log_format.h - internal: constants and helpers shared by the log writer
+ * and reader (doc/log-format.md describes the bytes).
+ */
+#ifndef SYNACK_LOG_FORMAT_H
+#define SYNACK_LOG_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Skippable zstd frame that starts every session in a file. */
+#define LOGF_SKIP_MAGIC      0x184D2A53u /* any 0x184D2A50..5F is accepted */
+#define LOGF_SKIP_MAGIC_MASK 0xFFFFFFF0u
+#define LOGF_SKIP_MAGIC_BASE 0x184D2A50u
+#define LOGF_HDR_MAGIC       "SYNACK"
+#define LOGF_HDR_MAGIC_LEN   6
+#define LOGF_VERSION         1
+#define LOGF_HDR_PAYLOAD     32 /* bytes of header payload (version 1) */
+#define LOGF_HDR_TOTAL       (8 + LOGF_HDR_PAYLOAD)
+
+/* Column blocks inside the zstd frame. */
+#define LOGF_BLOCK_MAX      4096u    /* records per block at most */
+#define LOGF_SVC_DICT_MAX   65536u   /* internal (addr, port) entries per frame */
+#define LOGF_EXT_DICT_MAX   262144u  /* external address entries per frame */
+#define LOGF_MISC_DICT_MAX  65536u   /* (flags, family, ftp, worker, vlan) tuples */
+
+/* Time deltas of 2^32-1 us (71 min) and more go to the escape column. */
+#define LOGF_TIME_ESCAPE 0xFFFFFFFFu
+
+/* Address kinds in dictionary definitions. */
+#define LOGF_ADDR_V4 4  /* 4 bytes follow, bytes 4..15 are zero */
+#define LOGF_ADDR_16 16 /* all 16 bytes follow */
+
+/* Dictionary key: 24 bytes, compared with memcmp. */
+struct logf_key {
+	uint64_t w[3];
+};
+
+static inline uint64_t logf_hash(const struct logf_key *k)
+{
+	uint64_t h = k->w[0] * 0x9E3779B97F4A7C15ull;
+	h ^= (k->w[1] + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full;
+	h ^= (k->w[2] + 0x165667B19E3779F9ull) * 0x94D049BB133111EBull;
+	h ^= h >> 31;
+	h *= 0xBF58476D1CE4E5B9ull;
+	h ^= h >> 29;
+	return h;
+}
+
+/* svc key: saddr (16) | sport, vlan, family (the VLAN and the family go
+ * with the internal host, so they cost nothing more in the dictionary) */
+static inline void logf_svc_key(struct logf_key *k, const uint8_t addr[16], uint16_t port,
+				uint16_t vlan, uint8_t family)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(&k->w[0], addr, 16);
+	k->w[2] = (uint64_t)port | (uint64_t)vlan << 16 | (uint64_t)family << 32;
+}
+
+static inline void logf_ext_key(struct logf_key *k, const uint8_t addr[16])
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(&k->w[0], addr, 16);
+}
+
+/* misc tuple: flags (16) | ftp (8) | worker (8) */
+static inline uint64_t logf_misc_pack(uint16_t flags, uint8_t ftp, uint8_t worker)
+{
+	return (uint64_t)flags | (uint64_t)ftp << 16 | (uint64_t)worker << 24;
+}
+
+static inline int logf_addr_kind(const uint8_t addr[16])
+{
+	static const uint8_t zero[12];
+	return memcmp(addr + 4, zero, 12) == 0 ? LOGF_ADDR_V4 : LOGF_ADDR_16;
+}
+
+static inline uint8_t *logf_put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* Returns bytes used, 0 on overrun or overlong. */
+static inline size_t logf_get_varint(const uint8_t *p, const uint8_t *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	const uint8_t *s = p;
+
+	while (p < end && shift < 64) {
+		uint8_t b = *p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return (size_t)(p - s);
+		}
+		shift += 7;
+	}
+	return 0;
+}
+
+static inline uint64_t logf_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t logf_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static inline void logf_put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void logf_put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void logf_put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint32_t logf_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t logf_get_u64(const uint8_t *p)
+{
+	return (uint64_t)logf_get_u32(p) | (uint64_t)logf_get_u32(p + 4) << 32;
+}
+
+#endif /* SYNACK_LOG_FORMAT_H */
