@@ -10,7 +10,9 @@
  *           (default 65536), at 2 M records per second of record time.
  *  month    a month-like stream at small scale: 30 days, 120 internal hosts
  *           with 2-6 services each, Zipf-like popularity, 40000 peers, ~3 %
- *           IPv6, some FTP; N records spread over the month.
+ *           IPv6, some FTP; N records spread over the month in visits (bursts
+ *           of 1-40 SYN+ACKs, mean ~7, from one service to one client within
+ *           a few seconds).
  * For each: writer with logs + db, db only, logs only; and the baseline in
  * the same run: the same records inserted naively (one INSERT per record,
  * one big transaction, prepared statement) into a one-table database.
@@ -97,36 +99,46 @@ static struct synack_record *gen_month(size_t n)
 	struct synack_record *r = calloc(n, sizeof(*r));
 	uint64_t t0 = 1698796800ull * S; /* 2023-11-01 */
 	uint64_t span = 30ull * 86400 * S;
-	for (size_t i = 0; i < n; i++) {
-		struct synack_record *x = &r[i];
-		x->time_ns = t0 + (uint64_t)((double)span * (double)i / (double)n) / 1000 * 1000;
-		x->flags = next_rand() % 10 ? 0x12 : 0x52;
-		/* Zipf-like: host index ~ h^2 skew, peer ~ exponential */
+	size_t i = 0;
+	while (i < n) {
+		/* one visit: a burst of SYN+ACKs from one service to one client (a
+		 * browser opening several connections, a mail client reconnecting) */
+		size_t burst = 1;
+		while (burst < 40 && next_rand() % 8 != 0)
+			burst++;
 		double u = (double)(next_rand() % 1000000) / 1e6;
-		int h = (int)(HOSTS * u * u);
+		int h = (int)(HOSTS * u * u); /* Zipf-like: few busy hosts */
 		double v = (double)(next_rand() % 1000000) / 1e6;
-		uint32_t p = (uint32_t)(PEERS * v * v * v);
-		x->sport = svc_port[h][next_rand() % (uint64_t)nsvc[h]];
-		x->dport = (uint16_t)(32768 + next_rand() % 28000);
-		if (h % 40 == 7) {
-			x->family = SYNACK_FAMILY_IPV6;
-			uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = (uint8_t)h};
-			uint8_t d6[16] = {0x2a, 0x00, 0x14, 0x50, [12] = (uint8_t)(p >> 24),
-					  [13] = (uint8_t)(p >> 16), [14] = (uint8_t)(p >> 8),
-					  [15] = (uint8_t)p};
-			memcpy(x->saddr, s6, 16);
-			memcpy(x->daddr, d6, 16);
-		} else {
-			x->family = SYNACK_FAMILY_IPV4;
-			uint8_t s4[4] = {163, 209, (uint8_t)(h / 50), (uint8_t)(1 + h % 50)};
-			uint8_t d4[4] = {(uint8_t)(20 + p % 200), (uint8_t)(p >> 8), (uint8_t)(p * 7),
-					 (uint8_t)(p >> 16)};
-			memcpy(x->saddr, s4, 4);
-			memcpy(x->daddr, d4, 4);
-		}
-		if (next_rand() % 200 == 0) { /* active FTP data from an internal client */
-			x->sport = (uint16_t)(40000 + next_rand() % 20000);
-			x->dport = 20;
+		uint32_t p = (uint32_t)(PEERS * v * v * v); /* few heavy clients */
+		uint16_t port = svc_port[h][next_rand() % (uint64_t)nsvc[h]];
+		bool ftp_data = next_rand() % 200 == 0;
+		uint64_t t = t0 + (uint64_t)((double)span * (double)i / (double)n) / 1000 * 1000;
+		for (size_t b = 0; b < burst && i < n; b++, i++) {
+			struct synack_record *x = &r[i];
+			x->time_ns = t + b * (next_rand() % (2 * S) / 1000 * 1000);
+			x->flags = next_rand() % 10 ? 0x12 : 0x52;
+			x->sport = port;
+			x->dport = (uint16_t)(32768 + next_rand() % 28000);
+			if (h % 40 == 7) {
+				x->family = SYNACK_FAMILY_IPV6;
+				uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = (uint8_t)h};
+				uint8_t d6[16] = {0x2a, 0x00, 0x14, 0x50, [12] = (uint8_t)(p >> 24),
+						  [13] = (uint8_t)(p >> 16), [14] = (uint8_t)(p >> 8),
+						  [15] = (uint8_t)p};
+				memcpy(x->saddr, s6, 16);
+				memcpy(x->daddr, d6, 16);
+			} else {
+				x->family = SYNACK_FAMILY_IPV4;
+				uint8_t s4[4] = {163, 209, (uint8_t)(h / 50), (uint8_t)(1 + h % 50)};
+				uint8_t d4[4] = {(uint8_t)(20 + p % 200), (uint8_t)(p >> 8),
+						 (uint8_t)(p * 7), (uint8_t)(p >> 16)};
+				memcpy(x->saddr, s4, 4);
+				memcpy(x->daddr, d4, 4);
+			}
+			if (ftp_data) { /* active FTP data from an internal client */
+				x->sport = (uint16_t)(40000 + next_rand() % 20000);
+				x->dport = 20;
+			}
 		}
 	}
 	return r;

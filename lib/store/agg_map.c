@@ -57,11 +57,21 @@ static int rehash(struct agg_map *m, uint32_t nslots)
 	return 0;
 }
 
+uint64_t agg_key_hash(const struct agg_key *k)
+{
+	return key_hash(k);
+}
+
 struct agg_val *agg_map_get(struct agg_map *m, const struct agg_key *k, int *is_new)
+{
+	return agg_map_get_h(m, k, key_hash(k), is_new);
+}
+
+struct agg_val *agg_map_get_h(struct agg_map *m, const struct agg_key *k, uint64_t h,
+			      int *is_new)
 {
 	if (!m->idx && rehash(m, 1024) != 0)
 		return NULL;
-	uint64_t h = key_hash(k);
 	uint32_t s = (uint32_t)h & m->mask;
 	for (;;) {
 		uint32_t i = m->idx[s];

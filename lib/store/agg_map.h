@@ -45,4 +45,25 @@ void agg_map_clear(struct agg_map *m);
 /* Find or add the key (value zeroed when new); NULL when out of memory. */
 struct agg_val *agg_map_get(struct agg_map *m, const struct agg_key *k, int *is_new);
 
+/* The same with the key's hash computed beforehand (agg_key_hash), and
+ * prefetch hints: a caller processing a stream of keys hashes a few keys
+ * ahead, prefetches their index slots, then their entries, so the cache
+ * misses of a large table overlap instead of adding up. */
+uint64_t agg_key_hash(const struct agg_key *k);
+struct agg_val *agg_map_get_h(struct agg_map *m, const struct agg_key *k, uint64_t h,
+			      int *is_new);
+static inline void agg_map_prefetch_slot(const struct agg_map *m, uint64_t h)
+{
+	if (m->idx)
+		__builtin_prefetch(&m->idx[(uint32_t)h & m->mask]);
+}
+static inline void agg_map_prefetch_entry(const struct agg_map *m, uint64_t h)
+{
+	if (m->idx) {
+		uint32_t i = m->idx[(uint32_t)h & m->mask];
+		if (i)
+			__builtin_prefetch(&m->e[i - 1]);
+	}
+}
+
 #endif

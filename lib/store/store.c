@@ -775,32 +775,56 @@ static int commit_full(struct store *s, uint64_t now_ns)
 	return rc;
 }
 
+static inline void make_key(struct store *s, const struct synack_record *r, struct agg_key *k)
+{
+	int64_t t = (int64_t)(r->time_ns / 1000000000ull);
+	memset(k, 0, sizeof(*k));
+	k->day = local_day(s, t);
+	if (r->ftp) {
+		k->kind = r->ftp;
+		return;
+	}
+	k->hour = t - t % 3600;
+	k->family = r->family == SYNACK_FAMILY_IPV6 ? 6 : 4;
+	k->port = r->sport;
+	if (k->family == 4) {
+		memcpy(k->a, r->saddr, 4);
+		memcpy(k->b, r->daddr, 4);
+	} else {
+		memcpy(k->a, r->saddr, 16);
+		memcpy(k->b, r->daddr, 16);
+	}
+}
+
 int store_add(struct store *s, const struct synack_record *recs, size_t n, uint64_t now_ns)
 {
+	enum { AHEAD = 8 }; /* keys hashed (and index slots prefetched) ahead */
+	struct agg_key keys[AHEAD];
+	uint64_t hs[AHEAD];
 	int ret = 0;
+
 	if (!s->last_commit_ns)
 		s->last_commit_ns = now_ns;
+	for (size_t j = 0; j < n && j < AHEAD; j++) {
+		make_key(s, &recs[j], &keys[j]);
+		hs[j] = agg_key_hash(&keys[j]);
+		agg_map_prefetch_slot(&s->pending, hs[j]);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct synack_record *r = &recs[i];
-		int64_t t = (int64_t)(r->time_ns / 1000000000ull);
-		struct agg_key k;
-		memset(&k, 0, sizeof(k));
-		k.day = local_day(s, t);
-		if (r->ftp) {
-			k.kind = r->ftp;
-			s->stats.ftp_records++;
-		} else {
-			k.hour = t - t % 3600;
-			k.family = r->family == SYNACK_FAMILY_IPV6 ? 6 : 4;
-			k.port = r->sport;
-			memcpy(k.a, r->saddr, 16);
-			memcpy(k.b, r->daddr, 16);
-			if (k.family == 4) {
-				memset(k.a + 4, 0, 12);
-				memset(k.b + 4, 0, 12);
-			}
+		size_t slot = i % AHEAD;
+		struct agg_key k = keys[slot];
+		uint64_t h = hs[slot];
+		if (i + AHEAD / 2 < n)
+			agg_map_prefetch_entry(&s->pending, hs[(i + AHEAD / 2) % AHEAD]);
+		if (i + AHEAD < n) {
+			make_key(s, &recs[i + AHEAD], &keys[slot]);
+			hs[slot] = agg_key_hash(&keys[slot]);
+			agg_map_prefetch_slot(&s->pending, hs[slot]);
 		}
-		struct agg_val *v = agg_map_get(&s->pending, &k, NULL);
+		if (r->ftp)
+			s->stats.ftp_records++;
+		struct agg_val *v = agg_map_get_h(&s->pending, &k, h, NULL);
 		if (!v) {
 			s->stats.dropped++;
 			snprintf(s->err, sizeof(s->err), "%s: out of memory", s->path);
