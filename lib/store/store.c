@@ -165,6 +165,9 @@ struct store {
 
 	struct agg_map pending;
 	uint64_t pending_records;
+	uint32_t active;    /* pending rows with packets (the others are known rows kept
+			       as a cache: their database rows exist) */
+	uint32_t order_n;
 	uint64_t records_since_commit;
 	uint64_t last_commit_ns;
 	uint64_t retry_at_ns; /* after SQLITE_BUSY: next attempt, 0 = none */
@@ -441,7 +444,7 @@ fail:
 void store_get_stats(const struct store *s, struct store_stats *st)
 {
 	*st = s->stats;
-	st->pending_rows = s->pending.n;
+	st->pending_rows = s->active;
 	st->pending_records = s->pending_records;
 }
 
@@ -515,10 +518,12 @@ static int sort_pending(struct store *s)
 		s->order = o;
 		s->order_cap = s->pending.n;
 	}
+	s->order_n = 0;
 	for (uint32_t i = 0; i < s->pending.n; i++)
-		s->order[i] = i;
+		if (s->pending.e[i].v.packets)
+			s->order[s->order_n++] = i;
 	sort_base = s->pending.e;
-	qsort(s->order, s->pending.n, sizeof(*s->order), cmp_order);
+	qsort(s->order, s->order_n, sizeof(*s->order), cmp_order);
 	return 0;
 }
 
@@ -538,7 +543,7 @@ static int do_commit(struct store *s)
 
 	if (sort_pending(s) != 0)
 		return SQLITE_NOMEM;
-	for (uint32_t oi = 0; oi < s->pending.n; oi++) {
+	for (uint32_t oi = 0; oi < s->order_n; oi++) {
 		uint32_t i = s->order[oi];
 		const struct agg_key *k = &s->pending.e[i].k;
 		const struct agg_val *v = &s->pending.e[i].v;
@@ -570,6 +575,7 @@ static int do_commit(struct store *s)
 		if (!STEP_OK(rc = run(s, st[ST_SVC_PEER], &r)))
 			goto fail;
 		bool new_peer = (uint64_t)r == v->packets;
+		bool known = v->n3 != 0; /* committed before: its daily set row exists */
 
 		struct agg_key sk = {0};
 		sk.family = k->family;
@@ -596,6 +602,8 @@ static int do_commit(struct store *s)
 			sv->n1++;
 
 		/* the service's peer on this day */
+		if (known)
+			goto merge;
 		sqlite3_bind_text(st[ST_DSP_INSERT], 1, day, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st[ST_DSP_INSERT], 2, a, la, SQLITE_STATIC);
 		sqlite3_bind_text(st[ST_DSP_INSERT], 3, b, lb, SQLITE_STATIC);
@@ -615,6 +623,7 @@ static int do_commit(struct store *s)
 			if (r == 0)
 				pv->n2++; /* a new internal host of this peer today */
 		}
+	merge:
 		merge_times(sv, v);
 		merge_times(hv, v);
 		merge_times(dv, v);
@@ -699,7 +708,7 @@ static int do_commit(struct store *s)
 	for (uint32_t i = 0; i < s->pending.n; i++) {
 		const struct agg_key *k = &s->pending.e[i].k;
 		const struct agg_val *v = &s->pending.e[i].v;
-		if (k->family != 0)
+		if (k->family != 0 || v->packets == 0)
 			continue;
 		day_text(k->day, day);
 		sqlite3_bind_text(st[ST_FTP], 1, day, -1, SQLITE_STATIC);
@@ -720,9 +729,31 @@ fail:
 	return rc == SQLITE_OK ? SQLITE_ERROR : rc;
 }
 
+/* After a commit: keep the rows as known keys (counters zeroed) so the next
+ * commit skips the daily-set insert for them, unless the table is filling
+ * up: then start afresh.  The cache lives within max_pending. */
+static void keep_known(struct store *s)
+{
+	s->active = 0;
+	if ((uint64_t)s->pending.n * 4 >= (uint64_t)s->opt.max_pending * 3) {
+		agg_map_clear(&s->pending);
+		return;
+	}
+	for (uint32_t i = 0; i < s->pending.n; i++) {
+		struct agg_val *v = &s->pending.e[i].v;
+		if (v->packets) {
+			v->packets = 0;
+			v->first_ns = v->last_ns = 0;
+			v->n3 = 1;
+		}
+	}
+}
+
 static int commit_now(struct store *s, uint64_t now_ns)
 {
-	if (s->pending.n == 0) {
+	if (s->active == 0) {
+		if ((uint64_t)s->pending.n * 4 >= (uint64_t)s->opt.max_pending * 3)
+			agg_map_clear(&s->pending); /* only known rows: drop the cache */
 		s->last_commit_ns = now_ns;
 		s->records_since_commit = 0;
 		return 0;
@@ -737,7 +768,7 @@ static int commit_now(struct store *s, uint64_t now_ns)
 	s->stats.commit_ns += took;
 	if (rc == SQLITE_OK) {
 		s->stats.commits++;
-		agg_map_clear(&s->pending);
+		keep_known(s);
 		s->pending_records = 0;
 		s->records_since_commit = 0;
 		s->last_commit_ns = now_ns;
@@ -770,6 +801,7 @@ static int commit_full(struct store *s, uint64_t now_ns)
 		return 0;
 	s->stats.dropped += s->pending_records;
 	agg_map_clear(&s->pending);
+	s->active = 0;
 	s->pending_records = 0;
 	s->records_since_commit = 0;
 	return rc;
@@ -831,8 +863,12 @@ int store_add(struct store *s, const struct synack_record *recs, size_t n, uint6
 			ret = -1;
 			continue;
 		}
-		if (v->packets == 0 || r->time_ns < v->first_ns)
+		if (v->packets == 0) {
 			v->first_ns = r->time_ns;
+			s->active++;
+		} else if (r->time_ns < v->first_ns) {
+			v->first_ns = r->time_ns;
+		}
 		if (r->time_ns > v->last_ns)
 			v->last_ns = r->time_ns;
 		v->packets++;
@@ -844,7 +880,7 @@ int store_add(struct store *s, const struct synack_record *recs, size_t n, uint6
 			if (rc)
 				ret = rc;
 		} else if (s->records_since_commit >= s->opt.batch_records &&
-			   s->records_since_commit >= s->pending.n * 4ull) {
+			   s->records_since_commit >= s->active * 4ull) {
 			/* batch full, and aggregation no longer pays much: commit */
 			int rc = commit_now(s, now_ns);
 			if (rc)
@@ -880,7 +916,7 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	if (s->pending.n)
+	if (s->active)
 		commit_full(s, s->last_commit_ns);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
