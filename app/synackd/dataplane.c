@@ -123,7 +123,7 @@ int ports_setup(char *err, size_t errlen)
 	for (unsigned i = 0; i < c->n_port; i++) {
 		struct port_state *ps = &g.ports[i];
 		const char *name = c->port[i].name;
-		snprintf(ps->name, sizeof ps->name, "%s", name);
+		memcpy(ps->name, name, sizeof ps->name);
 		uint16_t pid;
 		if (rte_eth_dev_get_port_by_name(name, &pid) != 0) {
 			snprintf(err, errlen,

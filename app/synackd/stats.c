@@ -334,7 +334,7 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 			snprintf(k, sizeof k, "q%u_ipackets", q);
 			rte_tel_data_add_dict_u64(p, k, ps->q_ipackets[q]);
 		}
-		char k[16];
+		char k[24];
 		snprintf(k, sizeof k, "port%u", i);
 		rte_tel_data_add_dict_container(d, k, p, 0);
 	}
@@ -354,7 +354,7 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 		rte_tel_data_start_dict(w);
 		rte_tel_data_add_dict_u64(w, "lcore", g.workers[i].lcore);
 		tel_worker(w, &s);
-		char k[16];
+		char k[24];
 		snprintf(k, sizeof k, "worker%u", i);
 		rte_tel_data_add_dict_container(d, k, w, 0);
 	}
