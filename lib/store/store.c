@@ -794,7 +794,7 @@ static int commit_full(struct store *s, uint64_t now_ns)
 	int rc = commit_now(s, now_ns);
 	if (rc == 0)
 		return 0;
-	sqlite3_busy_timeout(s->db, 2000);
+	sqlite3_busy_timeout(s->db, 100 * s->opt.busy_timeout_ms); /* 2 s by default */
 	rc = commit_now(s, now_ns);
 	sqlite3_busy_timeout(s->db, s->opt.busy_timeout_ms);
 	if (rc == 0)
