@@ -64,6 +64,9 @@ struct alerts {
 	int64_t clock;          /* newest record time seen */
 	int64_t last_gone_check;
 	uint64_t last_save_ns;
+	int round;           /* a save round is under way */
+	int64_t round_offset; /* events.jsonl size when it began */
+	size_t cursor;        /* next slot of the index to save */
 
 	char *argv_buf;
 	char *argv[MAX_ARGS + 1];
@@ -89,6 +92,7 @@ void alerts_options_default(struct alerts_options *opt)
 	opt->max_entries = (size_t)1 << 21;
 	opt->syslog = true;
 	opt->save_interval_s = 60;
+	opt->save_batch = 500;
 }
 
 const char *alerts_error(const struct alerts *a)
@@ -125,15 +129,22 @@ static int64_t parse_iso(const char *s)
 
 /* --- the index ------------------------------------------------------ */
 
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
 static uint64_t hash_key(uint8_t kind, uint8_t family, const uint8_t *addr, uint16_t port)
 {
-	uint64_t h = 1469598103934665603ull;
-	h = (h ^ kind) * 1099511628211ull;
-	h = (h ^ family) * 1099511628211ull;
-	h = (h ^ port) * 1099511628211ull;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
+	uint64_t a0, a1;
+	memcpy(&a0, addr, 8);
+	memcpy(&a1, addr + 8, 8);
+	uint64_t x = (uint64_t)kind | (uint64_t)family << 8 | (uint64_t)port << 16;
+	return mix64(a0 ^ mix64(a1 ^ mix64(x)));
 }
 
 static struct ent *slot(struct ent *tab, size_t cap, uint8_t kind, uint8_t family,
@@ -163,6 +174,7 @@ static int grow(struct alerts *a)
 	free(a->tab);
 	a->tab = t;
 	a->cap = cap;
+	a->cursor = 0; /* slots moved: a save round rescans (dirty flags stay) */
 	return 0;
 }
 
@@ -410,30 +422,30 @@ void alerts_observe(struct alerts *a, const struct synack_record *recs, size_t n
 			a->learning_start = t; /* an empty database: learning starts now */
 		char peer[64];
 		int is_new;
-		struct ent *h = lookup(a, KIND_HOST, fam, addr, 0, &is_new);
-		if (!h) {
-			a->st.untracked++;
-			continue;
-		}
-		if (is_new) {
-			h->first = h->last = t;
-			addr_text(r->family == SYNACK_FAMILY_IPV6 ? 6 : 4, r->daddr, peer, sizeof(peer));
-			emit(a, EV_NEW_HOST, t, h, r->sport, t, t, peer, 0);
-		} else if (t > h->last || t < h->first) {
-			if (t > h->last)
-				h->last = t;
-			if (t < h->first)
-				h->first = t;
-			h->dirty = 1;
-		}
-		struct ent *s = lookup(a, KIND_SERVICE, fam, addr, r->sport, &is_new);
-		if (!s) {
-			a->st.untracked++;
-			continue;
-		}
-		if (is_new) {
-			s->first = s->last = t;
+		/* a known service means a known host: one lookup per record */
+		struct ent *s = a->cap ? slot(a->tab, a->cap, KIND_SERVICE, fam, addr, r->sport)
+				       : NULL;
+		if (!s || !s->used) {
+			/* the host first (its insertion may move the table) */
 			addr_text(fam, r->daddr, peer, sizeof(peer));
+			struct ent *h = lookup(a, KIND_HOST, fam, addr, 0, &is_new);
+			if (h && is_new) {
+				h->first = h->last = t;
+				emit(a, EV_NEW_HOST, t, h, r->sport, t, t, peer, 0);
+			} else if (h) {
+				if (t > h->last)
+					h->last = t;
+				if (t < h->first)
+					h->first = t;
+				h->dirty = 1;
+			}
+			s = lookup(a, KIND_SERVICE, fam, addr, r->sport, &is_new);
+			if (!s || !h) {
+				a->st.untracked++;
+				if (!s)
+					continue;
+			}
+			s->first = s->last = t;
 			emit(a, EV_NEW_SERVICE, t, s, r->sport, t, t, peer, 0);
 			continue;
 		}
@@ -500,14 +512,25 @@ static int meta_get(struct alerts *a, const char *key, int64_t *v)
 	return found;
 }
 
-int alerts_save(struct alerts *a)
+/* One step of a save round: at most max_rows dirty rows (and 16 times as
+ * many slots looked at) in one transaction.  A round begins by noting the
+ * size of events.jsonl; when its scan of the index ends, every row that was
+ * dirty then has been written, so events.jsonl before that size needs no
+ * replay: the meta row says so.  Rows dirtied meanwhile wait for the next
+ * round, and their events lie after the noted size.  Returns 1 when the
+ * round ended, 0 when more steps are needed, -1 on an error. */
+static int save_step(struct alerts *a, size_t max_rows)
 {
 	sqlite3_stmt *st = NULL, *mt = NULL;
 	char addr[64];
 	struct stat sb;
-	int64_t offset = 0;
-	if (a->events_fd >= 0 && fstat(a->events_fd, &sb) == 0)
-		offset = (int64_t)sb.st_size;
+	if (!a->round) {
+		a->round = 1;
+		a->cursor = 0;
+		a->round_offset = 0;
+		if (a->events_fd >= 0 && fstat(a->events_fd, &sb) == 0)
+			a->round_offset = (int64_t)sb.st_size;
+	}
 	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_prepare_v2(a->db,
@@ -517,8 +540,10 @@ int alerts_save(struct alerts *a)
 	    sqlite3_prepare_v2(a->db, "INSERT OR REPLACE INTO alert_meta(key, value) VALUES(?1,?2)",
 			       -1, &mt, NULL) != SQLITE_OK)
 		goto fail;
-	for (size_t i = 0; i < a->cap; i++) {
-		struct ent *e = &a->tab[i];
+	size_t rows = 0, scanned = 0, end = a->cursor;
+	size_t max_scan = max_rows * 16 > max_rows ? max_rows * 16 : SIZE_MAX;
+	for (; end < a->cap && rows < max_rows && scanned < max_scan; end++, scanned++) {
+		struct ent *e = &a->tab[end];
 		if (!e->used || !e->dirty)
 			continue;
 		addr_text(e->family, e->addr, addr, sizeof(addr));
@@ -531,10 +556,12 @@ int alerts_save(struct alerts *a)
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto fail;
 		sqlite3_reset(st);
+		rows++;
 	}
-	const char *keys[] = {"learning_start", "events_offset", "clock", "last_gone_check"};
-	int64_t vals[] = {a->learning_start, offset, a->clock, a->last_gone_check};
-	for (int k = 0; k < 4; k++) {
+	int done = end >= a->cap;
+	const char *keys[] = {"learning_start", "clock", "last_gone_check", "events_offset"};
+	int64_t vals[] = {a->learning_start, a->clock, a->last_gone_check, a->round_offset};
+	for (int k = 0; k < (done ? 4 : 3); k++) {
 		sqlite3_bind_text(mt, 1, keys[k], -1, SQLITE_STATIC);
 		sqlite3_bind_int64(mt, 2, vals[k]);
 		if (sqlite3_step(mt) != SQLITE_DONE)
@@ -545,18 +572,32 @@ int alerts_save(struct alerts *a)
 		goto fail;
 	sqlite3_finalize(st);
 	sqlite3_finalize(mt);
-	for (size_t i = 0; i < a->cap; i++)
+	for (size_t i = a->cursor; i < end; i++)
 		a->tab[i].dirty = 0;
-	a->last_save_ns = mono_ns();
-	return 0;
+	a->cursor = end;
+	if (done) {
+		a->round = 0;
+		a->last_save_ns = mono_ns();
+	}
+	return done;
 fail:
 	snprintf(a->err, sizeof(a->err), "%s: %s", a->state_path, sqlite3_errmsg(a->db));
 	sqlite3_finalize(st);
 	sqlite3_finalize(mt);
 	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 	a->st.write_errors++;
+	a->round = 0;
 	a->last_save_ns = mono_ns(); /* retry at the next interval, not at every tick */
 	return -1;
+}
+
+int alerts_save(struct alerts *a)
+{
+	a->round = 0; /* a full round now, whatever step a round was at */
+	int rc;
+	while ((rc = save_step(a, SIZE_MAX / 32)) == 0)
+		;
+	return rc < 0 ? -1 : 0;
 }
 
 static int load_state(struct alerts *a)
@@ -740,6 +781,8 @@ struct alerts *alerts_open(const char *data_dir, const struct alerts_options *op
 		a->opt.max_queue = 1;
 	if (!a->opt.max_entries)
 		a->opt.max_entries = 1;
+	if (!a->opt.save_batch)
+		a->opt.save_batch = 500;
 	if (!a->opt.alert_timeout_s)
 		a->opt.alert_timeout_s = 10;
 	a->events_fd = -1;
@@ -827,8 +870,9 @@ int alerts_tick(struct alerts *a, uint64_t now_ns)
 	run_children(a);
 	check_gone(a);
 	run_children(a);
-	if (mono_ns() - a->last_save_ns >= (uint64_t)a->opt.save_interval_s * 1000000000ull)
-		return alerts_save(a);
+	if (a->round ||
+	    mono_ns() - a->last_save_ns >= (uint64_t)a->opt.save_interval_s * 1000000000ull)
+		return save_step(a, a->opt.save_batch) < 0 ? -1 : 0;
 	return 0;
 }
 

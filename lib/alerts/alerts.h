@@ -58,6 +58,7 @@ struct alerts_options {
 	size_t max_entries;       /* bound on known services + hosts; default 1 << 21 */
 	bool syslog;              /* default true */
 	unsigned save_interval_s; /* default 60 */
+	size_t save_batch;        /* rows saved per tick (a save spreads over ticks); 500 */
 	const char *db_path;      /* synack.db used to seed a new state; NULL = DATA/synack.db */
 };
 
@@ -87,7 +88,8 @@ struct alerts *alerts_open(const char *data_dir, const struct alerts_options *op
 void alerts_observe(struct alerts *a, const struct synack_record *recs, size_t n);
 /* Starts queued alert_exec children, reaps and kills overdue ones, checks
  * for gone services once a minute (record time), saves the state every
- * save_interval_s.  now_ns: wall clock (unused for event times).  Returns 0,
+ * save_interval_s (save_batch rows per call, so a large index never
+ * stalls the writer for long).  now_ns: wall clock (unused for event times).  Returns 0,
  * or -1 when saving failed (alerts_error tells). */
 int alerts_tick(struct alerts *a, uint64_t now_ns);
 /* Saves the state now. */

@@ -640,7 +640,7 @@ static int parse_masscan_json(struct scan_set *s, struct scan_cover *c, const ch
 	size_t k = 0;
 	while (k < len && (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\n' || buf[k] == '\r'))
 		k++;
-	if (buf[k] == '{') { /* -oD: one object per line */
+	if (k < len && buf[k] == '{') { /* -oD: one object per line */
 		size_t pos = 0;
 		int line = 0;
 		while (pos < len) {

@@ -471,6 +471,67 @@ static void test_compare(void)
 	scan_set_free(&s);
 }
 
+
+/* Damaged copies of every sample file (random bytes, cuts): each parse
+ * succeeds or fails with "NAME:" first; run under ASan this is a small fuzz. */
+static void test_damage(void)
+{
+	const char *files[] = {"scan.xml", "scan.nessus", "masscan.txt", "masscan.json",
+			       "masscan.xml"};
+	const char junk[] = "<>&;\"'/![]-?x0 \n\0";
+	unsigned seed = 12345;
+	int failures = 0, runs = 0;
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		char err[1024];
+		size_t len;
+		char *orig = xml_read_file(path_of(files[f]), 1 << 20, &len, err, sizeof(err));
+		CHECK(orig != NULL);
+		if (!orig)
+			continue;
+		char *buf = malloc(len + 1);
+		for (int i = 0; i < 3000; i++) {
+			memcpy(buf, orig, len);
+			size_t n = len;
+			int edits = 1 + (int)(rand_r(&seed) % 4);
+			for (int e = 0; e < edits; e++) {
+				size_t at = (size_t)rand_r(&seed) % len;
+				if (rand_r(&seed) % 3 == 0)
+					buf[at] = (char)rand_r(&seed);
+				else
+					buf[at] = junk[(size_t)rand_r(&seed) % (sizeof(junk) - 1)];
+			}
+			if (rand_r(&seed) % 4 == 0)
+				n = (size_t)rand_r(&seed) % len;
+			/* exact size, no terminator: the parsers must stay inside */
+			char *exact = malloc(n ? n : 1);
+			memcpy(exact, buf, n);
+			struct scan_set s;
+			scan_set_init(&s);
+			int rc;
+			if (strstr(files[f], "nessus"))
+				rc = scan_parse_nessus(&s, "dmg", exact, n, err, sizeof(err));
+			else if (strstr(files[f], "masscan"))
+				rc = scan_parse_masscan(&s, "dmg", exact, n, err, sizeof(err));
+			else
+				rc = scan_parse_nmap(&s, "dmg", exact, n, err, sizeof(err));
+			if (rc != 0 && strncmp(err, "dmg", 3) != 0) {
+				failures++;
+				fprintf(stderr, "damaged %s: error without the file name: %s\n",
+					files[f], err);
+			}
+			if (rc == 0)
+				scan_set_finish(&s);
+			scan_set_free(&s);
+			free(exact);
+			runs++;
+		}
+		free(buf);
+		free(orig);
+	}
+	CHECK_EQ(failures, 0);
+	CHECK_EQ(runs, 15000);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -483,5 +544,6 @@ int main(int argc, char **argv)
 	test_nessus();
 	test_bad_scans();
 	test_compare();
+	test_damage();
 	return check_done("test_importers");
 }
