@@ -664,6 +664,13 @@ static void seed(struct alerts *a)
 out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	/* services already gone before alerts started: no gone event for them */
+	for (size_t i = 0; a->opt.gone_days && i < a->cap; i++) {
+		struct ent *e = &a->tab[i];
+		if (e->used && e->kind == KIND_SERVICE &&
+		    a->clock - e->last >= (int64_t)a->opt.gone_days * DAY)
+			e->gone = 1;
+	}
 }
 
 /* Events written after the last save (a crash): known now. */
