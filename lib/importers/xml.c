@@ -18,6 +18,8 @@ void xml_init(struct xml_parser *p, const char *file, const char *buf, size_t le
 	p->buf = buf;
 	p->len = len;
 	p->line = 1;
+	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		p->pos = p->line_pos = 3; /* a UTF-8 byte order mark */
 }
 
 void xml_free(struct xml_parser *p)

@@ -113,6 +113,17 @@ static void test_xml_errors(void)
 		CHECK(ok);
 		xml_free(&p);
 	}
+	/* a UTF-8 byte order mark is accepted */
+	{
+		const char doc[] = "\xEF\xBB\xBF<?xml version='1.0'?>\n<a/>";
+		struct xml_parser p;
+		struct xml_event ev;
+		xml_init(&p, "bom.xml", doc, sizeof(doc) - 1);
+		CHECK(xml_next(&p, &ev) == XML_START && ev.line == 2);
+		CHECK(xml_next(&p, &ev) == XML_END);
+		CHECK(xml_next(&p, &ev) == XML_EOF);
+		xml_free(&p);
+	}
 	/* NUL byte */
 	{
 		const char doc[] = "<a>x\0y</a>";
