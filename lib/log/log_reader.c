@@ -132,7 +132,7 @@ struct log_reader *log_reader_open(const char *path, char *err, size_t errlen)
 		size_t m = r->size < 14 ? r->size : 14;
 		bool ok = (r->buf[0] & 0xf0) == 0x50 && (m < 2 || memcmp(r->buf + 1, want + 1, 3 < m - 1 ? 3 : m - 1) == 0) &&
 			  (m <= 8 || memcmp(r->buf + 8, want + 8, m - 8) == 0);
-		if (!ok) {
+		if (!ok && find_marker(r, 0) >= r->size) { /* no header anywhere */
 			snprintf(err, errlen, "%s: not a synack log", path);
 			goto fail;
 		}
