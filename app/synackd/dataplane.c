@@ -17,6 +17,7 @@
 #include <rte_ring_elem.h>
 
 #include "capture/capture_file.h"
+#include "classify/classifier_inline.h"
 #include "prefix/prefix_set.h"
 #include "synackd_int.h"
 
@@ -296,7 +297,7 @@ int worker_main_ports(void *arg)
 				const uint8_t *p = rte_pktmbuf_mtod(m[i], const uint8_t *);
 				uint16_t len = m[i]->data_len;
 				st->bytes += m[i]->pkt_len;
-				enum classify_result r = classify_ethernet(&pol->cp, p, len, &t);
+				enum classify_result r = classify_ethernet_inline(&pol->cp, p, len, &t);
 				st->result[r]++;
 				if (r != CLASSIFY_MATCH)
 					continue;
@@ -441,6 +442,7 @@ int writer_main(void *arg)
 	const uint64_t hz = rte_get_tsc_hz();
 	const uint64_t tick_every = hz / 100; /* 10 ms */
 	uint64_t next_tick = rte_rdtsc() + tick_every;
+	unsigned idle = 0;
 
 	for (;;) {
 		/* read before draining: once set, an empty drain below is final */
@@ -479,7 +481,17 @@ int writer_main(void *arg)
 		if (got == 0) {
 			if (done)
 				break;
-			rte_pause();
+			/* Idle: back off so a spinning writer does not slow a worker
+			 * on a sibling hyperthread or a shared CPU.  50 us is nothing
+			 * to rings that hold tens of milliseconds of records. */
+			if (++idle < 64) {
+				rte_pause();
+			} else {
+				struct timespec ts = {0, 50000};
+				nanosleep(&ts, NULL);
+			}
+		} else {
+			idle = 0;
 		}
 	}
 	if (writer_flush(g.writer) < 0)
