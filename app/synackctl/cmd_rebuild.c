@@ -70,7 +70,7 @@ static void old_meta(const char *db_path, const char *key, char *out, size_t len
 	out[0] = '\0';
 	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) ==
-		    SQLITE_OK) {
+	        SQLITE_OK) {
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 			snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -87,7 +87,7 @@ static int release_old(const char *db_path, char *err, size_t errlen)
 	struct stat sb;
 	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", db_path,
-			 db ? sqlite3_errmsg(db) : "out of memory");
+		         db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return -1;
 	}
@@ -97,9 +97,9 @@ static int release_old(const char *db_path, char *err, size_t errlen)
 	snprintf(wal, sizeof(wal), "%s-wal", db_path);
 	if (stat(wal, &sb) == 0) {
 		snprintf(err, errlen,
-			 "%s is still in use (its -wal file remains): stop synackd before "
-			 "rebuilding",
-			 db_path);
+		         "%s is still in use (its -wal file remains): stop synackd before "
+		         "rebuilding",
+		         db_path);
 		return -1;
 	}
 	return 0;
@@ -108,24 +108,24 @@ static int release_old(const char *db_path, char *err, size_t errlen)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: synackctl [--data-dir DIR] rebuild [--timezone TZ] [--ftp-ports LIST]\n"
-		"                 [--ftp-timeout SECONDS] [--no-ftp] [--sensor-id N]\n\n"
-		"Rebuilds DIR/synack.db from the hourly logs DIR/logs/**.zst (in time order,\n"
-		"through the FTP filter), keeping the previous database as synack.db.old.\n"
-		"Stop synackd first.  The time zone and sensor id default to those of the\n"
-		"existing database (else UTC and 0); FTP options default to synackd's.\n");
+	        "usage: synackctl [--data-dir DIR] rebuild [--timezone TZ] [--ftp-ports LIST]\n"
+	        "                 [--ftp-timeout SECONDS] [--no-ftp] [--sensor-id N]\n\n"
+	        "Rebuilds DIR/synack.db from the hourly logs DIR/logs/**.zst (in time order,\n"
+	        "through the FTP filter), keeping the previous database as synack.db.old.\n"
+	        "Stop synackd first.  The time zone and sensor id default to those of the\n"
+	        "existing database (else UTC and 0); FTP options default to synackd's.\n");
 }
 
 int cmd_rebuild(const struct global_options *g, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"timezone", required_argument, NULL, 'z'},
-		{"ftp-ports", required_argument, NULL, 'P'},
-		{"ftp-timeout", required_argument, NULL, 'T'},
-		{"no-ftp", no_argument, NULL, 'N'},
-		{"sensor-id", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"timezone", required_argument, NULL, 'z'},
+	    {"ftp-ports", required_argument, NULL, 'P'},
+	    {"ftp-timeout", required_argument, NULL, 'T'},
+	    {"no-ftp", no_argument, NULL, 'N'},
+	    {"sensor-id", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct writer_options wo;
 	char db_path[2048], new_path[2100], old_path[2100], logs[2048], err[4096];
@@ -154,7 +154,8 @@ int cmd_rebuild(const struct global_options *g, int argc, char **argv)
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (end == optarg || *end) {
-				fprintf(stderr, "synackctl rebuild: bad --ftp-timeout '%s'\n", optarg);
+				fprintf(stderr, "synackctl rebuild: bad --ftp-timeout '%s'\n",
+				        optarg);
 				status = EXIT_USAGE;
 				goto out;
 			}
@@ -206,7 +207,7 @@ int cmd_rebuild(const struct global_options *g, int argc, char **argv)
 	errno = 0;
 	if (stat(logs, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		fprintf(stderr, "synackctl rebuild: no logs at %s: %s\n", logs,
-			errno ? strerror(errno) : "not a directory");
+		        errno ? strerror(errno) : "not a directory");
 		goto out;
 	}
 	if (nftw(logs, collect, 32, FTW_PHYS) != 0) {
@@ -251,14 +252,16 @@ int cmd_rebuild(const struct global_options *g, int argc, char **argv)
 			total += (uint64_t)got;
 		}
 		if (got < 0) {
-			fprintf(stderr, "synackctl rebuild: %s: %s\n", files[i], log_reader_error(r));
+			fprintf(stderr, "synackctl rebuild: %s: %s\n", files[i],
+			        log_reader_error(r));
 			log_reader_close(r);
 			goto out;
 		}
 		if (log_reader_truncated(r)) {
-			fprintf(stderr, "synackctl rebuild: warning: %s ends inside a frame "
-					"(a crash or a full disk); its complete records are used\n",
-				files[i]);
+			fprintf(stderr,
+			        "synackctl rebuild: warning: %s ends inside a frame "
+			        "(a crash or a full disk); its complete records are used\n",
+			        files[i]);
 			truncated++;
 		}
 		log_reader_close(r);
@@ -275,27 +278,27 @@ int cmd_rebuild(const struct global_options *g, int argc, char **argv)
 	if (have_old) {
 		if (release_old(db_path, err, sizeof(err)) != 0) {
 			fprintf(stderr, "synackctl rebuild: %s; the rebuilt database is %s\n", err,
-				new_path);
+			        new_path);
 			goto out;
 		}
 		remove_db(old_path);
 		if (link(db_path, old_path) != 0) {
 			fprintf(stderr, "synackctl rebuild: cannot keep %s as %s: %s\n", db_path,
-				old_path, strerror(errno));
+			        old_path, strerror(errno));
 			goto out;
 		}
 	}
 	if (rename(new_path, db_path) != 0) {
 		fprintf(stderr, "synackctl rebuild: cannot rename %s to %s: %s\n", new_path,
-			db_path, strerror(errno));
+		        db_path, strerror(errno));
 		goto out;
 	}
 	fprintf(stderr,
-		"synackctl rebuild: %zu log files (%zu cut off), %llu records "
-		"(%llu active-mode and %llu passive-mode FTP data) -> %s%s%s\n",
-		nfiles, truncated, (unsigned long long)total, (unsigned long long)ws.ftp_active,
-		(unsigned long long)ws.ftp_passive, db_path, have_old ? "; previous kept as " : "",
-		have_old ? old_path : "");
+	        "synackctl rebuild: %zu log files (%zu cut off), %llu records "
+	        "(%llu active-mode and %llu passive-mode FTP data) -> %s%s%s\n",
+	        nfiles, truncated, (unsigned long long)total, (unsigned long long)ws.ftp_active,
+	        (unsigned long long)ws.ftp_passive, db_path, have_old ? "; previous kept as " : "",
+	        have_old ? old_path : "");
 	status = EXIT_OK;
 out:
 	writer_close(w);

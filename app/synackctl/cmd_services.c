@@ -71,14 +71,17 @@ static int parse_time(const char *s, int64_t *out)
 	if (len >= 2 && isdigit((unsigned char)s[0]) && strchr("smhdw", s[len - 1]) &&
 	    strspn(s, "0123456789") == len - 1) {
 		long long v = strtoll(s, NULL, 10);
-		long long unit = s[len - 1] == 's' ? 1 : s[len - 1] == 'm' ? 60 :
-				 s[len - 1] == 'h' ? 3600 : s[len - 1] == 'd' ? 86400 : 604800;
+		long long unit = s[len - 1] == 's'   ? 1
+		                 : s[len - 1] == 'm' ? 60
+		                 : s[len - 1] == 'h' ? 3600
+		                 : s[len - 1] == 'd' ? 86400
+		                                     : 604800;
 		*out = (int64_t)time(NULL) - v * unit;
 		return 0;
 	}
-	const char *fmts[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-			      "%Y-%m-%dT%H:%MZ",    "%Y-%m-%dT%H:%M",    "%Y-%m-%d %H:%M",
-			      "%Y-%m-%d"};
+	const char *fmts[] = {
+	    "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%MZ",
+	    "%Y-%m-%dT%H:%M",     "%Y-%m-%d %H:%M",    "%Y-%m-%d"};
 	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
 		memset(&tm, 0, sizeof(tm));
 		end = strptime(s, fmts[i], &tm);
@@ -112,28 +115,25 @@ static int parse_ports(const char *s, unsigned char *want)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: synackctl [--data-dir DIR] services [--format table|csv|json]\n"
-		"                 [--new-since TIME] [--port N[,N...]] [--addr PREFIXES]\n\n"
-		"Lists the open ports found so far (DIR/synack.db), sorted by address then port.\n"
-		"  --format F       table (default; aligned, with /etc/services names), csv, json\n"
-		"  --new-since TIME only services first seen at or after TIME: YYYY-MM-DD,\n"
-		"                   YYYY-MM-DDTHH:MM[:SS][Z] (UTC), @UNIXSECONDS, or an age\n"
-		"                   such as 30m, 24h, 7d, 2w\n"
-		"  --port N         only these ports (comma-separated)\n"
-		"  --addr PREFIXES  only internal addresses in these prefixes, e.g.\n"
-		"                   \"163.209.0.0/16, 2001:db8::/32\"\n"
-		"Times are ISO-8601 UTC.\n");
+	        "usage: synackctl [--data-dir DIR] services [--format table|csv|json]\n"
+	        "                 [--new-since TIME] [--port N[,N...]] [--addr PREFIXES]\n\n"
+	        "Lists the open ports found so far (DIR/synack.db), sorted by address then port.\n"
+	        "  --format F       table (default; aligned, with /etc/services names), csv, json\n"
+	        "  --new-since TIME only services first seen at or after TIME: YYYY-MM-DD,\n"
+	        "                   YYYY-MM-DDTHH:MM[:SS][Z] (UTC), @UNIXSECONDS, or an age\n"
+	        "                   such as 30m, 24h, 7d, 2w\n"
+	        "  --port N         only these ports (comma-separated)\n"
+	        "  --addr PREFIXES  only internal addresses in these prefixes, e.g.\n"
+	        "                   \"163.209.0.0/16, 2001:db8::/32\"\n"
+	        "Times are ISO-8601 UTC.\n");
 }
 
 int cmd_services(const struct global_options *g, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"new-since", required_argument, NULL, 'n'},
-		{"port", required_argument, NULL, 'p'},
-		{"addr", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'f'}, {"new-since", required_argument, NULL, 'n'},
+	    {"port", required_argument, NULL, 'p'},   {"addr", required_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	const char *format = g->json ? "json" : "table";
 	int64_t since = INT64_MIN;
@@ -153,9 +153,10 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 			break;
 		case 'n':
 			if (parse_time(optarg, &since) != 0) {
-				fprintf(stderr, "synackctl services: bad --new-since '%s' (want "
-						"YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, @SECONDS or 24h/7d)\n",
-					optarg);
+				fprintf(stderr,
+				        "synackctl services: bad --new-since '%s' (want "
+				        "YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, @SECONDS or 24h/7d)\n",
+				        optarg);
 				status = EXIT_USAGE;
 				goto out;
 			}
@@ -164,9 +165,10 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 			if (!ports)
 				ports = calloc(65536, 1);
 			if (!ports || parse_ports(optarg, ports) != 0) {
-				fprintf(stderr, "synackctl services: bad --port '%s' (want N or "
-						"N,N,... with 0-65535)\n",
-					optarg);
+				fprintf(stderr,
+				        "synackctl services: bad --port '%s' (want N or "
+				        "N,N,... with 0-65535)\n",
+				        optarg);
 				status = EXIT_USAGE;
 				goto out;
 			}
@@ -197,7 +199,7 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 	}
 	if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json")) {
 		fprintf(stderr, "synackctl services: bad --format '%s' (table, csv or json)\n",
-			format);
+		        format);
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -207,36 +209,37 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/synack.db", g->data_dir);
 	if (stat(path, &sb) != 0) {
 		fprintf(stderr,
-			"synackctl services: no database at %s: %s (wrong --data-dir? "
-			"'synackctl rebuild' recreates it from the logs)\n",
-			path, strerror(errno));
+		        "synackctl services: no database at %s: %s (wrong --data-dir? "
+		        "'synackctl rebuild' recreates it from the logs)\n",
+		        path, strerror(errno));
 		goto out;
 	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		fprintf(stderr, "synackctl services: cannot open %s: %s\n", path,
-			db ? sqlite3_errmsg(db) : "out of memory");
+		        db ? sqlite3_errmsg(db) : "out of memory");
 		goto out;
 	}
 	sqlite3_busy_timeout(db, 5000);
 	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
-			       NULL) != SQLITE_OK) {
+	                       NULL) != SQLITE_OK) {
 		fprintf(stderr, "synackctl services: %s is not a synack database: %s\n", path,
-			sqlite3_errmsg(db));
+		        sqlite3_errmsg(db));
 		goto out;
 	}
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > STORE_SCHEMA_VERSION) {
 		fprintf(stderr,
-			"synackctl services: %s has schema version %d, newer than this synackctl "
-			"(%d); upgrade synack\n",
-			path, sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+		        "synackctl services: %s has schema version %d, newer than this synackctl "
+		        "(%d); upgrade synack\n",
+		        path, sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
 		goto out;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT addr, port, first_seen, last_seen, packets, peers, days_seen "
-			       "FROM services WHERE first_seen >= ?1",
-			       -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+	        db,
+	        "SELECT addr, port, first_seen, last_seen, packets, peers, days_seen "
+	        "FROM services WHERE first_seen >= ?1",
+	        -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "synackctl services: %s: %s\n", path, sqlite3_errmsg(db));
 		goto out;
 	}
@@ -261,9 +264,9 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 		r.days_seen = sqlite3_column_int64(st, 6);
 		if (ports && (r.port < 0 || r.port > 65535 || !ports[r.port]))
 			continue;
-		if (addrs && !(r.family == 4 ? prefix_set_contains4(addrs, r.addr)
-			       : r.family == 6 ? prefix_set_contains6(addrs, r.addr)
-					       : false))
+		if (addrs && !(r.family == 4   ? prefix_set_contains4(addrs, r.addr)
+		               : r.family == 6 ? prefix_set_contains6(addrs, r.addr)
+		                               : false))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
@@ -341,8 +344,8 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 			struct servent *se = getservbyport(htons((uint16_t)rows[i].port), "tcp");
 			iso(rows[i].first_seen, f);
 			iso(rows[i].last_seen, l);
-			printf("%-*s %5d %-16.16s %-20s %-20s %*lld %*lld %4lld\n", wa, rows[i].text,
-			       rows[i].port, se ? se->s_name : "-", f, l, wpk,
+			printf("%-*s %5d %-16.16s %-20s %-20s %*lld %*lld %4lld\n", wa,
+			       rows[i].text, rows[i].port, se ? se->s_name : "-", f, l, wpk,
 			       (long long)rows[i].packets, wpe, (long long)rows[i].peers,
 			       (long long)rows[i].days_seen);
 		}

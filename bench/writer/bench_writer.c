@@ -74,8 +74,8 @@ static struct synack_record *gen_storm(size_t n, uint32_t peers)
 		uint64_t x = next_rand();
 		uint8_t s4[4] = {163, 209, 1, (uint8_t)(10 + (x & 1))};
 		uint32_t p = (uint32_t)((x >> 8) % peers);
-		uint8_t d4[4] = {(uint8_t)(1 + (p >> 24) % 223), (uint8_t)(p >> 16), (uint8_t)(p >> 8),
-				 (uint8_t)p};
+		uint8_t d4[4] = {(uint8_t)(1 + (p >> 24) % 223), (uint8_t)(p >> 16),
+		                 (uint8_t)(p >> 8), (uint8_t)p};
 		memcpy(r[i].saddr, s4, 4);
 		memcpy(r[i].daddr, d4, 4);
 		r[i].sport = ports[(x >> 1) & 1];
@@ -122,16 +122,22 @@ static struct synack_record *gen_month(size_t n)
 			if (h % 40 == 7) {
 				x->family = SYNACK_FAMILY_IPV6;
 				uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = (uint8_t)h};
-				uint8_t d6[16] = {0x2a, 0x00, 0x14, 0x50, [12] = (uint8_t)(p >> 24),
-						  [13] = (uint8_t)(p >> 16), [14] = (uint8_t)(p >> 8),
-						  [15] = (uint8_t)p};
+				uint8_t d6[16] = {0x2a,
+				                  0x00,
+				                  0x14,
+				                  0x50,
+				                  [12] = (uint8_t)(p >> 24),
+				                  [13] = (uint8_t)(p >> 16),
+				                  [14] = (uint8_t)(p >> 8),
+				                  [15] = (uint8_t)p};
 				memcpy(x->saddr, s6, 16);
 				memcpy(x->daddr, d6, 16);
 			} else {
 				x->family = SYNACK_FAMILY_IPV4;
-				uint8_t s4[4] = {163, 209, (uint8_t)(h / 50), (uint8_t)(1 + h % 50)};
+				uint8_t s4[4] = {163, 209, (uint8_t)(h / 50),
+				                 (uint8_t)(1 + h % 50)};
 				uint8_t d4[4] = {(uint8_t)(20 + p % 200), (uint8_t)(p >> 8),
-						 (uint8_t)(p * 7), (uint8_t)(p >> 16)};
+				                 (uint8_t)(p * 7), (uint8_t)(p >> 16)};
 				memcpy(x->saddr, s4, 4);
 				memcpy(x->daddr, d4, 4);
 			}
@@ -167,7 +173,7 @@ static long long du_bytes(const char *p)
 }
 
 struct result {
-	double rate;     /* records per CPU second (the process is single-threaded) */
+	double rate; /* records per CPU second (the process is single-threaded) */
 	double wall_rate;
 	long long db_bytes, log_bytes;
 	struct store_stats ss;
@@ -175,7 +181,7 @@ struct result {
 
 /* Push recs through a writer in batches of 256 (as the writer lcore does). */
 static int run_writer(const char *base, const struct synack_record *src, size_t n, bool logs,
-		      bool db, struct result *res)
+                      bool db, struct result *res)
 {
 	char d[512], err[512];
 	snprintf(d, sizeof(d), "%s/w", base);
@@ -218,8 +224,7 @@ static int run_writer(const char *base, const struct synack_record *src, size_t 
 }
 
 /* The naive way: one INSERT per record into one table, one transaction. */
-static double run_naive(const char *base, const struct synack_record *r, size_t n,
-			long long *bytes)
+static double run_naive(const char *base, const struct synack_record *r, size_t n, long long *bytes)
 {
 	char p[600];
 	sqlite3 *db;
@@ -228,10 +233,11 @@ static double run_naive(const char *base, const struct synack_record *r, size_t 
 	unlink(p);
 	double t0 = cpu_s();
 	sqlite3_open(p, &db);
-	sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-			 "CREATE TABLE syn(t INTEGER, saddr TEXT, sport INTEGER, daddr TEXT, "
-			 "dport INTEGER, flags INTEGER)",
-		     NULL, NULL, NULL);
+	sqlite3_exec(db,
+	             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+	             "CREATE TABLE syn(t INTEGER, saddr TEXT, sport INTEGER, daddr TEXT, "
+	             "dport INTEGER, flags INTEGER)",
+	             NULL, NULL, NULL);
 	sqlite3_prepare_v2(db, "INSERT INTO syn VALUES(?1,?2,?3,?4,?5,?6)", -1, &st, NULL);
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
@@ -264,8 +270,8 @@ static void workload(const char *name, const char *base, const struct synack_rec
 	memset(&full, 0, sizeof(full));
 	memset(&dbo, 0, sizeof(dbo));
 	memset(&lgo, 0, sizeof(lgo));
-	if (run_writer(base, r, n, true, true, &full) || run_writer(base, r, n, false, true, &dbo) ||
-	    run_writer(base, r, n, true, false, &lgo))
+	if (run_writer(base, r, n, true, true, &full) ||
+	    run_writer(base, r, n, false, true, &dbo) || run_writer(base, r, n, true, false, &lgo))
 		return;
 	double naive = run_naive(base, r, n, &naive_bytes);
 	printf("%s: %zu records (rates per CPU second; wall-clock rate in brackets)\n", name, n);
@@ -291,21 +297,32 @@ int main(int argc, char **argv)
 	uint32_t peers = 0; /* 0: both 4096 and 65536 */
 	const char *dir = NULL;
 	static const struct option options[] = {
-		{"records", required_argument, NULL, 'n'}, {"month", required_argument, NULL, 'm'},
-		{"peers", required_argument, NULL, 'p'},   {"dir", required_argument, NULL, 'd'},
-		{"quick", no_argument, NULL, 'q'},         {NULL, 0, NULL, 0},
+	    {"records", required_argument, NULL, 'n'}, {"month", required_argument, NULL, 'm'},
+	    {"peers", required_argument, NULL, 'p'},   {"dir", required_argument, NULL, 'd'},
+	    {"quick", no_argument, NULL, 'q'},         {NULL, 0, NULL, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "n:m:p:d:q", options, NULL)) != -1) {
 		switch (c) {
-		case 'n': storm_n = strtoull(optarg, NULL, 10); break;
-		case 'm': month_n = strtoull(optarg, NULL, 10); break;
-		case 'p': peers = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'd': dir = optarg; break;
-		case 'q': storm_n = 500000; month_n = 100000; break;
+		case 'n':
+			storm_n = strtoull(optarg, NULL, 10);
+			break;
+		case 'm':
+			month_n = strtoull(optarg, NULL, 10);
+			break;
+		case 'p':
+			peers = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'q':
+			storm_n = 500000;
+			month_n = 100000;
+			break;
 		default:
 			fprintf(stderr, "usage: bench-writer [--records N] [--peers P] [--month N] "
-					"[--dir DIR] [--quick]\n");
+			                "[--dir DIR] [--quick]\n");
 			return 64;
 		}
 	}
@@ -321,7 +338,8 @@ int main(int argc, char **argv)
 		uint32_t p = peers ? peers : default_peers[k];
 		struct synack_record *sr = gen_storm(storm_n, p);
 		char name[128];
-		snprintf(name, sizeof(name), "storm (4 services, %u peers, 2 M/s of record time)", p);
+		snprintf(name, sizeof(name), "storm (4 services, %u peers, 2 M/s of record time)",
+		         p);
 		workload(name, base, sr, storm_n);
 		free(sr);
 		if (peers)

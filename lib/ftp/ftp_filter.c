@@ -20,13 +20,12 @@
 
 /* Ports >= 1024 that are services, never active-mode data (doc/ftp.md). */
 static uint16_t default_service_ports[] = {
-	1080,  1194,  1433,  1434,  1521,  1723,  1883,  2049,  2082,  2083,  2181,  2375,
-	2376,  2379,  2380,  3000,  3128,  3268,  3269,  3306,  3389,  3690,  4443,  4505,
-	4506,  5000,  5060,  5061,  5222,  5269,  5432,  5601,  5672,  5900,  5901,  5985,
-	5986,  6379,  6443,  6667,  6697,  7001,  7474,  8000,  8008,  8080,  8081,  8088,
-	8086,  8123,  8161,  8443,  8444,  8500,  8883,  8888,  9000,  9042,  9090,  9092,
-	9093,  9100,  9200,  9300,  9418,  9443,  10000, 10250, 11211, 15672, 25565, 27017,
-	27018, 50000,
+    1080, 1194,  1433,  1434,  1521,  1723,  1883,  2049,  2082,  2083, 2181, 2375, 2376,
+    2379, 2380,  3000,  3128,  3268,  3269,  3306,  3389,  3690,  4443, 4505, 4506, 5000,
+    5060, 5061,  5222,  5269,  5432,  5601,  5672,  5900,  5901,  5985, 5986, 6379, 6443,
+    6667, 6697,  7001,  7474,  8000,  8008,  8080,  8081,  8088,  8086, 8123, 8161, 8443,
+    8444, 8500,  8883,  8888,  9000,  9042,  9090,  9092,  9093,  9100, 9200, 9300, 9418,
+    9443, 10000, 10250, 11211, 15672, 25565, 27017, 27018, 50000,
 };
 
 void ftp_options_default(struct ftp_options *opt)
@@ -61,7 +60,7 @@ int ftp_options_parse_ports(struct ftp_options *opt, const char *text, char *err
 		size_t toklen = strcspn(start, ", \t\r\n");
 		if (end == p || errno || (size_t)(end - start) != toklen || v == 0 || v > 65535) {
 			snprintf(err, errlen, "bad FTP service port '%.*s': want a number 1-65535",
-				 (int)toklen, start);
+			         (int)toklen, start);
 			free(ports);
 			return -1;
 		}
@@ -109,10 +108,10 @@ struct ftp_filter {
 
 	struct session *s; /* dense array, cap entries */
 	uint32_t n, cap;
-	uint32_t live;      /* sessions in the table */
-	uint32_t free_head; /* free list through .next (after evictions) */
-	uint32_t *bucket;   /* nbucket heads */
-	uint32_t nbucket;   /* power of two */
+	uint32_t live;               /* sessions in the table */
+	uint32_t free_head;          /* free list through .next (after evictions) */
+	uint32_t *bucket;            /* nbucket heads */
+	uint32_t nbucket;            /* power of two */
 	uint32_t lru_head, lru_tail; /* head = oldest */
 };
 
@@ -188,7 +187,7 @@ static void lru_push_tail(struct ftp_filter *f, uint32_t i)
 }
 
 static uint32_t *chain_slot(struct ftp_filter *f, uint8_t family, const uint8_t *a,
-			    const uint8_t *b)
+                            const uint8_t *b)
 {
 	uint32_t *slot = &f->bucket[pair_hash(family, a, b) & (f->nbucket - 1)];
 	while (*slot != NIL) {
@@ -230,9 +229,9 @@ static int grow(struct ftp_filter *f)
 		f->nbucket = nb;
 		memset(b, 0xff, (size_t)nb * sizeof(*b));
 		for (uint32_t i = f->lru_head; i != NIL; i = f->s[i].next_lru) {
-			uint32_t *slot = &b[pair_hash(f->s[i].family, f->s[i].internal,
-						      f->s[i].external) &
-					    (nb - 1)];
+			uint32_t *slot =
+			    &b[pair_hash(f->s[i].family, f->s[i].internal, f->s[i].external) &
+			       (nb - 1)];
 			f->s[i].next = *slot;
 			*slot = i;
 		}

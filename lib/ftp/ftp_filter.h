@@ -22,7 +22,7 @@ struct ftp_options {
 	uint64_t passive_timeout_ns; /* default 600 s after the last control SYN+ACK */
 	uint16_t *service_ports;     /* ports >= 1024 that are services, never data */
 	size_t n_service_ports;
-	size_t max_sessions;         /* memory bound on tracked control pairs; default 1<<20 */
+	size_t max_sessions; /* memory bound on tracked control pairs; default 1<<20 */
 };
 
 /* Fills defaults; service_ports points to a static default list. */

@@ -67,8 +67,7 @@ struct agg_val *agg_map_get(struct agg_map *m, const struct agg_key *k, int *is_
 	return agg_map_get_h(m, k, key_hash(k), is_new);
 }
 
-struct agg_val *agg_map_get_h(struct agg_map *m, const struct agg_key *k, uint64_t h,
-			      int *is_new)
+struct agg_val *agg_map_get_h(struct agg_map *m, const struct agg_key *k, uint64_t h, int *is_new)
 {
 	if (!m->idx && rehash(m, 1024) != 0)
 		return NULL;

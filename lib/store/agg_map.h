@@ -12,13 +12,13 @@
 #include <stdint.h>
 
 struct agg_key {
-	int64_t hour;     /* UTC hour start (s); 0 when not part of the key */
-	int32_t day;      /* local day number (days since 1970-01-01 in the store's zone) */
-	uint8_t family;   /* 4 or 6; 0 when no address in the key */
-	uint8_t kind;     /* FTP mode for ftp keys */
-	uint16_t port;    /* internal port */
-	uint8_t a[16];    /* internal address */
-	uint8_t b[16];    /* external address */
+	int64_t hour;   /* UTC hour start (s); 0 when not part of the key */
+	int32_t day;    /* local day number (days since 1970-01-01 in the store's zone) */
+	uint8_t family; /* 4 or 6; 0 when no address in the key */
+	uint8_t kind;   /* FTP mode for ftp keys */
+	uint16_t port;  /* internal port */
+	uint8_t a[16];  /* internal address */
+	uint8_t b[16];  /* external address */
 };
 
 struct agg_val {
@@ -34,9 +34,9 @@ struct agg_entry {
 
 struct agg_map {
 	struct agg_entry *e;
-	uint32_t n, cap;  /* entries used, allocated */
-	uint32_t *idx;    /* slots: entry index + 1, 0 = empty */
-	uint32_t mask;    /* index size - 1 */
+	uint32_t n, cap; /* entries used, allocated */
+	uint32_t *idx;   /* slots: entry index + 1, 0 = empty */
+	uint32_t mask;   /* index size - 1 */
 };
 
 void agg_map_init(struct agg_map *m);
@@ -50,8 +50,7 @@ struct agg_val *agg_map_get(struct agg_map *m, const struct agg_key *k, int *is_
  * ahead, prefetches their index slots, then their entries, so the cache
  * misses of a large table overlap instead of adding up. */
 uint64_t agg_key_hash(const struct agg_key *k);
-struct agg_val *agg_map_get_h(struct agg_map *m, const struct agg_key *k, uint64_t h,
-			      int *is_new);
+struct agg_val *agg_map_get_h(struct agg_map *m, const struct agg_key *k, uint64_t h, int *is_new);
 static inline void agg_map_prefetch_slot(const struct agg_map *m, uint64_t h)
 {
 	if (m->idx)

@@ -13,8 +13,8 @@
 #include "store/store.h"
 
 #include <arpa/inet.h>
-#include <stdbool.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,123 +36,123 @@ enum {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_HOURLY] = "INSERT INTO hourly(hour, saddr, sport, daddr, packets) VALUES(?1,?2,?3,?4,?5) "
-		      "ON CONFLICT DO UPDATE SET packets = packets + excluded.packets",
-	[ST_SVC_PEER] = "INSERT INTO service_peers(addr, port, peer, first_seen, last_seen, packets) "
-			"VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT DO UPDATE SET "
-			"first_seen = min(first_seen, excluded.first_seen), "
-			"last_seen = max(last_seen, excluded.last_seen), "
-			"packets = packets + excluded.packets RETURNING packets",
-	[ST_DSP_INSERT] = "INSERT OR IGNORE INTO daily_service_peers(day, addr, peer, port) "
-			  "VALUES(?1,?2,?3,?4)",
-	[ST_DSP_OTHER_PORT] = "SELECT 1 FROM daily_service_peers WHERE day = ?1 AND addr = ?2 "
-			      "AND peer = ?3 AND port <> ?4 LIMIT 1",
-	[ST_DAILY_SVC] = "INSERT INTO daily_services(day, addr, port, packets, peers) "
-			 "VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET "
-			 "packets = packets + excluded.packets, peers = peers + excluded.peers "
-			 "RETURNING packets",
-	[ST_DAILY_PEER] = "INSERT INTO daily_peers(day, peer, packets, services, hosts) "
-			  "VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET "
-			  "packets = packets + excluded.packets, "
-			  "services = services + excluded.services, hosts = hosts + excluded.hosts",
-	[ST_SERVICE] = "INSERT INTO services(addr, port, first_seen, last_seen, packets, peers, "
-		       "days_seen) VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT DO UPDATE SET "
-		       "first_seen = min(first_seen, excluded.first_seen), "
-		       "last_seen = max(last_seen, excluded.last_seen), "
-		       "packets = packets + excluded.packets, peers = peers + excluded.peers, "
-		       "days_seen = days_seen + excluded.days_seen RETURNING packets",
-	[ST_HOST] = "INSERT INTO hosts(addr, first_seen, last_seen, ports, packets) "
-		    "VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET "
-		    "first_seen = min(first_seen, excluded.first_seen), "
-		    "last_seen = max(last_seen, excluded.last_seen), "
-		    "ports = ports + excluded.ports, packets = packets + excluded.packets",
-	[ST_FTP] = "INSERT INTO ftp_data(day, mode, packets) VALUES(?1,?2,?3) "
-		   "ON CONFLICT DO UPDATE SET packets = packets + excluded.packets",
+    [ST_HOURLY] = "INSERT INTO hourly(hour, saddr, sport, daddr, packets) VALUES(?1,?2,?3,?4,?5) "
+                  "ON CONFLICT DO UPDATE SET packets = packets + excluded.packets",
+    [ST_SVC_PEER] = "INSERT INTO service_peers(addr, port, peer, first_seen, last_seen, packets) "
+                    "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT DO UPDATE SET "
+                    "first_seen = min(first_seen, excluded.first_seen), "
+                    "last_seen = max(last_seen, excluded.last_seen), "
+                    "packets = packets + excluded.packets RETURNING packets",
+    [ST_DSP_INSERT] = "INSERT OR IGNORE INTO daily_service_peers(day, addr, peer, port) "
+                      "VALUES(?1,?2,?3,?4)",
+    [ST_DSP_OTHER_PORT] = "SELECT 1 FROM daily_service_peers WHERE day = ?1 AND addr = ?2 "
+                          "AND peer = ?3 AND port <> ?4 LIMIT 1",
+    [ST_DAILY_SVC] = "INSERT INTO daily_services(day, addr, port, packets, peers) "
+                     "VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET "
+                     "packets = packets + excluded.packets, peers = peers + excluded.peers "
+                     "RETURNING packets",
+    [ST_DAILY_PEER] = "INSERT INTO daily_peers(day, peer, packets, services, hosts) "
+                      "VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET "
+                      "packets = packets + excluded.packets, "
+                      "services = services + excluded.services, hosts = hosts + excluded.hosts",
+    [ST_SERVICE] = "INSERT INTO services(addr, port, first_seen, last_seen, packets, peers, "
+                   "days_seen) VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT DO UPDATE SET "
+                   "first_seen = min(first_seen, excluded.first_seen), "
+                   "last_seen = max(last_seen, excluded.last_seen), "
+                   "packets = packets + excluded.packets, peers = peers + excluded.peers, "
+                   "days_seen = days_seen + excluded.days_seen RETURNING packets",
+    [ST_HOST] = "INSERT INTO hosts(addr, first_seen, last_seen, ports, packets) "
+                "VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET "
+                "first_seen = min(first_seen, excluded.first_seen), "
+                "last_seen = max(last_seen, excluded.last_seen), "
+                "ports = ports + excluded.ports, packets = packets + excluded.packets",
+    [ST_FTP] = "INSERT INTO ftp_data(day, mode, packets) VALUES(?1,?2,?3) "
+               "ON CONFLICT DO UPDATE SET packets = packets + excluded.packets",
 };
 
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS hourly(\n"
-	"  hour INTEGER NOT NULL,\n"
-	"  saddr TEXT NOT NULL,\n"
-	"  sport INTEGER NOT NULL,\n"
-	"  daddr TEXT NOT NULL,\n"
-	"  packets INTEGER NOT NULL,\n"
-	"  PRIMARY KEY(hour, saddr, sport, daddr)) WITHOUT ROWID;\n"
-	"CREATE TABLE IF NOT EXISTS services(\n"
-	"  addr TEXT NOT NULL,\n"
-	"  port INTEGER NOT NULL,\n"
-	"  first_seen INTEGER NOT NULL,\n"
-	"  last_seen INTEGER NOT NULL,\n"
-	"  packets INTEGER NOT NULL,\n"
-	"  peers INTEGER NOT NULL,\n"
-	"  days_seen INTEGER NOT NULL,\n"
-	"  PRIMARY KEY(addr, port)) WITHOUT ROWID;\n"
-	"CREATE TABLE IF NOT EXISTS service_peers(\n"
-	"  addr TEXT NOT NULL,\n"
-	"  port INTEGER NOT NULL,\n"
-	"  peer TEXT NOT NULL,\n"
-	"  first_seen INTEGER NOT NULL,\n"
-	"  last_seen INTEGER NOT NULL,\n"
-	"  packets INTEGER NOT NULL,\n"
-	"  PRIMARY KEY(addr, port, peer)) WITHOUT ROWID;\n"
-	"CREATE TABLE IF NOT EXISTS daily_service_peers(\n"
-	"  day TEXT NOT NULL,\n"
-	"  addr TEXT NOT NULL,\n"
-	"  peer TEXT NOT NULL,\n"
-	"  port INTEGER NOT NULL,\n"
-	"  PRIMARY KEY(day, addr, peer, port)) WITHOUT ROWID;\n"
-	"CREATE TABLE IF NOT EXISTS daily_services(\n"
-	"  day TEXT NOT NULL,\n"
-	"  addr TEXT NOT NULL,\n"
-	"  port INTEGER NOT NULL,\n"
-	"  packets INTEGER NOT NULL,\n"
-	"  peers INTEGER NOT NULL,\n"
-	"  PRIMARY KEY(day, addr, port)) WITHOUT ROWID;\n"
-	"CREATE TABLE IF NOT EXISTS daily_peers(\n"
-	"  day TEXT NOT NULL,\n"
-	"  peer TEXT NOT NULL,\n"
-	"  packets INTEGER NOT NULL,\n"
-	"  services INTEGER NOT NULL,\n"
-	"  hosts INTEGER NOT NULL,\n"
-	"  PRIMARY KEY(day, peer)) WITHOUT ROWID;\n"
-	"CREATE TABLE IF NOT EXISTS hosts(\n"
-	"  addr TEXT NOT NULL PRIMARY KEY,\n"
-	"  first_seen INTEGER NOT NULL,\n"
-	"  last_seen INTEGER NOT NULL,\n"
-	"  ports INTEGER NOT NULL,\n"
-	"  packets INTEGER NOT NULL) WITHOUT ROWID;\n"
-	"CREATE TABLE IF NOT EXISTS ftp_data(\n"
-	"  day TEXT NOT NULL,\n"
-	"  mode TEXT NOT NULL,\n"
-	"  packets INTEGER NOT NULL,\n"
-	"  PRIMARY KEY(day, mode)) WITHOUT ROWID;\n"
-	"CREATE VIEW IF NOT EXISTS paper AS\n"
-	"  SELECT date(hour, 'unixepoch') AS date,\n"
-	"         CAST(strftime('%H', hour, 'unixepoch') AS INTEGER) AS hour,\n"
-	"         saddr, sport, daddr, NULL AS dport, packets\n"
-	"  FROM hourly;\n"
-	"CREATE VIEW IF NOT EXISTS services_iso AS\n"
-	"  SELECT addr, port,\n"
-	"         strftime('%Y-%m-%dT%H:%M:%SZ', first_seen, 'unixepoch') AS first_seen,\n"
-	"         strftime('%Y-%m-%dT%H:%M:%SZ', last_seen, 'unixepoch') AS last_seen,\n"
-	"         packets, peers, days_seen\n"
-	"  FROM services;\n"
-	"CREATE VIEW IF NOT EXISTS service_peers_iso AS\n"
-	"  SELECT addr, port, peer,\n"
-	"         strftime('%Y-%m-%dT%H:%M:%SZ', first_seen, 'unixepoch') AS first_seen,\n"
-	"         strftime('%Y-%m-%dT%H:%M:%SZ', last_seen, 'unixepoch') AS last_seen,\n"
-	"         packets\n"
-	"  FROM service_peers;\n"
-	"CREATE VIEW IF NOT EXISTS hosts_iso AS\n"
-	"  SELECT addr,\n"
-	"         strftime('%Y-%m-%dT%H:%M:%SZ', first_seen, 'unixepoch') AS first_seen,\n"
-	"         strftime('%Y-%m-%dT%H:%M:%SZ', last_seen, 'unixepoch') AS last_seen,\n"
-	"         ports, packets\n"
-	"  FROM hosts;\n"
-	"CREATE VIEW IF NOT EXISTS hourly_iso AS\n"
-	"  SELECT strftime('%Y-%m-%dT%H:%M:%SZ', hour, 'unixepoch') AS hour,\n"
-	"         saddr, sport, daddr, packets\n"
-	"  FROM hourly;\n";
+    "CREATE TABLE IF NOT EXISTS hourly(\n"
+    "  hour INTEGER NOT NULL,\n"
+    "  saddr TEXT NOT NULL,\n"
+    "  sport INTEGER NOT NULL,\n"
+    "  daddr TEXT NOT NULL,\n"
+    "  packets INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(hour, saddr, sport, daddr)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS services(\n"
+    "  addr TEXT NOT NULL,\n"
+    "  port INTEGER NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL,\n"
+    "  last_seen INTEGER NOT NULL,\n"
+    "  packets INTEGER NOT NULL,\n"
+    "  peers INTEGER NOT NULL,\n"
+    "  days_seen INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(addr, port)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS service_peers(\n"
+    "  addr TEXT NOT NULL,\n"
+    "  port INTEGER NOT NULL,\n"
+    "  peer TEXT NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL,\n"
+    "  last_seen INTEGER NOT NULL,\n"
+    "  packets INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(addr, port, peer)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS daily_service_peers(\n"
+    "  day TEXT NOT NULL,\n"
+    "  addr TEXT NOT NULL,\n"
+    "  peer TEXT NOT NULL,\n"
+    "  port INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(day, addr, peer, port)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS daily_services(\n"
+    "  day TEXT NOT NULL,\n"
+    "  addr TEXT NOT NULL,\n"
+    "  port INTEGER NOT NULL,\n"
+    "  packets INTEGER NOT NULL,\n"
+    "  peers INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(day, addr, port)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS daily_peers(\n"
+    "  day TEXT NOT NULL,\n"
+    "  peer TEXT NOT NULL,\n"
+    "  packets INTEGER NOT NULL,\n"
+    "  services INTEGER NOT NULL,\n"
+    "  hosts INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(day, peer)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS hosts(\n"
+    "  addr TEXT NOT NULL PRIMARY KEY,\n"
+    "  first_seen INTEGER NOT NULL,\n"
+    "  last_seen INTEGER NOT NULL,\n"
+    "  ports INTEGER NOT NULL,\n"
+    "  packets INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS ftp_data(\n"
+    "  day TEXT NOT NULL,\n"
+    "  mode TEXT NOT NULL,\n"
+    "  packets INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(day, mode)) WITHOUT ROWID;\n"
+    "CREATE VIEW IF NOT EXISTS paper AS\n"
+    "  SELECT date(hour, 'unixepoch') AS date,\n"
+    "         CAST(strftime('%H', hour, 'unixepoch') AS INTEGER) AS hour,\n"
+    "         saddr, sport, daddr, NULL AS dport, packets\n"
+    "  FROM hourly;\n"
+    "CREATE VIEW IF NOT EXISTS services_iso AS\n"
+    "  SELECT addr, port,\n"
+    "         strftime('%Y-%m-%dT%H:%M:%SZ', first_seen, 'unixepoch') AS first_seen,\n"
+    "         strftime('%Y-%m-%dT%H:%M:%SZ', last_seen, 'unixepoch') AS last_seen,\n"
+    "         packets, peers, days_seen\n"
+    "  FROM services;\n"
+    "CREATE VIEW IF NOT EXISTS service_peers_iso AS\n"
+    "  SELECT addr, port, peer,\n"
+    "         strftime('%Y-%m-%dT%H:%M:%SZ', first_seen, 'unixepoch') AS first_seen,\n"
+    "         strftime('%Y-%m-%dT%H:%M:%SZ', last_seen, 'unixepoch') AS last_seen,\n"
+    "         packets\n"
+    "  FROM service_peers;\n"
+    "CREATE VIEW IF NOT EXISTS hosts_iso AS\n"
+    "  SELECT addr,\n"
+    "         strftime('%Y-%m-%dT%H:%M:%SZ', first_seen, 'unixepoch') AS first_seen,\n"
+    "         strftime('%Y-%m-%dT%H:%M:%SZ', last_seen, 'unixepoch') AS last_seen,\n"
+    "         ports, packets\n"
+    "  FROM hosts;\n"
+    "CREATE VIEW IF NOT EXISTS hourly_iso AS\n"
+    "  SELECT strftime('%Y-%m-%dT%H:%M:%SZ', hour, 'unixepoch') AS hour,\n"
+    "         saddr, sport, daddr, packets\n"
+    "  FROM hourly;\n";
 
 struct store {
 	sqlite3 *db;
@@ -165,8 +165,8 @@ struct store {
 
 	struct agg_map pending;
 	uint64_t pending_records;
-	uint32_t active;    /* pending rows with packets (the others are known rows kept
-			       as a cache: their database rows exist) */
+	uint32_t active; /* pending rows with packets (the others are known rows kept
+	                    as a cache: their database rows exist) */
 	uint32_t order_n;
 	uint64_t records_since_commit;
 	uint64_t last_commit_ns;
@@ -204,7 +204,7 @@ const char *store_error(const struct store *s)
 static void set_err(struct store *s, const char *what)
 {
 	snprintf(s->err, sizeof(s->err), "%s: %s: %s", s->path, what,
-		 s->db ? sqlite3_errmsg(s->db) : "cannot open");
+	         s->db ? sqlite3_errmsg(s->db) : "cannot open");
 }
 
 /* days since 1970-01-01 -> "YYYY-MM-DD" (H. Hinnant's civil_from_days) */
@@ -304,7 +304,7 @@ static int meta_set(struct store *s, const char *key, const char *value)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", -1,
-			       &st, NULL) != SQLITE_OK)
+	                       &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
@@ -320,7 +320,8 @@ static int init_schema(struct store *s)
 
 	if (exec_sql(s, "BEGIN IMMEDIATE") != 0)
 		return -1;
-	if (exec_sql(s, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)") !=
+	if (exec_sql(
+	        s, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)") !=
 	    0)
 		goto fail;
 	rc = meta_get(s, "schema_version", buf, sizeof(buf));
@@ -331,23 +332,24 @@ static int init_schema(struct store *s)
 	if (rc == 1) {
 		long v = strtol(buf, NULL, 10);
 		if (v > STORE_SCHEMA_VERSION) {
-			snprintf(s->err, sizeof(s->err),
-				 "%s: database schema version %ld is newer than this synack supports "
-				 "(%d); upgrade synack or rebuild the database from the logs",
-				 s->path, v, STORE_SCHEMA_VERSION);
+			snprintf(
+			    s->err, sizeof(s->err),
+			    "%s: database schema version %ld is newer than this synack supports "
+			    "(%d); upgrade synack or rebuild the database from the logs",
+			    s->path, v, STORE_SCHEMA_VERSION);
 			goto fail;
 		}
 		if (v < 1) {
 			snprintf(s->err, sizeof(s->err), "%s: bad schema_version '%s' in meta",
-				 s->path, buf);
+			         s->path, buf);
 			goto fail;
 		}
 		/* v == 1: current.  Future migrations go here, one version at a time. */
 		if (meta_get(s, "timezone", buf, sizeof(buf)) == 1 && strcmp(buf, s->tz) != 0) {
 			snprintf(s->err, sizeof(s->err),
-				 "%s: database days are in time zone '%s' but '%s' is configured; "
-				 "configure '%s' or rebuild the database (synackctl rebuild)",
-				 s->path, buf, s->tz, buf);
+			         "%s: database days are in time zone '%s' but '%s' is configured; "
+			         "configure '%s' or rebuild the database (synackctl rebuild)",
+			         s->path, buf, s->tz, buf);
 			goto fail;
 		}
 	}
@@ -363,7 +365,8 @@ static int init_schema(struct store *s)
 		snprintf(ver, sizeof(ver), "%d", STORE_SCHEMA_VERSION);
 		if (meta_set(s, "schema_version", ver) || meta_set(s, "created", now) ||
 		    meta_set(s, "sensor_id", sensor) || meta_set(s, "timezone", s->tz) ||
-		    meta_set(s, "dport", "NULL in hourly/paper: the external port is in the logs")) {
+		    meta_set(s, "dport",
+		             "NULL in hourly/paper: the external port is in the logs")) {
 			set_err(s, "writing meta");
 			goto fail;
 		}
@@ -377,7 +380,7 @@ fail:
 }
 
 struct store *store_open(const char *db_path, const struct store_options *opt, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -417,14 +420,14 @@ struct store *store_open(const char *db_path, const struct store_options *opt, c
 	}
 	sqlite3_busy_timeout(s->db, 5000); /* opening: wait for a concurrent writer */
 	if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-			"PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072; "
-			"PRAGMA wal_autocheckpoint=16384") != 0)
+	                "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072; "
+	                "PRAGMA wal_autocheckpoint=16384") != 0)
 		goto fail;
 	if (init_schema(s) != 0)
 		goto fail;
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-				       NULL) != SQLITE_OK) {
+		                       NULL) != SQLITE_OK) {
 			set_err(s, "preparing statements");
 			goto fail;
 		}
@@ -712,8 +715,9 @@ static int do_commit(struct store *s)
 			continue;
 		day_text(k->day, day);
 		sqlite3_bind_text(st[ST_FTP], 1, day, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st[ST_FTP], 2, k->kind == SYNACK_FTP_ACTIVE ? "active" : "passive",
-				  -1, SQLITE_STATIC);
+		sqlite3_bind_text(st[ST_FTP], 2,
+		                  k->kind == SYNACK_FTP_ACTIVE ? "active" : "passive", -1,
+		                  SQLITE_STATIC);
 		sqlite3_bind_int64(st[ST_FTP], 3, (int64_t)v->packets);
 		if (!STEP_OK(rc = run(s, st[ST_FTP], NULL)))
 			goto fail;
@@ -762,8 +766,8 @@ static int commit_now(struct store *s, uint64_t now_ns)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = do_commit(s);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	uint64_t took = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull +
-			(uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	uint64_t took = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t1.tv_nsec -
+	                (uint64_t)t0.tv_nsec;
 	s->min_gap_ns = 3 * took;
 	s->stats.commit_ns += took;
 	if (rc == SQLITE_OK) {
@@ -776,11 +780,13 @@ static int commit_now(struct store *s, uint64_t now_ns)
 		return 0;
 	}
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-		uint64_t backoff = s->opt.flush_interval_ns < 100000000ull ? s->opt.flush_interval_ns
-									   : 100000000ull;
+		uint64_t backoff = s->opt.flush_interval_ns < 100000000ull
+		                       ? s->opt.flush_interval_ns
+		                       : 100000000ull;
 		s->retry_at_ns = now_ns + backoff;
 		s->stats.busy++;
-		snprintf(s->err, sizeof(s->err), "%s: database is locked; commit deferred", s->path);
+		snprintf(s->err, sizeof(s->err), "%s: database is locked; commit deferred",
+		         s->path);
 		return 1;
 	}
 	s->stats.errors++;
@@ -880,7 +886,7 @@ int store_add(struct store *s, const struct synack_record *recs, size_t n, uint6
 			if (rc)
 				ret = rc;
 		} else if (s->records_since_commit >= s->opt.batch_records &&
-			   s->records_since_commit >= s->active * 4ull) {
+		           s->records_since_commit >= s->active * 4ull) {
 			/* batch full, and aggregation no longer pays much: commit */
 			int rc = commit_now(s, now_ns);
 			if (rc)
@@ -900,8 +906,8 @@ int store_tick(struct store *s, uint64_t now_ns)
 			return 1;
 		return commit_now(s, now_ns);
 	}
-	uint64_t gap = s->opt.flush_interval_ns > s->min_gap_ns ? s->opt.flush_interval_ns
-								 : s->min_gap_ns;
+	uint64_t gap =
+	    s->opt.flush_interval_ns > s->min_gap_ns ? s->opt.flush_interval_ns : s->min_gap_ns;
 	if (now_ns - s->last_commit_ns < gap && now_ns >= s->last_commit_ns)
 		return 0;
 	return commit_now(s, now_ns);

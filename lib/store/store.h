@@ -19,7 +19,7 @@
 struct store_options {
 	uint64_t flush_interval_ns; /* default 1 s */
 	size_t batch_records;       /* commit after this many records, once they are at
-				       least 4 per pending row; default 1000000 */
+	                               least 4 per pending row; default 1000000 */
 	size_t max_pending;         /* bound on aggregated rows in memory; default 1<<20 */
 	const char *timezone;       /* for daily roll-ups; NULL or "UTC" default */
 	uint32_t sensor_id;         /* recorded in meta when the database is created */
@@ -31,7 +31,7 @@ void store_options_default(struct store_options *opt);
 struct store;
 
 struct store *store_open(const char *db_path, const struct store_options *opt, char *err,
-			 size_t errlen);
+                         size_t errlen);
 
 /* Add records; FTP-data records (rec->ftp != 0) are counted but never
  * become services. */
@@ -50,7 +50,7 @@ struct store_stats {
 	uint64_t busy;            /* commits deferred by SQLITE_BUSY */
 	uint64_t errors;          /* failed commits (not busy) */
 	uint64_t dropped;         /* records whose aggregates were dropped (memory bound hit
-				     while the database stayed unavailable; still in the logs) */
+	                             while the database stayed unavailable; still in the logs) */
 	uint64_t pending_rows;    /* aggregated rows in memory now */
 	uint64_t pending_records; /* records behind them */
 	uint64_t statements;      /* SQL statements executed by commits */

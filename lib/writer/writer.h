@@ -27,13 +27,13 @@ struct writer_options {
 void writer_options_default(struct writer_options *opt);
 
 struct writer_stats {
-	uint64_t records;      /* records handed to the writer */
-	uint64_t logged;       /* records written to the logs */
-	uint64_t stored;       /* records added to the database */
-	uint64_t ftp_active;   /* marked as active-mode FTP data */
-	uint64_t ftp_passive;  /* marked as passive-mode FTP data */
-	uint64_t log_errors;   /* failed log writes (records not archived) */
-	uint64_t db_errors;    /* failed database commits */
+	uint64_t records;     /* records handed to the writer */
+	uint64_t logged;      /* records written to the logs */
+	uint64_t stored;      /* records added to the database */
+	uint64_t ftp_active;  /* marked as active-mode FTP data */
+	uint64_t ftp_passive; /* marked as passive-mode FTP data */
+	uint64_t log_errors;  /* failed log writes (records not archived) */
+	uint64_t db_errors;   /* failed database commits */
 };
 
 struct writer;

@@ -24,7 +24,7 @@
 #define S 1000000000ull
 
 static struct synack_record rec4(const char *in, uint16_t sport, const char *ex, uint16_t dport,
-				 uint64_t t)
+                                 uint64_t t)
 {
 	struct synack_record r;
 	memset(&r, 0, sizeof(r));
@@ -40,7 +40,7 @@ static struct synack_record rec4(const char *in, uint16_t sport, const char *ex,
 }
 
 static struct synack_record rec6(const char *in, uint16_t sport, const char *ex, uint16_t dport,
-				 uint64_t t)
+                                 uint64_t t)
 {
 	struct synack_record r;
 	memset(&r, 0, sizeof(r));
@@ -75,7 +75,7 @@ static void test_active(void)
 	CHECK_EQ(mark(f, rec4("10.0.0.5", 22, "192.0.2.9", 20, t)), SYNACK_FTP_NONE);
 	/* service ports from the default list: a scan from source port 20 */
 	static const uint16_t svc[] = {1433, 1521, 2049, 3306, 3389, 5432, 5900, 5985, 5986,
-				       6379, 8000, 8080, 8443, 8888, 9000, 9200, 27017};
+	                               6379, 8000, 8080, 8443, 8888, 9000, 9200, 27017};
 	for (size_t i = 0; i < sizeof(svc) / sizeof(svc[0]); i++)
 		CHECK_EQ(mark(f, rec4("10.0.0.5", svc[i], "192.0.2.9", 20, t)), SYNACK_FTP_NONE);
 	/* other external ports are not active FTP */
@@ -132,33 +132,38 @@ static void test_passive(void)
 	/* inbound passive session: control SYN+ACK from 21 */
 	CHECK_EQ(mark(f, rec4("10.0.0.7", 21, "198.51.100.3", 40000, t0)), SYNACK_FTP_NONE);
 	CHECK_EQ(ftp_filter_sessions(f), 1);
-	CHECK_EQ(mark(f, rec4("10.0.0.7", 50001, "198.51.100.3", 40001, t0 + S)), SYNACK_FTP_PASSIVE);
+	CHECK_EQ(mark(f, rec4("10.0.0.7", 50001, "198.51.100.3", 40001, t0 + S)),
+	         SYNACK_FTP_PASSIVE);
 	/* a listed service port is still passive data when negotiated (list is active-only) */
 	CHECK_EQ(mark(f, rec4("10.0.0.7", 8080, "198.51.100.3", 40002, t0 + 2 * S)),
-		 SYNACK_FTP_PASSIVE);
+	         SYNACK_FTP_PASSIVE);
 	/* low ports are never data */
-	CHECK_EQ(mark(f, rec4("10.0.0.7", 443, "198.51.100.3", 40003, t0 + 3 * S)), SYNACK_FTP_NONE);
-	CHECK_EQ(mark(f, rec4("10.0.0.7", 1023, "198.51.100.3", 40003, t0 + 3 * S)), SYNACK_FTP_NONE);
+	CHECK_EQ(mark(f, rec4("10.0.0.7", 443, "198.51.100.3", 40003, t0 + 3 * S)),
+	         SYNACK_FTP_NONE);
+	CHECK_EQ(mark(f, rec4("10.0.0.7", 1023, "198.51.100.3", 40003, t0 + 3 * S)),
+	         SYNACK_FTP_NONE);
 	/* another external host, another internal host: not data */
 	CHECK_EQ(mark(f, rec4("10.0.0.7", 50002, "198.51.100.4", 40004, t0 + S)), SYNACK_FTP_NONE);
 	CHECK_EQ(mark(f, rec4("10.0.0.8", 50002, "198.51.100.3", 40004, t0 + S)), SYNACK_FTP_NONE);
 	/* timeout edges: exactly at last + timeout is data, one ns later is not */
-	CHECK_EQ(mark(f, rec4("10.0.0.7", 50003, "198.51.100.3", 40005, t0 + to)), SYNACK_FTP_PASSIVE);
+	CHECK_EQ(mark(f, rec4("10.0.0.7", 50003, "198.51.100.3", 40005, t0 + to)),
+	         SYNACK_FTP_PASSIVE);
 	CHECK_EQ(mark(f, rec4("10.0.0.7", 50003, "198.51.100.3", 40005, t0 + to + 1)),
-		 SYNACK_FTP_NONE);
+	         SYNACK_FTP_NONE);
 	/* a later control SYN+ACK (a new session or a reconnect) refreshes the pair */
-	CHECK_EQ(mark(f, rec4("10.0.0.7", 21, "198.51.100.3", 40010, t0 + 900 * S)), SYNACK_FTP_NONE);
+	CHECK_EQ(mark(f, rec4("10.0.0.7", 21, "198.51.100.3", 40010, t0 + 900 * S)),
+	         SYNACK_FTP_NONE);
 	CHECK_EQ(mark(f, rec4("10.0.0.7", 50004, "198.51.100.3", 40011, t0 + 900 * S + to)),
-		 SYNACK_FTP_PASSIVE);
+	         SYNACK_FTP_PASSIVE);
 	CHECK_EQ(mark(f, rec4("10.0.0.7", 50004, "198.51.100.3", 40011, t0 + 900 * S + to + S)),
-		 SYNACK_FTP_NONE);
+	         SYNACK_FTP_NONE);
 	/* FTPS (990) */
 	CHECK_EQ(mark(f, rec4("10.0.0.9", 990, "198.51.100.5", 40000, t0)), SYNACK_FTP_NONE);
 	CHECK_EQ(mark(f, rec4("10.0.0.9", 60000, "198.51.100.5", 40001, t0 + 10 * S)),
-		 SYNACK_FTP_PASSIVE);
+	         SYNACK_FTP_PASSIVE);
 	/* active rule wins for port 20 even inside a passive window */
 	CHECK_EQ(mark(f, rec4("10.0.0.9", 60001, "198.51.100.5", 20, t0 + 11 * S)),
-		 SYNACK_FTP_ACTIVE);
+	         SYNACK_FTP_ACTIVE);
 	/* outbound passive session: the SYN+ACKs come from the external server and
 	 * are never recorded; the internal client's own SYN+ACKs (none) stay clean.
 	 * A control SYN+ACK from an *external* port 21 would not be a record. */
@@ -166,9 +171,9 @@ static void test_passive(void)
 	/* IPv6 passive */
 	CHECK_EQ(mark(f, rec6("2001:db8:1::21", 21, "2001:db8:ff::1", 50000, t0)), SYNACK_FTP_NONE);
 	CHECK_EQ(mark(f, rec6("2001:db8:1::21", 30000, "2001:db8:ff::1", 50001, t0 + S)),
-		 SYNACK_FTP_PASSIVE);
+	         SYNACK_FTP_PASSIVE);
 	CHECK_EQ(mark(f, rec6("2001:db8:1::21", 30000, "2001:db8:ff::2", 50001, t0 + S)),
-		 SYNACK_FTP_NONE);
+	         SYNACK_FTP_NONE);
 	/* an IPv4 pair with the same leading bytes as an IPv6 one does not match */
 	struct synack_record r = rec6("2001:db8:1::21", 30000, "2001:db8:ff::1", 1, t0 + S);
 	r.family = SYNACK_FAMILY_IPV4;
@@ -181,9 +186,9 @@ static void test_passive(void)
 	f = ftp_filter_new(&o);
 	CHECK_EQ(mark(f, rec4("10.0.0.7", 21, "198.51.100.3", 40000, t0)), SYNACK_FTP_NONE);
 	CHECK_EQ(mark(f, rec4("10.0.0.7", 50001, "198.51.100.3", 40001, t0 + 5 * S)),
-		 SYNACK_FTP_PASSIVE);
+	         SYNACK_FTP_PASSIVE);
 	CHECK_EQ(mark(f, rec4("10.0.0.7", 50001, "198.51.100.3", 40001, t0 + 6 * S)),
-		 SYNACK_FTP_NONE);
+	         SYNACK_FTP_NONE);
 	ftp_filter_free(f);
 }
 
@@ -199,7 +204,7 @@ static void test_bound(void)
 	for (int i = 0; i < 5000; i++) {
 		snprintf(ex, sizeof(ex), "203.0.%d.%d", i / 250, i % 250 + 1);
 		CHECK_EQ(mark(f, rec4("10.1.0.1", 21, ex, 40000, t0 + (uint64_t)i * 1000)),
-			 SYNACK_FTP_NONE);
+		         SYNACK_FTP_NONE);
 		CHECK(ftp_filter_sessions(f) <= 100);
 	}
 	CHECK_EQ(ftp_filter_sessions(f), 100);
@@ -217,7 +222,7 @@ static void test_bound(void)
 	CHECK_EQ(mark(f, rec4("10.1.0.1", 21, "203.0.19.151", 1, t0 + 20 * S)), SYNACK_FTP_NONE);
 	CHECK_EQ(mark(f, rec4("10.1.0.1", 21, "203.0.99.1", 1, t0 + 21 * S)), SYNACK_FTP_NONE);
 	CHECK_EQ(mark(f, rec4("10.1.0.1", 5000, "203.0.19.151", 1, t0 + 22 * S)),
-		 SYNACK_FTP_PASSIVE);
+	         SYNACK_FTP_PASSIVE);
 	CHECK_EQ(mark(f, rec4("10.1.0.1", 5000, "203.0.19.152", 1, t0 + 22 * S)), SYNACK_FTP_NONE);
 	CHECK_EQ(mark(f, rec4("10.1.0.1", 5000, "203.0.99.1", 1, t0 + 22 * S)), SYNACK_FTP_PASSIVE);
 	CHECK_EQ(ftp_filter_sessions(f), 100);

@@ -53,20 +53,22 @@ static inline long query_long(sqlite3 *db, const char *sql)
 
 /* tz_offset_s: fixed offset of the store's days (0 for UTC). */
 static inline void check_db_equals(const char *db_path, const struct synack_record *recs, size_t n,
-				   long tz_offset_s, const char *label)
+                                   long tz_offset_s, const char *label)
 {
 	sqlite3 *db;
 	sqlite3_stmt *ins;
 	char a[64], b[64];
 
 	CHECK(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "CREATE TEMP TABLE raw(t INTEGER, day TEXT, saddr TEXT, "
-			       "sport INTEGER, daddr TEXT, ftp INTEGER)",
-			   NULL, NULL, NULL) == SQLITE_OK);
-	CHECK(sqlite3_prepare_v2(db,
-				 "INSERT INTO temp.raw VALUES(?1, date(?1 + ?2, 'unixepoch'), ?3, ?4, "
-				 "?5, ?6)",
-				 -1, &ins, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+	                   "CREATE TEMP TABLE raw(t INTEGER, day TEXT, saddr TEXT, "
+	                   "sport INTEGER, daddr TEXT, ftp INTEGER)",
+	                   NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(
+	          db,
+	          "INSERT INTO temp.raw VALUES(?1, date(?1 + ?2, 'unixepoch'), ?3, ?4, "
+	          "?5, ?6)",
+	          -1, &ins, NULL) == SQLITE_OK);
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		rec_addr_text(&recs[i], recs[i].saddr, a);
@@ -84,37 +86,38 @@ static inline void check_db_equals(const char *db_path, const struct synack_reco
 	sqlite3_finalize(ins);
 
 	static const char *const pairs[][2] = {
-		{"SELECT hour, saddr, sport, daddr, packets FROM hourly",
-		 "SELECT t - t % 3600, saddr, sport, daddr, count(*) FROM raw WHERE ftp = 0 "
-		 "GROUP BY 1, 2, 3, 4"},
-		{"SELECT date, hour, saddr, sport, daddr, dport, packets FROM paper",
-		 "SELECT date(t, 'unixepoch'), CAST(strftime('%H', t, 'unixepoch') AS INTEGER), "
-		 "saddr, sport, daddr, NULL, count(*) FROM raw WHERE ftp = 0 GROUP BY 1, 2, 3, 4, 5"},
-		{"SELECT addr, port, first_seen, last_seen, packets, peers, days_seen FROM services",
-		 "SELECT saddr, sport, min(t), max(t), count(*), count(DISTINCT daddr), "
-		 "count(DISTINCT day) FROM raw WHERE ftp = 0 GROUP BY saddr, sport"},
-		{"SELECT addr, port, peer, first_seen, last_seen, packets FROM service_peers",
-		 "SELECT saddr, sport, daddr, min(t), max(t), count(*) FROM raw WHERE ftp = 0 "
-		 "GROUP BY saddr, sport, daddr"},
-		{"SELECT day, addr, port, packets, peers FROM daily_services",
-		 "SELECT day, saddr, sport, count(*), count(DISTINCT daddr) FROM raw WHERE ftp = 0 "
-		 "GROUP BY day, saddr, sport"},
-		{"SELECT day, peer, packets, services, hosts FROM daily_peers",
-		 "SELECT day, daddr, count(*), count(DISTINCT saddr || '/' || sport), "
-		 "count(DISTINCT saddr) FROM raw WHERE ftp = 0 GROUP BY day, daddr"},
-		{"SELECT addr, first_seen, last_seen, ports, packets FROM hosts",
-		 "SELECT saddr, min(t), max(t), count(DISTINCT sport), count(*) FROM raw "
-		 "WHERE ftp = 0 GROUP BY saddr"},
-		{"SELECT day, mode, packets FROM ftp_data",
-		 "SELECT day, CASE ftp WHEN 1 THEN 'active' ELSE 'passive' END, count(*) FROM raw "
-		 "WHERE ftp <> 0 GROUP BY 1, 2"},
+	    {"SELECT hour, saddr, sport, daddr, packets FROM hourly",
+	     "SELECT t - t % 3600, saddr, sport, daddr, count(*) FROM raw WHERE ftp = 0 "
+	     "GROUP BY 1, 2, 3, 4"},
+	    {"SELECT date, hour, saddr, sport, daddr, dport, packets FROM paper",
+	     "SELECT date(t, 'unixepoch'), CAST(strftime('%H', t, 'unixepoch') AS INTEGER), "
+	     "saddr, sport, daddr, NULL, count(*) FROM raw WHERE ftp = 0 GROUP BY 1, 2, 3, 4, 5"},
+	    {"SELECT addr, port, first_seen, last_seen, packets, peers, days_seen FROM services",
+	     "SELECT saddr, sport, min(t), max(t), count(*), count(DISTINCT daddr), "
+	     "count(DISTINCT day) FROM raw WHERE ftp = 0 GROUP BY saddr, sport"},
+	    {"SELECT addr, port, peer, first_seen, last_seen, packets FROM service_peers",
+	     "SELECT saddr, sport, daddr, min(t), max(t), count(*) FROM raw WHERE ftp = 0 "
+	     "GROUP BY saddr, sport, daddr"},
+	    {"SELECT day, addr, port, packets, peers FROM daily_services",
+	     "SELECT day, saddr, sport, count(*), count(DISTINCT daddr) FROM raw WHERE ftp = 0 "
+	     "GROUP BY day, saddr, sport"},
+	    {"SELECT day, peer, packets, services, hosts FROM daily_peers",
+	     "SELECT day, daddr, count(*), count(DISTINCT saddr || '/' || sport), "
+	     "count(DISTINCT saddr) FROM raw WHERE ftp = 0 GROUP BY day, daddr"},
+	    {"SELECT addr, first_seen, last_seen, ports, packets FROM hosts",
+	     "SELECT saddr, min(t), max(t), count(DISTINCT sport), count(*) FROM raw "
+	     "WHERE ftp = 0 GROUP BY saddr"},
+	    {"SELECT day, mode, packets FROM ftp_data",
+	     "SELECT day, CASE ftp WHEN 1 THEN 'active' ELSE 'passive' END, count(*) FROM raw "
+	     "WHERE ftp <> 0 GROUP BY 1, 2"},
 	};
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		long extra = except_count(db, pairs[i][0], pairs[i][1]);
 		long missing = except_count(db, pairs[i][1], pairs[i][0]);
 		if (extra != 0 || missing != 0)
-			fprintf(stderr, "%s: table query '%.60s...': %ld rows not expected, %ld missing\n",
-				label, pairs[i][0], extra, missing);
+			fprintf(stderr,
+			        "%s: table query '%.60s...': %ld rows not expected, %ld missing\n",
+			        label, pairs[i][0], extra, missing);
 		CHECK(extra == 0);
 		CHECK(missing == 0);
 	}

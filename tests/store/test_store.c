@@ -130,9 +130,12 @@ static void test_round_trip(void)
 	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
 	CHECK_EQ(query_long(h, "SELECT value FROM meta WHERE key = 'sensor_id'"), 42);
 	CHECK_EQ(query_long(h, "SELECT value FROM meta WHERE key = 'schema_version'"),
-		 STORE_SCHEMA_VERSION);
-	CHECK_EQ(query_long(h, "SELECT count(*) FROM services_iso WHERE first_seen LIKE '____-__-__T__:__:__Z'"),
-		 query_long(h, "SELECT count(*) FROM services"));
+	         STORE_SCHEMA_VERSION);
+	CHECK_EQ(
+	    query_long(
+	        h,
+	        "SELECT count(*) FROM services_iso WHERE first_seen LIKE '____-__-__T__:__:__Z'"),
+	    query_long(h, "SELECT count(*) FROM services"));
 	CHECK(query_long(h, "SELECT count(*) FROM services WHERE port >= 30000") == 0);
 	sqlite3_close(h);
 	free(all);
@@ -170,17 +173,23 @@ static void test_small_exact(void)
 	sqlite3 *h;
 	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
 	CHECK_EQ(query_long(h, "SELECT count(*) FROM services"), 1);
-	CHECK_EQ(query_long(h, "SELECT packets FROM services WHERE addr='163.209.1.2' AND port=443"), 4);
+	CHECK_EQ(
+	    query_long(h, "SELECT packets FROM services WHERE addr='163.209.1.2' AND port=443"), 4);
 	CHECK_EQ(query_long(h, "SELECT peers FROM services"), 2);
 	CHECK_EQ(query_long(h, "SELECT days_seen FROM services"), 2);
 	CHECK_EQ(query_long(h, "SELECT first_seen FROM services"), 1700000000);
 	CHECK_EQ(query_long(h, "SELECT last_seen FROM services"), 1700010001);
 	CHECK_EQ(query_long(h, "SELECT count(*) FROM hourly"), 4);
-	CHECK_EQ(query_long(h, "SELECT packets FROM hourly WHERE hour = 1700010000 - 1700010000 % 3600 "
-			       "AND daddr = '8.8.4.4'"), 1);
-	CHECK_EQ(query_long(h, "SELECT count(*) FROM paper WHERE date = '2023-11-15' AND hour = 1"), 2);
-	CHECK_EQ(query_long(h, "SELECT packets FROM ftp_data WHERE day = '2023-11-15' AND mode = 'passive'"),
-		 1);
+	CHECK_EQ(
+	    query_long(h, "SELECT packets FROM hourly WHERE hour = 1700010000 - 1700010000 % 3600 "
+	                  "AND daddr = '8.8.4.4'"),
+	    1);
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM paper WHERE date = '2023-11-15' AND hour = 1"),
+	         2);
+	CHECK_EQ(
+	    query_long(
+	        h, "SELECT packets FROM ftp_data WHERE day = '2023-11-15' AND mode = 'passive'"),
+	    1);
 	CHECK_EQ(query_long(h, "SELECT peers FROM daily_services WHERE day = '2023-11-15'"), 2);
 	CHECK_EQ(query_long(h, "SELECT ports FROM hosts"), 1);
 	sqlite3_close(h);
@@ -237,10 +246,10 @@ static void test_busy(void)
 	sqlite3 *other;
 	CHECK(sqlite3_open(db, &other) == SQLITE_OK);
 	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES('x', 'y')", NULL, NULL,
-			   NULL) == SQLITE_OK);
+	                   NULL) == SQLITE_OK);
 	uint64_t now = 1000 * S;
 	CHECK(store_add(s, r, n / 2, now) == 0);
-	CHECK_EQ(store_tick(s, now + 2 * S), 1); /* deferred */
+	CHECK_EQ(store_tick(s, now + 2 * S), 1);        /* deferred */
 	CHECK_EQ(store_tick(s, now + 2 * S + 1000), 1); /* backing off, still pending */
 	CHECK(store_add(s, r + n / 2, n - n / 2, now) == 0);
 	CHECK_EQ(store_tick(s, now + 3 * S), 1);
@@ -285,7 +294,7 @@ static void test_busy_full(void)
 	sqlite3 *other;
 	CHECK(sqlite3_open(db, &other) == SQLITE_OK);
 	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES('x', 'y')", NULL, NULL,
-			   NULL) == SQLITE_OK);
+	                   NULL) == SQLITE_OK);
 	int deferred = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (store_add(s, r + i, 1, 0) != 0)
@@ -308,8 +317,8 @@ static void test_busy_full(void)
 	sqlite3 *h;
 	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
 	CHECK_EQ(query_long(h, "SELECT coalesce(sum(packets), 0) FROM services") +
-			 query_long(h, "SELECT coalesce(sum(packets), 0) FROM ftp_data"),
-		 kept);
+	             query_long(h, "SELECT coalesce(sum(packets), 0) FROM ftp_data"),
+	         kept);
 	sqlite3_close(h);
 	free(r);
 }
@@ -325,7 +334,7 @@ static void test_schema_version(void)
 	sqlite3 *h;
 	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
 	CHECK(sqlite3_exec(h, "UPDATE meta SET value = '99' WHERE key = 'schema_version'", NULL,
-			   NULL, NULL) == SQLITE_OK);
+	                   NULL, NULL) == SQLITE_OK);
 	sqlite3_close(h);
 	err[0] = 0;
 	s = store_open(db, NULL, err, sizeof(err));

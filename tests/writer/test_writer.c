@@ -155,7 +155,8 @@ static void test_db_only(void)
 	sqlite3 *h;
 	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
 	/* FTP data ports never become services; the port-20 scan's port 22 does */
-	CHECK_EQ(query_long(h, "SELECT count(*) FROM services WHERE port BETWEEN 40000 AND 41000"), 0);
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM services WHERE port BETWEEN 40000 AND 41000"),
+	         0);
 	CHECK_EQ(query_long(h, "SELECT count(*) FROM services WHERE addr = '10.1.0.99'"), 0);
 	CHECK_EQ(query_long(h, "SELECT sum(packets) FROM ftp_data"), act + pas);
 	sqlite3_close(h);
@@ -243,7 +244,8 @@ static void test_logs_and_rebuild(void)
 		size_t diff = 0;
 		for (size_t i = 0; i < n; i++) {
 			if (memcmp(&a[i], &back[i], sizeof(*a)) != 0 && diff++ < 3) {
-				const unsigned char *x = (const void *)&a[i], *y = (const void *)&back[i];
+				const unsigned char *x = (const void *)&a[i],
+				                    *y = (const void *)&back[i];
 				fprintf(stderr, "record %zu differs:\n pushed", i);
 				for (size_t j = 0; j < sizeof(*a); j++)
 					fprintf(stderr, " %02x", x[j]);
@@ -276,8 +278,9 @@ static void test_logs_and_rebuild(void)
 	char sql[600];
 	snprintf(sql, sizeof(sql), "ATTACH '%s' AS r", db2);
 	CHECK(sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK);
-	static const char *const tables[] = {"services", "service_peers", "hourly",
-					     "daily_services", "daily_peers", "hosts", "ftp_data"};
+	static const char *const tables[] = {"services",       "service_peers", "hourly",
+	                                     "daily_services", "daily_peers",   "hosts",
+	                                     "ftp_data"};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		char a[100], b[100];
 		snprintf(a, sizeof(a), "SELECT * FROM main.%s", tables[i]);

@@ -67,7 +67,8 @@ int main(int argc, char **argv)
 		if (h == 4 && next_rand() % 2) {
 			r.family = SYNACK_FAMILY_IPV6;
 			uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
-			uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, 0xee, [14] = 1, [15] = (uint8_t)peer};
+			uint8_t d6[16] = {
+			    0x20, 0x01, 0x0d, 0xb8, 0xee, [14] = 1, [15] = (uint8_t)peer};
 			memcpy(r.saddr, s6, 16);
 			memcpy(r.daddr, d6, 16);
 		} else {
