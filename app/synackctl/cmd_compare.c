@@ -26,20 +26,20 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: synackctl [--data-dir DIR] compare [--nmap FILE.xml] [--masscan FILE]\n"
-		"                 [--nessus FILE.nessus] [--from DATE] [--to DATE]\n"
-		"                 [--format text|csv|json]\n\n"
-		"Compares the passive inventory (DIR/synack.db) with active scan results.\n"
-		"Each option may be repeated; at least one scan file is needed.\n"
-		"  --nmap FILE      nmap XML (-oX); only state \"open\" counts\n"
-		"  --masscan FILE   masscan -oL list, -oJ JSON, -oD NDJSON or -oX XML\n"
-		"  --nessus FILE    Nessus v2 (.nessus) export\n"
-		"  --from DATE      passive side: days from DATE (YYYY-MM-DD, database days)\n"
-		"  --to DATE        passive side: days up to DATE included\n"
-		"                   (without --from/--to: the whole inventory)\n"
-		"  --format F       text (default), csv (one row per service), json\n"
-		"Statuses: both, passive_only (scan probed it and missed it), not_scanned\n"
-		"(the scan did not probe that host or port), active_only.\n");
+	        "usage: synackctl [--data-dir DIR] compare [--nmap FILE.xml] [--masscan FILE]\n"
+	        "                 [--nessus FILE.nessus] [--from DATE] [--to DATE]\n"
+	        "                 [--format text|csv|json]\n\n"
+	        "Compares the passive inventory (DIR/synack.db) with active scan results.\n"
+	        "Each option may be repeated; at least one scan file is needed.\n"
+	        "  --nmap FILE      nmap XML (-oX); only state \"open\" counts\n"
+	        "  --masscan FILE   masscan -oL list, -oJ JSON, -oD NDJSON or -oX XML\n"
+	        "  --nessus FILE    Nessus v2 (.nessus) export\n"
+	        "  --from DATE      passive side: days from DATE (YYYY-MM-DD, database days)\n"
+	        "  --to DATE        passive side: days up to DATE included\n"
+	        "                   (without --from/--to: the whole inventory)\n"
+	        "  --format F       text (default), csv (one row per service), json\n"
+	        "Statuses: both, passive_only (scan probed it and missed it), not_scanned\n"
+	        "(the scan did not probe that host or port), active_only.\n");
 }
 
 static int valid_day(const char *s)
@@ -95,7 +95,7 @@ static size_t ports_probed(const struct scan_cover *c)
 
 /* Reads the passive side.  Returns -1 after printing an error. */
 static int read_passive(const char *data_dir, const char *from, const char *to,
-			struct cmp_passive **out, size_t *nout)
+                        struct cmp_passive **out, size_t *nout)
 {
 	char path[4200];
 	struct stat sb;
@@ -108,32 +108,32 @@ static int read_passive(const char *data_dir, const char *from, const char *to,
 	snprintf(path, sizeof(path), "%s/synack.db", data_dir);
 	if (stat(path, &sb) != 0) {
 		fprintf(stderr, ME ": no database at %s: %s (wrong --data-dir?)\n", path,
-			strerror(errno));
+		        strerror(errno));
 		return -1;
 	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		fprintf(stderr, ME ": cannot open %s: %s\n", path,
-			db ? sqlite3_errmsg(db) : "out of memory");
+		        db ? sqlite3_errmsg(db) : "out of memory");
 		goto out;
 	}
 	sqlite3_busy_timeout(db, 5000);
 	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
-			       NULL) != SQLITE_OK) {
+	                       NULL) != SQLITE_OK) {
 		fprintf(stderr, ME ": %s is not a synack database: %s\n", path, sqlite3_errmsg(db));
 		goto out;
 	}
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > STORE_SCHEMA_VERSION) {
 		fprintf(stderr, ME ": %s has schema version %d, newer than this synackctl (%d)\n",
-			path, sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+		        path, sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
 		goto out;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
 	const char *sql =
-		(from || to)
-			? "SELECT addr, port, min(day), max(day), sum(packets) FROM daily_services "
-			  "WHERE day >= ?1 AND day <= ?2 GROUP BY addr, port"
-			: "SELECT addr, port, first_seen, last_seen, packets FROM services";
+	    (from || to)
+	        ? "SELECT addr, port, min(day), max(day), sum(packets) FROM daily_services "
+	          "WHERE day >= ?1 AND day <= ?2 GROUP BY addr, port"
+	        : "SELECT addr, port, first_seen, last_seen, packets FROM services";
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, ME ": %s: %s\n", path, sqlite3_errmsg(db));
 		goto out;
@@ -214,7 +214,7 @@ static double mean_ports(const struct cmp_result *r, int side)
 }
 
 static void print_json(const struct scan_set *scans, const struct cmp_result *r, const char *from,
-		       const char *to)
+                       const char *to)
 {
 	struct json_out j;
 	char a[64], f[32], l[32], k[32];
@@ -352,12 +352,13 @@ static void print_csv(const struct cmp_result *r)
 
 static void text_counts(const char *what, const struct cmp_counts *c)
 {
-	printf("%-9s %8zu %8zu %8zu %13zu %12zu %12zu\n", what, c->passive, c->active, c->n[CMP_BOTH],
-	       c->n[CMP_PASSIVE_ONLY], c->n[CMP_NOT_SCANNED], c->n[CMP_ACTIVE_ONLY]);
+	printf("%-9s %8zu %8zu %8zu %13zu %12zu %12zu\n", what, c->passive, c->active,
+	       c->n[CMP_BOTH], c->n[CMP_PASSIVE_ONLY], c->n[CMP_NOT_SCANNED],
+	       c->n[CMP_ACTIVE_ONLY]);
 }
 
 static void print_text(const struct scan_set *scans, const struct cmp_result *r, const char *from,
-		       const char *to)
+                       const char *to)
 {
 	char a[64], f[32], l[32], k[32];
 	if (from || to)
@@ -372,7 +373,8 @@ static void print_text(const struct scan_set *scans, const struct cmp_result *r,
 		if (c->all_hosts)
 			snprintf(hosts, sizeof(hosts), "hosts not listed (all counted as probed)");
 		else
-			snprintf(hosts, sizeof(hosts), "%zu hosts (%zu up)", c->nhosts, c->hosts_up);
+			snprintf(hosts, sizeof(hosts), "%zu hosts (%zu up)", c->nhosts,
+			         c->hosts_up);
 		printf("  %-7s %s: %s, %zu ports probed (%s), %zu open\n", kind_name(c->kind),
 		       c->file, hosts, ports_probed(c), c->ports_from, c->open_ports);
 	}
@@ -424,14 +426,10 @@ static void print_text(const struct scan_set *scans, const struct cmp_result *r,
 int cmd_compare(const struct global_options *g, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"nmap", required_argument, NULL, 'n'},
-		{"masscan", required_argument, NULL, 'm'},
-		{"nessus", required_argument, NULL, 'N'},
-		{"from", required_argument, NULL, 'F'},
-		{"to", required_argument, NULL, 'T'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"nmap", required_argument, NULL, 'n'},   {"masscan", required_argument, NULL, 'm'},
+	    {"nessus", required_argument, NULL, 'N'}, {"from", required_argument, NULL, 'F'},
+	    {"to", required_argument, NULL, 'T'},     {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	const char *format = g->json ? "json" : "text";
 	const char *from = NULL, *to = NULL;
@@ -456,7 +454,7 @@ int cmd_compare(const struct global_options *g, int argc, char **argv)
 		case 'T':
 			if (!valid_day(optarg)) {
 				fprintf(stderr, ME ": bad --%s '%s' (want YYYY-MM-DD)\n",
-					c == 'F' ? "from" : "to", optarg);
+				        c == 'F' ? "from" : "to", optarg);
 				status = EXIT_USAGE;
 				goto out;
 			}

@@ -19,21 +19,19 @@
 
 #define ME "synackctl events"
 
-static const char *const types[] = {"new_host", "new_service", "returning_service",
-				    "gone_service"};
+static const char *const types[] = {"new_host", "new_service", "returning_service", "gone_service"};
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: synackctl [--data-dir DIR] events [--since TIME] [--type T[,T...]]\n"
-		"                 [--no-baseline] [--format text|json]\n\n"
-		"Shows the events in DIR/events.jsonl, oldest first.\n"
-		"  --since TIME    only events at or after TIME: YYYY-MM-DD,\n"
-		"                  YYYY-MM-DDTHH:MM[:SS][Z] (UTC), @UNIXSECONDS, or an age\n"
-		"                  such as 30m, 24h, 7d, 2w (event times are record times)\n"
-		"  --type T        new_host, new_service, returning_service, gone_service\n"
-		"  --no-baseline   leave out events recorded during the learning period\n"
-		"  --format F      text (default) or json (an array of the event objects)\n");
+	fprintf(out, "usage: synackctl [--data-dir DIR] events [--since TIME] [--type T[,T...]]\n"
+	             "                 [--no-baseline] [--format text|json]\n\n"
+	             "Shows the events in DIR/events.jsonl, oldest first.\n"
+	             "  --since TIME    only events at or after TIME: YYYY-MM-DD,\n"
+	             "                  YYYY-MM-DDTHH:MM[:SS][Z] (UTC), @UNIXSECONDS, or an age\n"
+	             "                  such as 30m, 24h, 7d, 2w (event times are record times)\n"
+	             "  --type T        new_host, new_service, returning_service, gone_service\n"
+	             "  --no-baseline   leave out events recorded during the learning period\n"
+	             "  --format F      text (default) or json (an array of the event objects)\n");
 }
 
 static int parse_time(const char *s, int64_t *out)
@@ -52,14 +50,17 @@ static int parse_time(const char *s, int64_t *out)
 	if (len >= 2 && isdigit((unsigned char)s[0]) && strchr("smhdw", s[len - 1]) &&
 	    strspn(s, "0123456789") == len - 1) {
 		long long v = strtoll(s, NULL, 10);
-		long long unit = s[len - 1] == 's' ? 1 : s[len - 1] == 'm' ? 60 :
-				 s[len - 1] == 'h' ? 3600 : s[len - 1] == 'd' ? 86400 : 604800;
+		long long unit = s[len - 1] == 's'   ? 1
+		                 : s[len - 1] == 'm' ? 60
+		                 : s[len - 1] == 'h' ? 3600
+		                 : s[len - 1] == 'd' ? 86400
+		                                     : 604800;
 		*out = (int64_t)time(NULL) - v * unit;
 		return 0;
 	}
-	const char *fmts[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-			      "%Y-%m-%dT%H:%MZ",    "%Y-%m-%dT%H:%M",    "%Y-%m-%d %H:%M",
-			      "%Y-%m-%d"};
+	const char *fmts[] = {
+	    "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%MZ",
+	    "%Y-%m-%dT%H:%M",     "%Y-%m-%d %H:%M",    "%Y-%m-%d"};
 	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
 		memset(&tm, 0, sizeof(tm));
 		end = strptime(s, fmts[i], &tm);
@@ -84,12 +85,9 @@ static const char *str(const struct json_value *o, const char *key)
 int cmd_events(const struct global_options *g, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"since", required_argument, NULL, 's'},
-		{"type", required_argument, NULL, 't'},
-		{"no-baseline", no_argument, NULL, 'B'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"since", required_argument, NULL, 's'}, {"type", required_argument, NULL, 't'},
+	    {"no-baseline", no_argument, NULL, 'B'}, {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
 	const char *format = g->json ? "json" : "text";
 	int64_t since = INT64_MIN;
@@ -101,9 +99,10 @@ int cmd_events(const struct global_options *g, int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (parse_time(optarg, &since) != 0) {
-				fprintf(stderr, ME ": bad --since '%s' (want YYYY-MM-DD, "
-						"YYYY-MM-DDTHH:MM:SSZ, @SECONDS or 24h/7d)\n",
-					optarg);
+				fprintf(stderr,
+				        ME ": bad --since '%s' (want YYYY-MM-DD, "
+				           "YYYY-MM-DDTHH:MM:SSZ, @SECONDS or 24h/7d)\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -112,16 +111,17 @@ int cmd_events(const struct global_options *g, int argc, char **argv)
 			snprintf(buf, sizeof(buf), "%s", optarg);
 			memset(want, 0, sizeof(want));
 			char *save = NULL;
-			for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			for (char *t = strtok_r(buf, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
 				int k;
 				for (k = 0; k < 4; k++)
 					if (strcmp(t, types[k]) == 0)
 						break;
 				if (k == 4) {
 					fprintf(stderr,
-						ME ": bad --type '%s' (new_host, new_service, "
-						   "returning_service, gone_service)\n",
-						t);
+					        ME ": bad --type '%s' (new_host, new_service, "
+					           "returning_service, gone_service)\n",
+					        t);
 					return EXIT_USAGE;
 				}
 				want[k] = 1;
@@ -184,8 +184,8 @@ int cmd_events(const struct global_options *g, int argc, char **argv)
 		struct json_value *v = json_parse(line, (size_t)n, err, sizeof(err));
 		if (!v || v->type != JSON_OBJECT) {
 			fprintf(stderr, ME ": %s:%ld: %s%s\n", path, lineno,
-				v ? "not a JSON object" : err,
-				complete ? "" : " (cut-off last line)");
+			        v ? "not a JSON object" : err,
+			        complete ? "" : " (cut-off last line)");
 			json_value_free(v);
 			status = EXIT_ERROR;
 			continue;
@@ -202,7 +202,8 @@ int cmd_events(const struct global_options *g, int argc, char **argv)
 		const char *ts = str(v, "time");
 		const char *e = strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		int64_t t = e && !*e ? (int64_t)timegm(&tm) : INT64_MIN;
-		if ((k < 4 && !want[k]) || (k == 4 && !(want[0] && want[1] && want[2] && want[3])) ||
+		if ((k < 4 && !want[k]) ||
+		    (k == 4 && !(want[0] && want[1] && want[2] && want[3])) ||
 		    (baseline && no_baseline) || t < since) {
 			json_value_free(v);
 			continue;
@@ -216,13 +217,14 @@ int cmd_events(const struct global_options *g, int argc, char **argv)
 				size_t l = strlen(details);
 				const struct json_value *x = d->items[i];
 				snprintf(details + l, sizeof(details) - l, "%s%s=%s", l ? " " : "",
-					 d->keys[i],
-					 x->type == JSON_STRING || x->type == JSON_NUMBER ? x->text
-											  : "?");
+				         d->keys[i],
+				         x->type == JSON_STRING || x->type == JSON_NUMBER ? x->text
+				                                                          : "?");
 			}
 			if (baseline) {
 				size_t l = strlen(details);
-				snprintf(details + l, sizeof(details) - l, "%s(baseline)", l ? " " : "");
+				snprintf(details + l, sizeof(details) - l, "%s(baseline)",
+				         l ? " " : "");
 			}
 			printf("%-20s %-17s %-39s %5s  %-20s %-20s %s\n", ts, type, str(v, "addr"),
 			       str(v, "port"), str(v, "first_seen"), str(v, "last_seen"), details);

@@ -23,7 +23,7 @@
 #include "control/json_out.h"
 
 const char *const alerts_type_names[4] = {"new_host", "new_service", "returning_service",
-					  "gone_service"};
+                                          "gone_service"};
 enum { EV_NEW_HOST, EV_NEW_SERVICE, EV_RETURNING, EV_GONE };
 
 enum { KIND_SERVICE = 0, KIND_HOST = 1 };
@@ -64,7 +64,7 @@ struct alerts {
 	int64_t clock;          /* newest record time seen */
 	int64_t last_gone_check;
 	uint64_t last_save_ns;
-	int round;           /* a save round is under way */
+	int round;            /* a save round is under way */
 	int64_t round_offset; /* events.jsonl size when it began */
 	size_t cursor;        /* next slot of the index to save */
 
@@ -148,13 +148,13 @@ static uint64_t hash_key(uint8_t kind, uint8_t family, const uint8_t *addr, uint
 }
 
 static struct ent *slot(struct ent *tab, size_t cap, uint8_t kind, uint8_t family,
-			const uint8_t *addr, uint16_t port)
+                        const uint8_t *addr, uint16_t port)
 {
 	size_t i = (size_t)hash_key(kind, family, addr, port) & (cap - 1);
 	for (;;) {
 		struct ent *e = &tab[i];
 		if (!e->used || (e->kind == kind && e->family == family && e->port == port &&
-				 memcmp(e->addr, addr, 16) == 0))
+		                 memcmp(e->addr, addr, 16) == 0))
 			return e;
 		i = (i + 1) & (cap - 1);
 	}
@@ -180,7 +180,7 @@ static int grow(struct alerts *a)
 
 /* Finds or (when room) inserts; *is_new tells.  NULL: index full. */
 static struct ent *lookup(struct alerts *a, uint8_t kind, uint8_t family, const uint8_t *addr,
-			  uint16_t port, int *is_new)
+                          uint16_t port, int *is_new)
 {
 	*is_new = 0;
 	if (a->cap) {
@@ -273,7 +273,7 @@ static void spawn_one(struct alerts *a, struct qitem *it)
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					      POSIX_SPAWN_SETPGROUP);
+	                                  POSIX_SPAWN_SETPGROUP);
 	pid_t pid;
 	int rc = posix_spawn(&pid, a->argv[0], &fa, &at, a->argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
@@ -293,7 +293,8 @@ static void spawn_one(struct alerts *a, struct qitem *it)
 	close(fds[1]);
 	close(fds[0]);
 	a->kids[a->nkids].pid = pid;
-	a->kids[a->nkids].deadline_ns = mono_ns() + (uint64_t)a->opt.alert_timeout_s * 1000000000ull;
+	a->kids[a->nkids].deadline_ns =
+	    mono_ns() + (uint64_t)a->opt.alert_timeout_s * 1000000000ull;
 	a->kids[a->nkids].killed = 0;
 	a->nkids++;
 	a->st.exec_started++;
@@ -348,11 +349,11 @@ void alerts_drain(struct alerts *a, unsigned timeout_ms)
 /* --- events --------------------------------------------------------- */
 
 static void emit(struct alerts *a, int type, int64_t t, const struct ent *e, uint16_t port,
-		 int64_t first, int64_t last, const char *peer, int64_t prev_last)
+                 int64_t first, int64_t last, const char *peer, int64_t prev_last)
 {
 	char addr[64], ts[32], f[32], l[32];
 	bool baseline = a->opt.learning_days && a->learning_start &&
-			t < a->learning_start + (int64_t)a->opt.learning_days * DAY;
+	                t < a->learning_start + (int64_t)a->opt.learning_days * DAY;
 	addr_text(e->family, e->addr, addr, sizeof(addr));
 	iso(t, ts);
 	iso(first, f);
@@ -423,8 +424,8 @@ void alerts_observe(struct alerts *a, const struct synack_record *recs, size_t n
 		char peer[64];
 		int is_new;
 		/* a known service means a known host: one lookup per record */
-		struct ent *s = a->cap ? slot(a->tab, a->cap, KIND_SERVICE, fam, addr, r->sport)
-				       : NULL;
+		struct ent *s =
+		    a->cap ? slot(a->tab, a->cap, KIND_SERVICE, fam, addr, r->sport) : NULL;
 		if (!s || !s->used) {
 			/* the host first (its insertion may move the table) */
 			addr_text(fam, r->daddr, peer, sizeof(peer));
@@ -486,22 +487,22 @@ static void check_gone(struct alerts *a)
 /* --- state ---------------------------------------------------------- */
 
 static const char state_schema[] =
-	"CREATE TABLE IF NOT EXISTS alert_state(\n"
-	"  kind INTEGER NOT NULL,\n" /* 0 service, 1 host */
-	"  addr TEXT NOT NULL,\n"
-	"  port INTEGER NOT NULL,\n"
-	"  first_seen INTEGER NOT NULL,\n"
-	"  last_seen INTEGER NOT NULL,\n"
-	"  gone INTEGER NOT NULL,\n"
-	"  PRIMARY KEY(kind, addr, port)) WITHOUT ROWID;\n"
-	"CREATE TABLE IF NOT EXISTS alert_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);\n";
+    "CREATE TABLE IF NOT EXISTS alert_state(\n"
+    "  kind INTEGER NOT NULL,\n" /* 0 service, 1 host */
+    "  addr TEXT NOT NULL,\n"
+    "  port INTEGER NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL,\n"
+    "  last_seen INTEGER NOT NULL,\n"
+    "  gone INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(kind, addr, port)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS alert_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);\n";
 
 static int meta_get(struct alerts *a, const char *key, int64_t *v)
 {
 	sqlite3_stmt *st;
 	int found = 0;
 	if (sqlite3_prepare_v2(a->db, "SELECT value FROM alert_meta WHERE key = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
+	                       NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -534,11 +535,11 @@ static int save_step(struct alerts *a, size_t max_rows)
 	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_prepare_v2(a->db,
-			       "INSERT OR REPLACE INTO alert_state(kind, addr, port, first_seen, "
-			       "last_seen, gone) VALUES(?1,?2,?3,?4,?5,?6)",
-			       -1, &st, NULL) != SQLITE_OK ||
+	                       "INSERT OR REPLACE INTO alert_state(kind, addr, port, first_seen, "
+	                       "last_seen, gone) VALUES(?1,?2,?3,?4,?5,?6)",
+	                       -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(a->db, "INSERT OR REPLACE INTO alert_meta(key, value) VALUES(?1,?2)",
-			       -1, &mt, NULL) != SQLITE_OK)
+	                       -1, &mt, NULL) != SQLITE_OK)
 		goto fail;
 	size_t rows = 0, scanned = 0, end = a->cursor;
 	size_t max_scan = max_rows * 16 > max_rows ? max_rows * 16 : SIZE_MAX;
@@ -603,9 +604,9 @@ int alerts_save(struct alerts *a)
 static int load_state(struct alerts *a)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(a->db,
-			       "SELECT kind, addr, port, first_seen, last_seen, gone FROM alert_state",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        a->db, "SELECT kind, addr, port, first_seen, last_seen, gone FROM alert_state", -1,
+	        &st, NULL) != SQLITE_OK)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		uint8_t fam, addr[16];
@@ -613,7 +614,7 @@ static int load_state(struct alerts *a)
 		if (addr_parse((const char *)sqlite3_column_text(st, 1), &fam, addr) != 0)
 			continue;
 		struct ent *e = lookup(a, (uint8_t)sqlite3_column_int(st, 0), fam, addr,
-				       (uint16_t)sqlite3_column_int(st, 2), &is_new);
+		                       (uint16_t)sqlite3_column_int(st, 2), &is_new);
 		if (!e)
 			break;
 		e->first = sqlite3_column_int64(st, 3);
@@ -641,9 +642,10 @@ static void seed(struct alerts *a)
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, "SELECT 0, addr, port, first_seen, last_seen FROM services "
-				   "UNION ALL SELECT 1, addr, 0, first_seen, last_seen FROM hosts",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT 0, addr, port, first_seen, last_seen FROM services "
+	                       "UNION ALL SELECT 1, addr, 0, first_seen, last_seen FROM hosts",
+	                       -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		uint8_t fam, addr[16];
@@ -651,7 +653,7 @@ static void seed(struct alerts *a)
 		if (addr_parse((const char *)sqlite3_column_text(st, 1), &fam, addr) != 0)
 			continue;
 		struct ent *e = lookup(a, (uint8_t)sqlite3_column_int(st, 0), fam, addr,
-				       (uint16_t)sqlite3_column_int(st, 2), &is_new);
+		                       (uint16_t)sqlite3_column_int(st, 2), &is_new);
 		if (!e)
 			break;
 		e->first = sqlite3_column_int64(st, 3);
@@ -718,7 +720,7 @@ static void replay(struct alerts *a, int64_t offset)
 			int gone = strcmp(type->text, "gone_service") == 0;
 			int64_t first = parse_iso(fs->text), last = parse_iso(ls->text);
 			struct ent *e = lookup(a, host ? KIND_HOST : KIND_SERVICE, fam, ab,
-					       host ? 0 : (uint16_t)atoi(port->text), &is_new);
+			                       host ? 0 : (uint16_t)atoi(port->text), &is_new);
 			if (e) {
 				if (is_new || first < e->first)
 					e->first = first;
@@ -749,7 +751,8 @@ static int split_exec(struct alerts *a, const char *cmd)
 	char *save = NULL;
 	for (char *t = strtok_r(a->argv_buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (n >= MAX_ARGS) {
-			snprintf(a->err, sizeof(a->err), "alert_exec: more than %d arguments", MAX_ARGS);
+			snprintf(a->err, sizeof(a->err), "alert_exec: more than %d arguments",
+			         MAX_ARGS);
 			return -1;
 		}
 		a->argv[n++] = t;
@@ -759,8 +762,8 @@ static int split_exec(struct alerts *a, const char *cmd)
 		return 0;
 	if (a->argv[0][0] != '/') {
 		snprintf(a->err, sizeof(a->err),
-			 "alert_exec: '%s' is not an absolute path (no shell, no PATH search)",
-			 a->argv[0]);
+		         "alert_exec: '%s' is not an absolute path (no shell, no PATH search)",
+		         a->argv[0]);
 		return -1;
 	}
 	if (access(a->argv[0], X_OK) != 0) {
@@ -771,7 +774,7 @@ static int split_exec(struct alerts *a, const char *cmd)
 }
 
 struct alerts *alerts_open(const char *data_dir, const struct alerts_options *opt, char *err,
-			   size_t errlen)
+                           size_t errlen)
 {
 	struct alerts *a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -807,18 +810,18 @@ struct alerts *alerts_open(const char *data_dir, const struct alerts_options *op
 		goto fail;
 
 	if (sqlite3_open_v2(a->state_path, &a->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			    NULL) != SQLITE_OK) {
+	                    NULL) != SQLITE_OK) {
 		snprintf(a->err, sizeof(a->err), "%s: %s", a->state_path,
-			 a->db ? sqlite3_errmsg(a->db) : "cannot open");
+		         a->db ? sqlite3_errmsg(a->db) : "cannot open");
 		goto fail;
 	}
 	sqlite3_busy_timeout(a->db, 2000);
 	char *msg = NULL;
 	if (sqlite3_exec(a->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
-			 NULL) != SQLITE_OK ||
+	                 NULL) != SQLITE_OK ||
 	    sqlite3_exec(a->db, state_schema, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(a->err, sizeof(a->err), "%s: %s", a->state_path,
-			 msg ? msg : sqlite3_errmsg(a->db));
+		         msg ? msg : sqlite3_errmsg(a->db));
 		sqlite3_free(msg);
 		goto fail;
 	}
@@ -834,7 +837,7 @@ struct alerts *alerts_open(const char *data_dir, const struct alerts_options *op
 		meta_get(a, "last_gone_check", &a->last_gone_check);
 		if (load_state(a) != 0) {
 			snprintf(a->err, sizeof(a->err), "%s: %s", a->state_path,
-				 sqlite3_errmsg(a->db));
+			         sqlite3_errmsg(a->db));
 			goto fail;
 		}
 	} else {

@@ -65,16 +65,16 @@ struct alerts_options {
 void alerts_options_default(struct alerts_options *opt);
 
 struct alerts_stats {
-	uint64_t events;        /* events written (baseline included) */
-	uint64_t baseline;      /* of which during the learning period */
-	uint64_t by_type[4];    /* new_host, new_service, returning_service, gone_service */
+	uint64_t events;     /* events written (baseline included) */
+	uint64_t baseline;   /* of which during the learning period */
+	uint64_t by_type[4]; /* new_host, new_service, returning_service, gone_service */
 	uint64_t exec_started;
-	uint64_t exec_ok;       /* exited with status 0 */
-	uint64_t exec_failed;   /* spawn failed, or exited non-zero */
-	uint64_t exec_killed;   /* killed at the timeout */
-	uint64_t exec_dropped;  /* queue full */
-	uint64_t untracked;     /* records of services not indexed (max_entries reached) */
-	uint64_t write_errors;  /* events.jsonl or alerts.db write failures */
+	uint64_t exec_ok;      /* exited with status 0 */
+	uint64_t exec_failed;  /* spawn failed, or exited non-zero */
+	uint64_t exec_killed;  /* killed at the timeout */
+	uint64_t exec_dropped; /* queue full */
+	uint64_t untracked;    /* records of services not indexed (max_entries reached) */
+	uint64_t write_errors; /* events.jsonl or alerts.db write failures */
 	uint64_t known_services, known_hosts;
 	uint64_t queued, running;
 };
@@ -82,7 +82,7 @@ struct alerts_stats {
 struct alerts;
 
 struct alerts *alerts_open(const char *data_dir, const struct alerts_options *opt, char *err,
-			   size_t errlen);
+                           size_t errlen);
 /* Records in any order; FTP data (rec->ftp != 0) ignored.  Never blocks on
  * a child process; writes events.jsonl lines. */
 void alerts_observe(struct alerts *a, const struct synack_record *recs, size_t n);

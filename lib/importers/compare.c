@@ -9,11 +9,16 @@
 const char *cmp_status_name(enum cmp_status st)
 {
 	switch (st) {
-	case CMP_BOTH: return "both";
-	case CMP_PASSIVE_ONLY: return "passive_only";
-	case CMP_NOT_SCANNED: return "not_scanned";
-	case CMP_ACTIVE_ONLY: return "active_only";
-	default: return "?";
+	case CMP_BOTH:
+		return "both";
+	case CMP_PASSIVE_ONLY:
+		return "passive_only";
+	case CMP_NOT_SCANNED:
+		return "not_scanned";
+	case CMP_ACTIVE_ONLY:
+		return "active_only";
+	default:
+		return "?";
 	}
 }
 
@@ -92,7 +97,7 @@ static void add_to_group(struct cmp_group *g, const struct cmp_row *r)
 }
 
 int cmp_run(const struct cmp_passive *passive, size_t npassive, const struct scan_set *scans,
-	    struct cmp_result *out)
+            struct cmp_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	size_t cap = npassive + scans->nsvc;
@@ -109,7 +114,7 @@ int cmp_run(const struct cmp_passive *passive, size_t npassive, const struct sca
 			c = -1;
 		else
 			c = cmp_key(&passive[i].addr, passive[i].port, &scans->svc[j].addr,
-				    scans->svc[j].port);
+			            scans->svc[j].port);
 		if (c <= 0) {
 			r->addr = passive[i].addr;
 			r->port = passive[i].port;
@@ -126,7 +131,7 @@ int cmp_run(const struct cmp_passive *passive, size_t npassive, const struct sca
 			r->status = CMP_ACTIVE_ONLY;
 		else
 			r->status = scan_covered(scans, &r->addr, r->port) ? CMP_PASSIVE_ONLY
-									   : CMP_NOT_SCANNED;
+			                                                   : CMP_NOT_SCANNED;
 		out->services.n[r->status]++;
 		if (r->passive)
 			out->services.passive++;
@@ -144,7 +149,8 @@ int cmp_run(const struct cmp_passive *passive, size_t npassive, const struct sca
 	}
 	for (size_t k = 0; k < out->nrows; k++) {
 		const struct cmp_row *r = &out->rows[k];
-		if (!out->nhosts || scan_addr_cmp(&out->hosts[out->nhosts - 1].addr, &r->addr) != 0) {
+		if (!out->nhosts ||
+		    scan_addr_cmp(&out->hosts[out->nhosts - 1].addr, &r->addr) != 0) {
 			struct cmp_group *g = &out->hosts[out->nhosts++];
 			g->addr = r->addr;
 		}

@@ -64,7 +64,7 @@ struct cmp_result {
 /* passive must be sorted by (addr, port) and unique (cmp_sort_passive);
  * scans finished (scan_set_finish).  Pointers into both are kept. */
 int cmp_run(const struct cmp_passive *passive, size_t npassive, const struct scan_set *scans,
-	    struct cmp_result *out);
+            struct cmp_result *out);
 void cmp_sort_passive(struct cmp_passive *p, size_t *n); /* sorts, merges duplicates */
 void cmp_free(struct cmp_result *r);
 

@@ -153,7 +153,7 @@ static int add_host(struct scan_cover *c, const struct scan_addr *a)
 }
 
 static int add_svc(struct scan_set *s, struct scan_cover *c, const struct scan_addr *a,
-		   unsigned port, const char *name)
+                   unsigned port, const char *name)
 {
 	if (s->nsvc == s->svc_cap) {
 		size_t cap = s->svc_cap ? s->svc_cap * 2 : 256;
@@ -263,7 +263,7 @@ bool scan_host_covered(const struct scan_set *s, const struct scan_addr *a)
 }
 
 __attribute__((format(printf, 3, 4))) static int errf(char *err, size_t errlen, const char *fmt,
-						       ...)
+                                                      ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -316,7 +316,7 @@ static int host_flush(struct scan_set *s, struct scan_cover *c, struct host_acc 
 }
 
 static int parse_nmap_xml(struct scan_set *s, const char *name, const char *buf, size_t len,
-			  enum scan_kind want, char *err, size_t errlen)
+                          enum scan_kind want, char *err, size_t errlen)
 {
 	struct xml_parser p;
 	struct xml_event ev;
@@ -345,14 +345,15 @@ static int parse_nmap_xml(struct scan_set *s, const char *name, const char *buf,
 		if (ev.depth == 1 && t == XML_START) {
 			if (strcmp(ev.name, "nmaprun") != 0) {
 				errf(err, errlen,
-				     "%s:%d: not an nmap/masscan XML file (root element <%s>, expected "
+				     "%s:%d: not an nmap/masscan XML file (root element <%s>, "
+				     "expected "
 				     "<nmaprun>)",
 				     name, ev.line, ev.name);
 				goto out;
 			}
 			const char *scanner = xml_attr(&ev, "scanner");
-			enum scan_kind k = scanner && strcmp(scanner, "masscan") == 0 ? SCAN_MASSCAN
-										 : SCAN_NMAP;
+			enum scan_kind k =
+			    scanner && strcmp(scanner, "masscan") == 0 ? SCAN_MASSCAN : SCAN_NMAP;
 			if (want == SCAN_MASSCAN && k != SCAN_MASSCAN) {
 				errf(err, errlen, "%s:%d: an nmap XML file given as masscan output",
 				     name, ev.line);
@@ -373,7 +374,8 @@ static int parse_nmap_xml(struct scan_set *s, const char *name, const char *buf,
 			const char *services = xml_attr(&ev, "services");
 			if (proto && strcmp(proto, "tcp") == 0 && services && *services) {
 				if (scan_parse_ports(services, c->ports) != 0) {
-					errf(err, errlen, "%s:%d: bad port list in scaninfo services=\"%.80s\"",
+					errf(err, errlen,
+					     "%s:%d: bad port list in scaninfo services=\"%.80s\"",
 					     name, ev.line, services);
 					goto out;
 				}
@@ -392,8 +394,8 @@ static int parse_nmap_xml(struct scan_set *s, const char *name, const char *buf,
 			} else {
 				in_host = false;
 				if (!h.has_addr) {
-					errf(err, errlen, "%s:%d: <host> without an IP <address>", name,
-					     host_line);
+					errf(err, errlen, "%s:%d: <host> without an IP <address>",
+					     name, host_line);
 					goto out;
 				}
 				if (host_flush(s, c, &h) != 0) {
@@ -432,12 +434,14 @@ static int parse_nmap_xml(struct scan_set *s, const char *name, const char *buf,
 				const char *pid = xml_attr(&ev, "portid");
 				unsigned long v;
 				if (!proto || !pid) {
-					errf(err, errlen, "%s:%d: <port> without protocol or portid", name,
+					errf(err, errlen,
+					     "%s:%d: <port> without protocol or portid", name,
 					     ev.line);
 					goto out;
 				}
 				if (parse_uint(pid, strlen(pid), 65535, &v) != 0) {
-					errf(err, errlen, "%s:%d: bad portid '%.16s'", name, ev.line, pid);
+					errf(err, errlen, "%s:%d: bad portid '%.16s'", name,
+					     ev.line, pid);
 					goto out;
 				}
 				in_port = true;
@@ -474,7 +478,7 @@ out:
 }
 
 int scan_parse_nmap(struct scan_set *s, const char *name, const char *buf, size_t len, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	return parse_nmap_xml(s, name, buf, len, SCAN_NMAP, err, errlen);
 }
@@ -492,7 +496,7 @@ static int line_of(const char *buf, size_t off)
 
 /* -oL: "open tcp 80 1.2.3.4 1390000000", "banner tcp 80 1.2.3.4 TS svc ..." */
 static int parse_masscan_list(struct scan_set *s, struct scan_cover *c, const char *name,
-			      const char *buf, size_t len, char *err, size_t errlen)
+                              const char *buf, size_t len, char *err, size_t errlen)
 {
 	size_t pos = 0;
 	int line = 0;
@@ -514,7 +518,7 @@ static int parse_masscan_list(struct scan_set *s, struct scan_cover *c, const ch
 		char tmp[512];
 		if (n - k >= sizeof(tmp))
 			return errf(err, errlen, "%s:%d: line longer than %zu bytes", name, line,
-				    sizeof(tmp) - 1);
+			            sizeof(tmp) - 1);
 		memcpy(tmp, l + k, n - k);
 		tmp[n - k] = '\0';
 		char *save = NULL;
@@ -525,14 +529,16 @@ static int parse_masscan_list(struct scan_set *s, struct scan_cover *c, const ch
 			f[nf++] = tok;
 		bool banner = strcmp(f[0], "banner") == 0;
 		if (strcmp(f[0], "open") != 0 && strcmp(f[0], "closed") != 0 && !banner)
-			return errf(err, errlen,
-				    "%s:%d: unknown status '%.32s' (expected open, closed or banner; "
-				    "is this masscan -oL output?)",
-				    name, line, f[0]);
+			return errf(
+			    err, errlen,
+			    "%s:%d: unknown status '%.32s' (expected open, closed or banner; "
+			    "is this masscan -oL output?)",
+			    name, line, f[0]);
 		if (nf < 5)
-			return errf(err, errlen,
-				    "%s:%d: expected 'STATUS PROTO PORT ADDRESS TIME', got %d fields",
-				    name, line, nf);
+			return errf(
+			    err, errlen,
+			    "%s:%d: expected 'STATUS PROTO PORT ADDRESS TIME', got %d fields", name,
+			    line, nf);
 		unsigned long port, ts;
 		if (parse_uint(f[2], strlen(f[2]), 65535, &port) != 0)
 			return errf(err, errlen, "%s:%d: bad port '%.16s'", name, line, f[2]);
@@ -569,8 +575,8 @@ static int jport(const struct json_value *o, unsigned long *port)
 
 /* One masscan JSON object: -oJ {"ip", "ports":[{port,proto,status|service}]}
  * or -oD {"ip","port","proto","rec_type","data":{...}}. */
-static int masscan_object(struct scan_set *s, struct scan_cover *c, const char *name, const char *where,
-			  const struct json_value *o, char *err, size_t errlen)
+static int masscan_object(struct scan_set *s, struct scan_cover *c, const char *name,
+                          const char *where, const struct json_value *o, char *err, size_t errlen)
 {
 	if (o->type != JSON_OBJECT)
 		return errf(err, errlen, "%s: expected a JSON object per result", where);
@@ -590,7 +596,8 @@ static int masscan_object(struct scan_set *s, struct scan_cover *c, const char *
 			const struct json_value *p = ports->items[i];
 			unsigned long port;
 			if (p->type != JSON_OBJECT || jport(p, &port) != 0)
-				return errf(err, errlen, "%s: a port without a valid \"port\"", where);
+				return errf(err, errlen, "%s: a port without a valid \"port\"",
+				            where);
 			const char *proto = jstr(p, "proto");
 			const char *status = jstr(p, "status");
 			const struct json_value *service = json_get(p, "service");
@@ -605,8 +612,7 @@ static int masscan_object(struct scan_set *s, struct scan_cover *c, const char *
 	}
 	unsigned long port;
 	if (jport(o, &port) != 0)
-		return errf(err, errlen, "%s: result without \"ports\" or a valid \"port\"",
-			    where);
+		return errf(err, errlen, "%s: result without \"ports\" or a valid \"port\"", where);
 	const char *proto = jstr(o, "proto");
 	const char *rec = jstr(o, "rec_type");
 	const struct json_value *data = json_get(o, "data");
@@ -621,7 +627,7 @@ static int masscan_object(struct scan_set *s, struct scan_cover *c, const char *
 }
 
 static int json_err(const char *name, const char *buf, size_t base, const char *jerr, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	/* jerr is "offset N: what" */
 	unsigned long off = 0;
@@ -634,7 +640,7 @@ static int json_err(const char *name, const char *buf, size_t base, const char *
 }
 
 static int parse_masscan_json(struct scan_set *s, struct scan_cover *c, const char *name,
-			      const char *buf, size_t len, char *err, size_t errlen)
+                              const char *buf, size_t len, char *err, size_t errlen)
 {
 	char jerr[256];
 	size_t k = 0;
@@ -701,8 +707,8 @@ static int parse_masscan_json(struct scan_set *s, struct scan_cover *c, const ch
 	return rc;
 }
 
-int scan_parse_masscan(struct scan_set *s, const char *name, const char *buf, size_t len,
-		       char *err, size_t errlen)
+int scan_parse_masscan(struct scan_set *s, const char *name, const char *buf, size_t len, char *err,
+                       size_t errlen)
 {
 	size_t k = 0;
 	while (k < len && strchr(" \t\r\n", buf[k]))
@@ -726,8 +732,8 @@ int scan_parse_masscan(struct scan_set *s, const char *name, const char *buf, si
 
 /* --- Nessus v2 ------------------------------------------------------ */
 
-int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, size_t len,
-		      char *err, size_t errlen)
+int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, size_t len, char *err,
+                      size_t errlen)
 {
 	struct xml_parser p;
 	struct xml_event ev;
@@ -788,7 +794,7 @@ int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, siz
 				in_pref = true;
 				pref_name[0] = pref_value[0] = '\0';
 			} else if (in_pref && (strcmp(ev.name, "name") == 0 ||
-					       strcmp(ev.name, "value") == 0)) {
+			                       strcmp(ev.name, "value") == 0)) {
 				collecting = true;
 				text_len = 0;
 				text[0] = '\0';
@@ -811,13 +817,14 @@ int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, siz
 				const char *svc = xml_attr(&ev, "svc_name");
 				unsigned long v;
 				if (!port || !proto) {
-					errf(err, errlen, "%s:%d: <ReportItem> without port or protocol",
-					     name, ev.line);
+					errf(err, errlen,
+					     "%s:%d: <ReportItem> without port or protocol", name,
+					     ev.line);
 					goto out;
 				}
 				if (parse_uint(port, strlen(port), 65535, &v) != 0) {
-					errf(err, errlen, "%s:%d: bad ReportItem port '%.16s'", name,
-					     ev.line, port);
+					errf(err, errlen, "%s:%d: bad ReportItem port '%.16s'",
+					     name, ev.line, port);
 					goto out;
 				}
 				if (strcmp(proto, "tcp") == 0 && v != 0 &&
@@ -843,14 +850,15 @@ int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, siz
 					ports_known = true;
 				} else if (strcmp(pref_value, "default") != 0 && pref_value[0]) {
 					if (scan_parse_ports(pref_value, c->ports) != 0) {
-						errf(err, errlen, "%s:%d: bad port_range '%.80s'", name,
-						     ev.line, pref_value);
+						errf(err, errlen, "%s:%d: bad port_range '%.80s'",
+						     name, ev.line, pref_value);
 						goto out;
 					}
 					ports_known = true;
 				}
 				if (ports_known)
-					snprintf(c->ports_from, sizeof(c->ports_from), "port_range");
+					snprintf(c->ports_from, sizeof(c->ports_from),
+					         "port_range");
 			}
 		} else if (in_host && strcmp(ev.name, "tag") == 0 && collecting) {
 			collecting = false;
@@ -860,7 +868,8 @@ int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, siz
 			const char *a = host_ip[0] ? host_ip : host_name;
 			if (scan_addr_parse(a, &h.addr) != 0) {
 				errf(err, errlen,
-				     "%s:%d: ReportHost '%.64s' has no host-ip tag and its name is not an "
+				     "%s:%d: ReportHost '%.64s' has no host-ip tag and its name is "
+				     "not an "
 				     "IP address",
 				     name, host_line, host_name);
 				goto out;

@@ -35,21 +35,21 @@ struct scan_addr {
 struct scan_svc {
 	struct scan_addr addr;
 	uint16_t port;
-	uint8_t kinds;  /* enum scan_kind bits: which kinds of scan found it open */
-	char name[32];  /* service name reported (nmap service@name, masscan
-			   banner service, Nessus svc_name), may be empty */
+	uint8_t kinds; /* enum scan_kind bits: which kinds of scan found it open */
+	char name[32]; /* service name reported (nmap service@name, masscan
+	                  banner service, Nessus svc_name), may be empty */
 };
 
 struct scan_cover {
 	char *file;
 	enum scan_kind kind;
-	char ports_from[24]; /* "scaninfo", "port_range", "reported" */
-	bool all_hosts;      /* masscan: hosts not listed */
+	char ports_from[24];     /* "scaninfo", "port_range", "reported" */
+	bool all_hosts;          /* masscan: hosts not listed */
 	struct scan_addr *hosts; /* sorted, unique */
 	size_t nhosts, hosts_cap;
 	size_t hosts_up;
 	uint8_t ports[65536 / 8]; /* bitmap of probed TCP ports */
-	size_t open_ports; /* open services reported by this file */
+	size_t open_ports;        /* open services reported by this file */
 };
 
 struct scan_set {
@@ -69,11 +69,11 @@ int scan_load_nessus(struct scan_set *s, const char *path, char *err, size_t err
 
 /* The same from memory (name is used in messages). */
 int scan_parse_nmap(struct scan_set *s, const char *name, const char *buf, size_t len, char *err,
-		    size_t errlen);
-int scan_parse_masscan(struct scan_set *s, const char *name, const char *buf, size_t len,
-		       char *err, size_t errlen);
-int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, size_t len,
-		      char *err, size_t errlen);
+                    size_t errlen);
+int scan_parse_masscan(struct scan_set *s, const char *name, const char *buf, size_t len, char *err,
+                       size_t errlen);
+int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, size_t len, char *err,
+                      size_t errlen);
 
 /* Sort and merge services (same address and port from several files). */
 int scan_set_finish(struct scan_set *s);
@@ -84,7 +84,7 @@ bool scan_covered(const struct scan_set *s, const struct scan_addr *a, uint16_t 
 bool scan_port_covered(const struct scan_set *s, uint16_t port);
 bool scan_host_covered(const struct scan_set *s, const struct scan_addr *a);
 const struct scan_svc *scan_find(const struct scan_set *s, const struct scan_addr *a,
-				 uint16_t port);
+                                 uint16_t port);
 
 /* Port list "1-1000,3389,T:8080,U:53" (TCP entries; U: ignored) into a
  * bitmap.  -1 on a syntax error. */

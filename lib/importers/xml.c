@@ -52,7 +52,7 @@ static int line_at(struct xml_parser *p, size_t pos)
 }
 
 __attribute__((format(printf, 3, 4))) static int fail(struct xml_parser *p, size_t pos,
-						       const char *fmt, ...)
+                                                      const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
@@ -85,7 +85,8 @@ static int is_space(char c)
 
 static int name_start(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':' || c >= 0x80;
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':' ||
+	       c >= 0x80;
 }
 
 static int name_char(unsigned char c)
@@ -188,13 +189,15 @@ static size_t decode(struct xml_parser *p, size_t from, size_t to, char *out, in
 				goto bad_ref;
 			o += put_utf8(out + o, v);
 		} else {
-			fail(p, i, "unknown entity '&%.*s;' (only lt gt amp quot apos and &#N; are known)",
-			     (int)el, e);
+			fail(
+			    p, i,
+			    "unknown entity '&%.*s;' (only lt gt amp quot apos and &#N; are known)",
+			    (int)el, e);
 			return (size_t)-1;
 		}
 		i = semi;
 		continue;
-bad_ref:
+	bad_ref:
 		fail(p, i, "bad character reference '&%.*s;'", (int)el, e);
 		return (size_t)-1;
 	}
@@ -223,7 +226,7 @@ static int end_of_input(struct xml_parser *p, struct xml_event *ev)
 	if (p->depth > 0) {
 		struct xml_open_elem *s = stack_at(p, p->depth - 1);
 		return ev->type = fail(p, p->len, "end of file inside element <%.*s>", (int)s->len,
-				       p->buf + s->off);
+		                       p->buf + s->off);
 	}
 	if (!p->seen_root)
 		return ev->type = fail(p, p->len, "no root element (empty or not an XML file)");
@@ -300,30 +303,30 @@ static int start_tag(struct xml_parser *p, struct xml_event *ev)
 			k++;
 		if (k >= end || p->buf[k] != '=')
 			return fail(p, k, "attribute '%.*s' of <%s> has no '=value'", (int)an,
-				    p->buf + aname, s);
+			            p->buf + aname, s);
 		k++;
 		while (k < end && is_space(p->buf[k]))
 			k++;
 		if (k >= end || (p->buf[k] != '"' && p->buf[k] != '\''))
-			return fail(p, k, "value of attribute '%.*s' of <%s> is not quoted", (int)an,
-				    p->buf + aname, s);
+			return fail(p, k, "value of attribute '%.*s' of <%s> is not quoted",
+			            (int)an, p->buf + aname, s);
 		char qc = p->buf[k++];
 		size_t vs = k;
 		while (k < end && p->buf[k] != qc) {
 			if (p->buf[k] == '<')
 				return fail(p, k, "'<' in the value of attribute '%.*s'", (int)an,
-					    p->buf + aname);
+				            p->buf + aname);
 			k++;
 		}
 		if (k >= end)
 			return fail(p, vs, "unterminated value of attribute '%.*s'", (int)an,
-				    p->buf + aname);
+			            p->buf + aname);
 		/* duplicate? */
 		for (int a = 0; a < nattrs; a++) {
 			if (strlen(s + attr_off[a][0]) == an &&
 			    memcmp(s + attr_off[a][0], p->buf + aname, an) == 0)
 				return fail(p, aname, "duplicate attribute '%.*s' in <%s>", (int)an,
-					    p->buf + aname, s);
+				            p->buf + aname, s);
 		}
 		attr_off[nattrs][0] = so;
 		memcpy(s + so, p->buf + aname, an);
@@ -374,7 +377,7 @@ static int end_tag(struct xml_parser *p, struct xml_event *ev)
 	struct xml_open_elem *se = stack_at(p, p->depth - 1);
 	if (se->len != nl || memcmp(p->buf + se->off, p->buf + i, nl) != 0)
 		return fail(p, start, "end tag </%.*s> does not match <%.*s>", (int)nl, p->buf + i,
-			    (int)se->len, p->buf + se->off);
+		            (int)se->len, p->buf + se->off);
 	if (reserve(p, nl + 1) != 0)
 		return fail(p, start, "out of memory");
 	memcpy(p->scratch, p->buf + i, nl);
@@ -418,8 +421,9 @@ int xml_next(struct xml_parser *p, struct xml_event *ev)
 					if (b[k] == '\0')
 						return ev->type = fail(p, p->pos + k, "NUL byte");
 					if (!is_space(b[k]))
-						return ev->type = fail(p, p->pos + k,
-								       "text outside the root element");
+						return ev->type =
+						           fail(p, p->pos + k,
+						                "text outside the root element");
 				}
 				p->pos += n;
 				continue;
@@ -468,9 +472,11 @@ int xml_next(struct xml_parser *p, struct xml_event *ev)
 		if (left >= 2 && b[1] == '?') {
 			const char *e = find(b + 2, left - 2, "?>");
 			if (!e)
-				return ev->type = fail(p, p->pos, "unterminated processing instruction");
+				return ev->type =
+				           fail(p, p->pos, "unterminated processing instruction");
 			if (scan_name(p, p->pos + 2) == 0)
-				return ev->type = fail(p, p->pos, "processing instruction without a target");
+				return ev->type = fail(p, p->pos,
+				                       "processing instruction without a target");
 			p->pos = (size_t)(e - p->buf) + 2;
 			continue;
 		}
@@ -487,9 +493,10 @@ int xml_next(struct xml_parser *p, struct xml_event *ev)
 				} else if (c == '"' || c == '\'') {
 					q = c;
 				} else if (c == '[') {
-					return ev->type = fail(p, k,
-							       "DOCTYPE with an internal subset is not "
-							       "accepted (it may define entities)");
+					return ev->type =
+					           fail(p, k,
+					                "DOCTYPE with an internal subset is not "
+					                "accepted (it may define entities)");
 				} else if (c == '>') {
 					break;
 				}
@@ -501,7 +508,7 @@ int xml_next(struct xml_parser *p, struct xml_event *ev)
 		}
 		if (left >= 2 && b[1] == '!')
 			return ev->type = fail(p, p->pos, "unknown markup '<!%.*s'",
-					       (int)(left > 9 ? 8 : left - 2), b + 2);
+			                       (int)(left > 9 ? 8 : left - 2), b + 2);
 		if (left >= 2 && b[1] == '/')
 			return ev->type = end_tag(p, ev);
 		return ev->type = start_tag(p, ev);
@@ -531,7 +538,8 @@ char *xml_read_file(const char *path, size_t max, size_t *len, char *err, size_t
 	for (;;) {
 		if (n == cap) {
 			if (cap >= max) {
-				snprintf(err, errlen, "%s: larger than the limit of %zu bytes", path, max);
+				snprintf(err, errlen, "%s: larger than the limit of %zu bytes",
+				         path, max);
 				goto fail;
 			}
 			size_t nc = cap * 2 > max ? max : cap * 2;

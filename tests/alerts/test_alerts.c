@@ -138,10 +138,10 @@ static void test_events_and_exec(void)
 	snprintf(script, sizeof(script), "%s/hook.sh", dir);
 	/* writes its stdin and its environment to OUT/N.json and OUT/N.env */
 	write_script(script, "#!/bin/sh\n"
-			     "f=$(mktemp \"$1/ev.XXXXXX\")\n"
-			     "cat >\"$f.json.tmp\"\n"
-			     "env >\"$f.env\"\n"
-			     "mv \"$f.json.tmp\" \"$f.json\"\n");
+	                     "f=$(mktemp \"$1/ev.XXXXXX\")\n"
+	                     "cat >\"$f.json.tmp\"\n"
+	                     "env >\"$f.env\"\n"
+	                     "mv \"$f.json.tmp\" \"$f.json\"\n");
 	snprintf(cmd, sizeof(cmd), "%s %s", script, out);
 	setenv("SYNACK_TEST_SECRET", "must-not-leak", 1);
 
@@ -156,15 +156,15 @@ static void test_events_and_exec(void)
 		fprintf(stderr, "%s\n", err);
 		return;
 	}
-	observe1(a, T0, "10.0.0.1", 22);        /* new_host, new_service: baseline */
-	observe1(a, T0 + DAY, "10.0.0.1", 22);  /* nothing */
-	alerts_tick(a, 0);                      /* nothing gone */
+	observe1(a, T0, "10.0.0.1", 22);            /* new_host, new_service: baseline */
+	observe1(a, T0 + DAY, "10.0.0.1", 22);      /* nothing */
+	alerts_tick(a, 0);                          /* nothing gone */
 	observe1(a, T0 + 15 * DAY, "10.0.0.1", 80); /* new_service */
 	alerts_tick(a, 0);                          /* :22 gone (14 days) */
 	observe1(a, T0 + 16 * DAY, "10.0.0.1", 22); /* returning after 15 days */
 	struct synack_record ftp = rec(T0 + 16 * DAY, "10.0.0.9", 40001);
 	ftp.ftp = SYNACK_FTP_ACTIVE;
-	alerts_observe(a, &ftp, 1);                    /* ignored */
+	alerts_observe(a, &ftp, 1);                     /* ignored */
 	observe1(a, T0 + 16 * DAY, "2001:db8::1", 443); /* new_host, new_service */
 	observe1(a, T0 + 16 * DAY + 5, "2001:db8::1", 443);
 	observe1(a, T0 + 10 * DAY, "10.0.0.1", 80); /* older record: first_seen moves */
@@ -188,9 +188,9 @@ static void test_events_and_exec(void)
 	read_events(dir, &ev);
 	CHECK_EQ(ev.n, 7);
 	if (ev.n == 7) {
-		const char *want[7] = {"new_host",	   "new_service", "new_service",
-				       "gone_service",	   "returning_service", "new_host",
-				       "new_service"};
+		const char *want[7] = {"new_host",     "new_service",       "new_service",
+		                       "gone_service", "returning_service", "new_host",
+		                       "new_service"};
 		for (int i = 0; i < 7; i++)
 			CHECK(strcmp(str(ev.v[i], "type"), want[i]) == 0);
 		CHECK(is_true(ev.v[0], "baseline") && is_true(ev.v[1], "baseline"));
@@ -229,7 +229,8 @@ static void test_events_and_exec(void)
 		fclose(f);
 		if (len > 5 && strcmp(de->d_name + len - 5, ".json") == 0) {
 			char e[128];
-			CHECK(got > 0 && buf[got - 1] == '\n' && strchr(buf, '\n') == buf + got - 1);
+			CHECK(got > 0 && buf[got - 1] == '\n' &&
+			      strchr(buf, '\n') == buf + got - 1);
 			struct json_value *v = json_parse(buf, (size_t)-1, e, sizeof(e));
 			CHECK(v != NULL);
 			if (v) {
@@ -243,8 +244,8 @@ static void test_events_and_exec(void)
 		} else if (len > 4 && strcmp(de->d_name + len - 4, ".env") == 0) {
 			/* the clean environment: nothing of ours leaks */
 			int ok = strstr(buf, "PATH=/usr/bin:/bin\n") && strstr(buf, "LC_ALL=C\n") &&
-				 strstr(buf, "SYNACK_EVENT_TYPE=") && !strstr(buf, "SYNACK_TEST_SECRET") &&
-				 !strstr(buf, "HOME=");
+			         strstr(buf, "SYNACK_EVENT_TYPE=") &&
+			         !strstr(buf, "SYNACK_TEST_SECRET") && !strstr(buf, "HOME=");
 			if (!ok)
 				fprintf(stderr, "environment of alert_exec:\n%s\n", buf);
 			nenv_ok += ok;
@@ -279,7 +280,7 @@ static void test_events_and_exec(void)
 		if (!c)
 			_exit(1);
 		observe1(c, T0 + 17 * DAY, "10.0.0.5", 8080); /* new_host, new_service */
-		_exit(0);                                      /* no save, no close */
+		_exit(0);                                     /* no save, no close */
 	}
 	int status;
 	waitpid(pid, &status, 0);
@@ -354,7 +355,8 @@ static void test_timeout_and_queue(void)
 
 	/* bad commands are refused at open */
 	o.alert_exec = "sleep 1";
-	CHECK(alerts_open(dir, &o, err, sizeof(err)) == NULL && strstr(err, "not an absolute path"));
+	CHECK(alerts_open(dir, &o, err, sizeof(err)) == NULL &&
+	      strstr(err, "not an absolute path"));
 	o.alert_exec = "/nonexistent/hook";
 	CHECK(alerts_open(dir, &o, err, sizeof(err)) == NULL && strstr(err, "No such file"));
 	o.alert_exec = NULL;
@@ -426,7 +428,6 @@ static void test_seed_and_bound(void)
 	rm_rf(dir);
 	free(dir);
 }
-
 
 /* Saves spread over ticks (save_batch rows each) while the index grows,
  * then a crash: after a restart every service is known, none re-alerts. */

@@ -28,8 +28,8 @@ static char *path_of(const char *name)
 static void test_xml_events(void)
 {
 	const char *doc = "<?xml version=\"1.0\"?>\n<!DOCTYPE r>\n<!-- c -->\n"
-			  "<r a=\"1 &amp; 2\" b='&lt;&gt;&quot;&apos;&#65;&#x42;&#x263a;'>\n"
-			  "  t&amp;x<e/><![CDATA[<raw&>]]></r>\n";
+	                  "<r a=\"1 &amp; 2\" b='&lt;&gt;&quot;&apos;&#65;&#x42;&#x263a;'>\n"
+	                  "  t&amp;x<e/><![CDATA[<raw&>]]></r>\n";
 	struct xml_parser p;
 	struct xml_event ev;
 	xml_init(&p, "doc", doc, strlen(doc));
@@ -56,42 +56,42 @@ struct bad_xml {
 };
 
 static const struct bad_xml bad_xml[] = {
-	{"", 1, "no root element"},
-	{"  \n ", 2, "no root element"},
-	{"<a>", 1, "end of file inside element <a>"},
-	{"<a>\n</b>", 2, "does not match <a>"},
-	{"</a>", 1, "without a start tag"},
-	{"<a/><b/>", 1, "a second root element <b>"},
-	{"text<a/>", 1, "text outside the root element"},
-	{"<a/>\ntail", 2, "text outside the root element"},
-	{"<a x=1/>", 1, "is not quoted"},
-	{"<a x/>", 1, "has no '=value'"},
-	{"<a x='1' x='2'/>", 1, "duplicate attribute 'x'"},
-	{"<a x='1'y='2'/>", 1, "separated by white space"},
-	{"<a x='<'/>", 1, "'<' in the value of attribute 'x'"},
-	{"<a>\n<b x='1'<c/></a>", 2, "'<' inside the tag <b>"},
-	{"<a x='1/>", 1, "end of file inside the tag <a>"},
-	{"<a>&foo;</a>", 1, "unknown entity '&foo;'"},
-	{"<a>\n\n&amp</a>", 3, "'&' not followed by an entity reference"},
-	{"<a>&#0;</a>", 1, "bad character reference"},
-	{"<a>&#xD800;</a>", 1, "bad character reference"},
-	{"<a>&#x110000;</a>", 1, "bad character reference"},
-	{"<a>&#12a;</a>", 1, "bad character reference"},
-	{"<a x='&#;'/>", 1, "bad character reference"},
-	{"<a><!-- x </a>", 1, "unterminated comment"},
-	{"<a><![CDATA[ x </a>", 1, "unterminated CDATA"},
-	{"<![CDATA[x]]><a/>", 1, "CDATA outside the root element"},
-	{"<?xml version='1.0'", 1, "unterminated processing instruction"},
-	{"<? x?><a/>", 1, "processing instruction without a target"},
-	{"<!DOCTYPE a [<!ENTITY x 'y'>]><a/>", 1, "internal subset is not accepted"},
-	{"<!DOCTYPE a", 1, "unterminated DOCTYPE"},
-	{"<a/><!DOCTYPE a>", 1, "DOCTYPE after the root element"},
-	{"<a><!ELEMENT a></a>", 1, "unknown markup"},
-	{"<1a/>", 1, "not followed by an element name"},
-	{"<a></ a>", 1, "not followed by an element name"},
-	{"<a></a x>", 1, "bad end tag"},
-	{"<a>\n<b/ >\n</a>", 2, "'/' inside the tag <b>"},
-	{"<a x='1' 2='3'/>", 1, "bad attribute name"},
+    {"", 1, "no root element"},
+    {"  \n ", 2, "no root element"},
+    {"<a>", 1, "end of file inside element <a>"},
+    {"<a>\n</b>", 2, "does not match <a>"},
+    {"</a>", 1, "without a start tag"},
+    {"<a/><b/>", 1, "a second root element <b>"},
+    {"text<a/>", 1, "text outside the root element"},
+    {"<a/>\ntail", 2, "text outside the root element"},
+    {"<a x=1/>", 1, "is not quoted"},
+    {"<a x/>", 1, "has no '=value'"},
+    {"<a x='1' x='2'/>", 1, "duplicate attribute 'x'"},
+    {"<a x='1'y='2'/>", 1, "separated by white space"},
+    {"<a x='<'/>", 1, "'<' in the value of attribute 'x'"},
+    {"<a>\n<b x='1'<c/></a>", 2, "'<' inside the tag <b>"},
+    {"<a x='1/>", 1, "end of file inside the tag <a>"},
+    {"<a>&foo;</a>", 1, "unknown entity '&foo;'"},
+    {"<a>\n\n&amp</a>", 3, "'&' not followed by an entity reference"},
+    {"<a>&#0;</a>", 1, "bad character reference"},
+    {"<a>&#xD800;</a>", 1, "bad character reference"},
+    {"<a>&#x110000;</a>", 1, "bad character reference"},
+    {"<a>&#12a;</a>", 1, "bad character reference"},
+    {"<a x='&#;'/>", 1, "bad character reference"},
+    {"<a><!-- x </a>", 1, "unterminated comment"},
+    {"<a><![CDATA[ x </a>", 1, "unterminated CDATA"},
+    {"<![CDATA[x]]><a/>", 1, "CDATA outside the root element"},
+    {"<?xml version='1.0'", 1, "unterminated processing instruction"},
+    {"<? x?><a/>", 1, "processing instruction without a target"},
+    {"<!DOCTYPE a [<!ENTITY x 'y'>]><a/>", 1, "internal subset is not accepted"},
+    {"<!DOCTYPE a", 1, "unterminated DOCTYPE"},
+    {"<a/><!DOCTYPE a>", 1, "DOCTYPE after the root element"},
+    {"<a><!ELEMENT a></a>", 1, "unknown markup"},
+    {"<1a/>", 1, "not followed by an element name"},
+    {"<a></ a>", 1, "not followed by an element name"},
+    {"<a></a x>", 1, "bad end tag"},
+    {"<a>\n<b/ >\n</a>", 2, "'/' inside the tag <b>"},
+    {"<a x='1' 2='3'/>", 1, "bad attribute name"},
 };
 
 static void test_xml_errors(void)
@@ -106,10 +106,10 @@ static void test_xml_errors(void)
 			;
 		snprintf(want, sizeof(want), "bad.xml:%d: ", bad_xml[i].line);
 		int ok = t == XML_ERROR && strncmp(xml_error(&p), want, strlen(want)) == 0 &&
-			 strstr(xml_error(&p), bad_xml[i].reason) != NULL;
+		         strstr(xml_error(&p), bad_xml[i].reason) != NULL;
 		if (!ok)
 			fprintf(stderr, "case %zu '%s': got '%s', want '%s%s'\n", i, bad_xml[i].doc,
-				xml_error(&p), want, bad_xml[i].reason);
+			        xml_error(&p), want, bad_xml[i].reason);
 		CHECK(ok);
 		xml_free(&p);
 	}
@@ -164,7 +164,8 @@ static void test_xml_errors(void)
 		struct xml_parser p;
 		struct xml_event ev;
 		xml_init(&p, "attrs.xml", doc, strlen(doc));
-		CHECK(xml_next(&p, &ev) == XML_ERROR && strstr(xml_error(&p), "more than 64 attributes"));
+		CHECK(xml_next(&p, &ev) == XML_ERROR &&
+		      strstr(xml_error(&p), "more than 64 attributes"));
 		xml_free(&p);
 	}
 	/* file size limit and missing file */
@@ -251,12 +252,13 @@ static void test_masscan(void)
 		scan_set_free(&s);
 	}
 	/* -oD (NDJSON) */
-	const char *nd = "{\"ip\":\"10.0.0.3\",\"timestamp\":\"1\",\"port\":25,\"proto\":\"tcp\","
-			 "\"rec_type\":\"status\",\"data\":{\"status\":\"open\"}}\n"
-			 "{\"ip\":\"2001:db8::7\",\"timestamp\":\"1\",\"port\":443,\"proto\":\"tcp\","
-			 "\"rec_type\":\"banner\",\"data\":{\"service_name\":\"ssl\"}}\n"
-			 "{\"ip\":\"10.0.0.3\",\"timestamp\":\"1\",\"port\":53,\"proto\":\"udp\","
-			 "\"rec_type\":\"status\",\"data\":{\"status\":\"open\"}}\n";
+	const char *nd =
+	    "{\"ip\":\"10.0.0.3\",\"timestamp\":\"1\",\"port\":25,\"proto\":\"tcp\","
+	    "\"rec_type\":\"status\",\"data\":{\"status\":\"open\"}}\n"
+	    "{\"ip\":\"2001:db8::7\",\"timestamp\":\"1\",\"port\":443,\"proto\":\"tcp\","
+	    "\"rec_type\":\"banner\",\"data\":{\"service_name\":\"ssl\"}}\n"
+	    "{\"ip\":\"10.0.0.3\",\"timestamp\":\"1\",\"port\":53,\"proto\":\"udp\","
+	    "\"rec_type\":\"status\",\"data\":{\"status\":\"open\"}}\n";
 	struct scan_set s;
 	char err[1024];
 	scan_set_init(&s);
@@ -292,63 +294,68 @@ struct bad_scan {
 };
 
 static const struct bad_scan bad_scans[] = {
-	{1, "<nessus/>", 1, "not an nmap/masscan XML file (root element <nessus>"},
-	{1, "<nmaprun>\n<host><status state='up'/></host></nmaprun>", 2,
-	 "<host> without an IP <address>"},
-	{1, "<nmaprun><host><address addr='10.0.0.300' addrtype='ipv4'/></host></nmaprun>", 1,
-	 "bad address '10.0.0.300'"},
-	{1, "<nmaprun><host><address addrtype='ipv4'/></host></nmaprun>", 1,
-	 "<address> without addr"},
-	{1, "<nmaprun><host><address addr='10.0.0.1'/><ports>\n<port protocol='tcp' "
-	    "portid='70000'/></ports></host></nmaprun>",
-	 2, "bad portid '70000'"},
-	{1, "<nmaprun><host><address addr='10.0.0.1'/><ports><port portid='7'/></ports></host>"
-	    "</nmaprun>",
-	 1, "<port> without protocol or portid"},
-	{1, "<nmaprun><host><address addr='10.0.0.1'/><ports><port protocol='tcp' portid='7'>"
-	    "<state/></port></ports></host></nmaprun>",
-	 1, "<state> without state"},
-	{1, "<nmaprun>\n<scaninfo protocol='tcp' services='1-x'/></nmaprun>", 2,
-	 "bad port list in scaninfo"},
-	{1, "<nmaprun><scaninfo protocol='tcp' services='10-1'/></nmaprun>", 1,
-	 "bad port list in scaninfo"},
-	{1, "<nmaprun><host>", 1, "end of file inside element <host>"},
-	{1, "", 1, "no root element"},
-	{2, "<nmaprun scanner='nmap'/>", 1, "an nmap XML file given as masscan output"},
-	{2, "#masscan\nopen tcp 80 10.0.0.1\n", 2, "expected 'STATUS PROTO PORT ADDRESS TIME', got 4"},
-	{2, "#masscan\nopen tcp 80 10.0.0.1 1\nfoo tcp 80 10.0.0.1 1\n", 3,
-	 "unknown status 'foo'"},
-	{2, "open tcp 65536 10.0.0.1 1\n", 1, "bad port '65536'"},
-	{2, "open tcp 80 host.example 1\n", 1, "bad address 'host.example'"},
-	{2, "open tcp 80 10.0.0.1 -5\n", 1, "bad timestamp '-5'"},
-	{2, "[\n{\"ip\": \"10.0.0.1\", \"ports\": [ {\"port\": 80, }]}\n]", 2, "bad JSON"},
-	{2, "[\n{\"ports\": []}\n]", 0, "result 1: result without \"ip\""},
-	{2, "[{\"ip\":\"10.0.0.1\",\"ports\":[]},{\"ip\":\"10.0.0.300\",\"ports\":[]}]", 0,
-	 "result 2: bad address '10.0.0.300'"},
-	{2, "[{\"ip\":\"10.0.0.1\",\"ports\":{}}]", 0, "\"ports\" is not an array"},
-	{2, "[{\"ip\":\"10.0.0.1\",\"ports\":[{\"port\":\"x\"}]}]", 0,
-	 "a port without a valid \"port\""},
-	{2, "[1]", 0, "expected a JSON object per result"},
-	{2, "{\"a\":1}\n{\"ip\":\"10.0.0.1\",\"port\":99999}\n", 1, "result without \"ip\""},
-	{2, "{\"ip\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"}\n{\"ip\":\"10.0.0.1\",\"port\":99999}\n",
-	 2, "without \"ports\" or a valid \"port\""},
-	{2, "{\"ip\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"}\n{\"ip\":\n", 2, "bad JSON"},
-	{3, "<NessusClientData/>", 1, "not a Nessus v2 file (root element <NessusClientData>"},
-	{3, "<NessusClientData_v2><Report>\n<ReportHost name='srv.example'><HostProperties/>"
-	    "</ReportHost></Report></NessusClientData_v2>",
-	 2, "ReportHost 'srv.example' has no host-ip tag"},
-	{3, "<NessusClientData_v2><Report><ReportHost name='10.0.0.1'>\n<ReportItem port='x' "
-	    "protocol='tcp'/></ReportHost></Report></NessusClientData_v2>",
-	 2, "bad ReportItem port 'x'"},
-	{3, "<NessusClientData_v2><Report><ReportHost name='10.0.0.1'><ReportItem port='1'/>"
-	    "</ReportHost></Report></NessusClientData_v2>",
-	 1, "<ReportItem> without port or protocol"},
-	{3, "<NessusClientData_v2><Policy><Preferences><ServerPreferences><preference>"
-	    "<name>port_range</name><value>1-x</value>\n</preference></ServerPreferences>"
-	    "</Preferences></Policy></NessusClientData_v2>",
-	 2, "bad port_range '1-x'"},
-	{3, "<NessusClientData_v2><Report>&bogus;</Report></NessusClientData_v2>", 1,
-	 "unknown entity"},
+    {1, "<nessus/>", 1, "not an nmap/masscan XML file (root element <nessus>"},
+    {1, "<nmaprun>\n<host><status state='up'/></host></nmaprun>", 2,
+     "<host> without an IP <address>"},
+    {1, "<nmaprun><host><address addr='10.0.0.300' addrtype='ipv4'/></host></nmaprun>", 1,
+     "bad address '10.0.0.300'"},
+    {1, "<nmaprun><host><address addrtype='ipv4'/></host></nmaprun>", 1, "<address> without addr"},
+    {1,
+     "<nmaprun><host><address addr='10.0.0.1'/><ports>\n<port protocol='tcp' "
+     "portid='70000'/></ports></host></nmaprun>",
+     2, "bad portid '70000'"},
+    {1,
+     "<nmaprun><host><address addr='10.0.0.1'/><ports><port portid='7'/></ports></host>"
+     "</nmaprun>",
+     1, "<port> without protocol or portid"},
+    {1,
+     "<nmaprun><host><address addr='10.0.0.1'/><ports><port protocol='tcp' portid='7'>"
+     "<state/></port></ports></host></nmaprun>",
+     1, "<state> without state"},
+    {1, "<nmaprun>\n<scaninfo protocol='tcp' services='1-x'/></nmaprun>", 2,
+     "bad port list in scaninfo"},
+    {1, "<nmaprun><scaninfo protocol='tcp' services='10-1'/></nmaprun>", 1,
+     "bad port list in scaninfo"},
+    {1, "<nmaprun><host>", 1, "end of file inside element <host>"},
+    {1, "", 1, "no root element"},
+    {2, "<nmaprun scanner='nmap'/>", 1, "an nmap XML file given as masscan output"},
+    {2, "#masscan\nopen tcp 80 10.0.0.1\n", 2, "expected 'STATUS PROTO PORT ADDRESS TIME', got 4"},
+    {2, "#masscan\nopen tcp 80 10.0.0.1 1\nfoo tcp 80 10.0.0.1 1\n", 3, "unknown status 'foo'"},
+    {2, "open tcp 65536 10.0.0.1 1\n", 1, "bad port '65536'"},
+    {2, "open tcp 80 host.example 1\n", 1, "bad address 'host.example'"},
+    {2, "open tcp 80 10.0.0.1 -5\n", 1, "bad timestamp '-5'"},
+    {2, "[\n{\"ip\": \"10.0.0.1\", \"ports\": [ {\"port\": 80, }]}\n]", 2, "bad JSON"},
+    {2, "[\n{\"ports\": []}\n]", 0, "result 1: result without \"ip\""},
+    {2, "[{\"ip\":\"10.0.0.1\",\"ports\":[]},{\"ip\":\"10.0.0.300\",\"ports\":[]}]", 0,
+     "result 2: bad address '10.0.0.300'"},
+    {2, "[{\"ip\":\"10.0.0.1\",\"ports\":{}}]", 0, "\"ports\" is not an array"},
+    {2, "[{\"ip\":\"10.0.0.1\",\"ports\":[{\"port\":\"x\"}]}]", 0,
+     "a port without a valid \"port\""},
+    {2, "[1]", 0, "expected a JSON object per result"},
+    {2, "{\"a\":1}\n{\"ip\":\"10.0.0.1\",\"port\":99999}\n", 1, "result without \"ip\""},
+    {2,
+     "{\"ip\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"}\n{\"ip\":\"10.0.0.1\",\"port\":99999}\n",
+     2, "without \"ports\" or a valid \"port\""},
+    {2, "{\"ip\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"}\n{\"ip\":\n", 2, "bad JSON"},
+    {3, "<NessusClientData/>", 1, "not a Nessus v2 file (root element <NessusClientData>"},
+    {3,
+     "<NessusClientData_v2><Report>\n<ReportHost name='srv.example'><HostProperties/>"
+     "</ReportHost></Report></NessusClientData_v2>",
+     2, "ReportHost 'srv.example' has no host-ip tag"},
+    {3,
+     "<NessusClientData_v2><Report><ReportHost name='10.0.0.1'>\n<ReportItem port='x' "
+     "protocol='tcp'/></ReportHost></Report></NessusClientData_v2>",
+     2, "bad ReportItem port 'x'"},
+    {3,
+     "<NessusClientData_v2><Report><ReportHost name='10.0.0.1'><ReportItem port='1'/>"
+     "</ReportHost></Report></NessusClientData_v2>",
+     1, "<ReportItem> without port or protocol"},
+    {3,
+     "<NessusClientData_v2><Policy><Preferences><ServerPreferences><preference>"
+     "<name>port_range</name><value>1-x</value>\n</preference></ServerPreferences>"
+     "</Preferences></Policy></NessusClientData_v2>",
+     2, "bad port_range '1-x'"},
+    {3, "<NessusClientData_v2><Report>&bogus;</Report></NessusClientData_v2>", 1, "unknown entity"},
 };
 
 static void test_bad_scans(void)
@@ -370,10 +377,11 @@ static void test_bad_scans(void)
 			snprintf(want, sizeof(want), "f:%d: ", b->line);
 		else
 			snprintf(want, sizeof(want), "f: ");
-		int ok = rc == -1 && strncmp(err, want, strlen(want)) == 0 && strstr(err, b->reason);
+		int ok =
+		    rc == -1 && strncmp(err, want, strlen(want)) == 0 && strstr(err, b->reason);
 		if (!ok)
-			fprintf(stderr, "bad scan %zu: rc %d, got '%s', want '%s...%s'\n", i, rc, err,
-				want, b->reason);
+			fprintf(stderr, "bad scan %zu: rc %d, got '%s', want '%s...%s'\n", i, rc,
+			        err, want, b->reason);
 		CHECK(ok);
 		scan_set_free(&s);
 	}
@@ -429,9 +437,9 @@ static void test_compare(void)
 	scan_set_finish(&s);
 	/* the passive side of data/records.txt, with a duplicate */
 	struct cmp_passive p[] = {
-		pas("10.0.0.2", 8443), pas("10.0.0.1", 22),	pas("10.0.0.1", 80),
-		pas("10.0.0.2", 443),  pas("10.0.0.3", 25),	pas("10.0.0.4", 21),
-		pas("2001:db8::5", 80), pas("10.0.0.1", 80),
+	    pas("10.0.0.2", 8443),  pas("10.0.0.1", 22), pas("10.0.0.1", 80),
+	    pas("10.0.0.2", 443),   pas("10.0.0.3", 25), pas("10.0.0.4", 21),
+	    pas("2001:db8::5", 80), pas("10.0.0.1", 80),
 	};
 	size_t n = sizeof(p) / sizeof(p[0]);
 	cmp_sort_passive(p, &n);
@@ -467,7 +475,8 @@ static void test_compare(void)
 	CHECK_EQ(r.port_counts.n[CMP_ACTIVE_ONLY], 1);
 	for (size_t i = 0; i < r.nports; i++)
 		if (r.ports[i].port == 80)
-			CHECK(r.ports[i].passive == 2 && r.ports[i].active == 2 && r.ports[i].both == 2);
+			CHECK(r.ports[i].passive == 2 && r.ports[i].active == 2 &&
+			      r.ports[i].both == 2);
 	cmp_free(&r);
 
 	/* no passive data at all, and no scans at all */
@@ -482,13 +491,12 @@ static void test_compare(void)
 	scan_set_free(&s);
 }
 
-
 /* Damaged copies of every sample file (random bytes, cuts): each parse
  * succeeds or fails with "NAME:" first; run under ASan this is a small fuzz. */
 static void test_damage(void)
 {
 	const char *files[] = {"scan.xml", "scan.nessus", "masscan.txt", "masscan.json",
-			       "masscan.xml"};
+	                       "masscan.xml"};
 	const char junk[] = "<>&;\"'/![]-?x0 \n\0";
 	unsigned seed = 12345;
 	int failures = 0, runs = 0;
@@ -528,7 +536,7 @@ static void test_damage(void)
 			if (rc != 0 && strncmp(err, "dmg", 3) != 0) {
 				failures++;
 				fprintf(stderr, "damaged %s: error without the file name: %s\n",
-					files[f], err);
+				        files[f], err);
 			}
 			if (rc == 0)
 				scan_set_finish(&s);
