@@ -107,6 +107,9 @@ expect_eq "new york total" "$(json "$T/ny.json" 'd["totals"]["packets"]')" "$(sq
 # 2025-03-07 in New York (EST, UTC-5): 05:00Z .. 05:00Z next day
 expect_eq "new york 03-07" "$(json "$T/ny.json" '"%d %d %d" % (d["daily"][1]["packets"], d["daily"][1]["hosts"], d["daily"][1]["externals"])')" \
 	"$(day_sql 1741323600 1741410000)"
+# 2025-03-09 in New York has 23 hours (DST from 07:00Z): 05:00Z .. 04:00Z next day
+expect_eq "new york 03-09 (23 h)" "$(json "$T/ny.json" '"%d %d %d" % (d["daily"][3]["packets"], d["daily"][3]["hosts"], d["daily"][3]["externals"])')" \
+	"$(day_sql 1741496400 1741579200)"
 "$CTL" --data-dir "$T/d" report --format json --tz America/New_York --from 2025-03-07 --to 2025-03-07 >"$T/ny1.json"
 expect_eq "new york 03-07 alone" "$(json "$T/ny1.json" 'd["daily"][0]["packets"]')" \
 	"$(json "$T/ny.json" 'd["daily"][1]["packets"]')"
