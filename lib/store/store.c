@@ -168,6 +168,9 @@ struct store {
 	uint32_t active; /* pending rows with packets (the others are known rows kept
 	                    as a cache: their database rows exist) */
 	uint32_t order_n;
+	uint32_t commit_limit; /* rows for this commit, 0 = all */
+	uint32_t done_n;       /* rows of order[] written by the last commit */
+	bool more;             /* a capped commit left rows: continue soon */
 	uint64_t records_since_commit;
 	uint64_t last_commit_ns;
 	uint64_t retry_at_ns; /* after SQLITE_BUSY: next attempt, 0 = none */
@@ -194,6 +197,7 @@ void store_options_default(struct store_options *opt)
 	opt->max_pending = (size_t)1 << 20;
 	opt->timezone = NULL;
 	opt->busy_timeout_ms = 20;
+	opt->max_commit_rows = 16384;
 }
 
 const char *store_error(const struct store *s)
@@ -546,7 +550,14 @@ static int do_commit(struct store *s)
 
 	if (sort_pending(s) != 0)
 		return SQLITE_NOMEM;
-	for (uint32_t oi = 0; oi < s->order_n; oi++) {
+	uint32_t lim = s->order_n;
+	if (s->commit_limit) {
+		uint32_t chunk = s->commit_limit > lim / 8 ? s->commit_limit : lim / 8;
+		if (lim > chunk)
+			lim = chunk; /* FTP rows (hour 0) sort first: always included */
+	}
+	s->done_n = lim;
+	for (uint32_t oi = 0; oi < lim; oi++) {
 		uint32_t i = s->order[oi];
 		const struct agg_key *k = &s->pending.e[i].k;
 		const struct agg_val *v = &s->pending.e[i].v;
@@ -708,10 +719,10 @@ static int do_commit(struct store *s)
 		if (!STEP_OK(rc = run(s, st[ST_HOST], NULL)))
 			goto fail;
 	}
-	for (uint32_t i = 0; i < s->pending.n; i++) {
-		const struct agg_key *k = &s->pending.e[i].k;
-		const struct agg_val *v = &s->pending.e[i].v;
-		if (k->family != 0 || v->packets == 0)
+	for (uint32_t oi = 0; oi < lim; oi++) {
+		const struct agg_key *k = &s->pending.e[s->order[oi]].k;
+		const struct agg_val *v = &s->pending.e[s->order[oi]].v;
+		if (k->family != 0)
 			continue;
 		day_text(k->day, day);
 		sqlite3_bind_text(st[ST_FTP], 1, day, -1, SQLITE_STATIC);
@@ -738,24 +749,27 @@ fail:
  * up: then start afresh.  The cache lives within max_pending. */
 static void keep_known(struct store *s)
 {
-	s->active = 0;
-	if ((uint64_t)s->pending.n * 4 >= (uint64_t)s->opt.max_pending * 3) {
-		agg_map_clear(&s->pending);
-		return;
+	for (uint32_t oi = 0; oi < s->done_n; oi++) {
+		struct agg_val *v = &s->pending.e[s->order[oi]].v;
+		s->pending_records -= v->packets;
+		v->packets = 0;
+		v->first_ns = v->last_ns = 0;
+		v->n3 = 1;
 	}
-	for (uint32_t i = 0; i < s->pending.n; i++) {
-		struct agg_val *v = &s->pending.e[i].v;
-		if (v->packets) {
-			v->packets = 0;
-			v->first_ns = v->last_ns = 0;
-			v->n3 = 1;
-		}
+	s->active -= s->done_n;
+	s->done_n = 0;
+	s->more = s->active > 0;
+	if (s->active == 0) {
+		s->pending_records = 0;
+		if ((uint64_t)s->pending.n * 4 >= (uint64_t)s->opt.max_pending * 3)
+			agg_map_clear(&s->pending);
 	}
 }
 
-static int commit_now(struct store *s, uint64_t now_ns)
+static int commit_rows(struct store *s, uint64_t now_ns, bool capped)
 {
 	if (s->active == 0) {
+		s->more = false;
 		if ((uint64_t)s->pending.n * 4 >= (uint64_t)s->opt.max_pending * 3)
 			agg_map_clear(&s->pending); /* only known rows: drop the cache */
 		s->last_commit_ns = now_ns;
@@ -764,6 +778,7 @@ static int commit_now(struct store *s, uint64_t now_ns)
 	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s->commit_limit = capped ? (uint32_t)s->opt.max_commit_rows : 0;
 	int rc = do_commit(s);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	uint64_t took = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t1.tv_nsec -
@@ -773,7 +788,6 @@ static int commit_now(struct store *s, uint64_t now_ns)
 	if (rc == SQLITE_OK) {
 		s->stats.commits++;
 		keep_known(s);
-		s->pending_records = 0;
 		s->records_since_commit = 0;
 		s->last_commit_ns = now_ns;
 		s->retry_at_ns = 0;
@@ -791,6 +805,11 @@ static int commit_now(struct store *s, uint64_t now_ns)
 	}
 	s->stats.errors++;
 	return -1;
+}
+
+static int commit_now(struct store *s, uint64_t now_ns)
+{
+	return commit_rows(s, now_ns, false);
 }
 
 /* The memory bound is hit: commit, waiting longer for a lock; if the
@@ -888,7 +907,7 @@ int store_add(struct store *s, const struct synack_record *recs, size_t n, uint6
 		} else if (s->records_since_commit >= s->opt.batch_records &&
 		           s->records_since_commit >= s->active * 4ull) {
 			/* batch full, and aggregation no longer pays much: commit */
-			int rc = commit_now(s, now_ns);
+			int rc = commit_rows(s, now_ns, true);
 			if (rc)
 				ret = rc;
 			s->records_since_commit = 0; /* retry at the next tick, not per record */
@@ -904,13 +923,15 @@ int store_tick(struct store *s, uint64_t now_ns)
 	if (s->retry_at_ns) {
 		if (now_ns < s->retry_at_ns)
 			return 1;
-		return commit_now(s, now_ns);
+		return commit_rows(s, now_ns, true);
 	}
 	uint64_t gap =
 	    s->opt.flush_interval_ns > s->min_gap_ns ? s->opt.flush_interval_ns : s->min_gap_ns;
+	if (s->more)
+		gap = s->min_gap_ns; /* finish a capped backlog at the duty-cycle pace */
 	if (now_ns - s->last_commit_ns < gap && now_ns >= s->last_commit_ns)
 		return 0;
-	return commit_now(s, now_ns);
+	return commit_rows(s, now_ns, true);
 }
 
 int store_commit(struct store *s)

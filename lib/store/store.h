@@ -24,6 +24,11 @@ struct store_options {
 	const char *timezone;       /* for daily roll-ups; NULL or "UTC" default */
 	uint32_t sensor_id;         /* recorded in meta when the database is created */
 	int busy_timeout_ms;        /* wait for a lock at each commit; default 20 ms */
+	size_t max_commit_rows;     /* rows per timed commit (bounds the pause of the
+	                               writer); a backlog is written in chunks of
+	                               max(this, backlog / 8); 0 = all; default 16384.
+	                               store_commit, store_close and the memory bound
+	                               write everything. */
 };
 
 void store_options_default(struct store_options *opt);

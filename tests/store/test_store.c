@@ -91,7 +91,8 @@ static void test_round_trip(void)
 	path_in(db, sizeof(db), "rt.db");
 	remove_db(db);
 	store_options_default(&o);
-	o.batch_records = 257; /* many commits, rows updated across them */
+	o.batch_records = 257;  /* many commits, rows updated across them */
+	o.max_commit_rows = 40; /* timed commits write chunks of the backlog */
 	o.sensor_id = 42;
 	struct store *s = store_open(db, &o, err, sizeof(err));
 	CHECK(s != NULL);
@@ -323,6 +324,44 @@ static void test_busy_full(void)
 	free(r);
 }
 
+/* A timed commit writes at most max(max_commit_rows, backlog / 8) rows; the
+ * rest follows at the next ticks; an explicit commit writes everything. */
+static void test_chunks(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	size_t n = 3000;
+	path_in(db, sizeof(db), "chunks.db");
+	remove_db(db);
+	store_options_default(&o);
+	o.max_commit_rows = 100;
+	struct synack_record *r = gen(n, 1699992000ull * S, 3000);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	CHECK(store_add(s, r, n, 1) == 0);
+	struct store_stats st;
+	store_get_stats(s, &st);
+	uint64_t rows0 = st.pending_rows;
+	CHECK(rows0 > 1600);
+	CHECK_EQ(store_tick(s, 10 * S), 0);
+	store_get_stats(s, &st);
+	uint64_t chunk = rows0 / 8 > 100 ? rows0 / 8 : 100;
+	CHECK_EQ(st.pending_rows, rows0 - chunk);
+	CHECK_EQ(st.commits, 1);
+	CHECK(st.pending_records < n);
+	CHECK_EQ(store_tick(s, 1000 * S), 0);
+	store_get_stats(s, &st);
+	CHECK_EQ(st.commits, 2);
+	CHECK(st.pending_rows < rows0 - chunk);
+	CHECK_EQ(store_commit(s), 0);
+	store_get_stats(s, &st);
+	CHECK_EQ(st.pending_rows, 0);
+	CHECK_EQ(st.pending_records, 0);
+	store_close(s);
+	check_db_equals(db, r, n, 0, "chunks");
+	free(r);
+}
+
 static void test_schema_version(void)
 {
 	char db[512], err[512];
@@ -391,6 +430,7 @@ int main(void)
 	test_bounded();
 	test_busy();
 	test_busy_full();
+	test_chunks();
 	test_schema_version();
 	test_timezone(); /* last: sets TZ for the process */
 	int rc = check_done("test_store");
