@@ -72,6 +72,30 @@ q="select addr, port, packets from services order by addr, port"
 expect_eq "two queues services = --pcap services" "$(db_sql "$T/data-two" "$q" | md5sum)" \
 	"$(db_sql "$T/data-ref" "$q" | md5sum)"
 
+# corpus files (Ethernet ones; net_pcap hands frames over as they are) through
+# a net_pcap port: the SYN+ACKs stored equal the manifest's tshark count
+M="$CORPUS/MANIFEST.tsv"
+if [ -f "$M" ]; then
+	n=0
+	while IFS=$'\t' read -r file cat fmt lt size pk tsh strict rest; do
+		[ "$lt" = EN10MB ] || continue
+		[ "$(awk -F'\t' -v f="$file" '$1==f{print $28}' "$M")" = no ] || continue
+		n=$((n + 1))
+		want=$strict
+		case "$file" in *gre*|*vxlan*|*6in4*) want=0 ;; esac
+		conf c$n "net_pcap0,rx_pcap=$CORPUS/$file" 1
+		sed -i 's|^internal = .*|internal = 0.0.0.0/0, ::/0\npeers = any|; s|^exclude = .*||; s|^exit_on_idle = .*|exit_on_idle = 1s|' "$T/c$n.conf"
+		timeout 60 "$SYNACKD" -c "$T/c$n.conf" >/dev/null 2>"$T/c$n.log"
+		expect_eq "vdev $file exit" $? 0
+		expect_eq "vdev $file frames" "$(stat_of "$T/c$n.log" frames)" "$pk"
+		expect_eq "vdev $file synack" "$(stat_of "$T/c$n.log" synack)" "$want"
+		expect_eq "vdev $file stored" "$(stat_of "$T/c$n.log" stored)" "$want"
+	done <"$M"
+	[ $n -gt 20 ] && pass "$n corpus files through net_pcap" || fail "only $n corpus files"
+else
+	echo "no corpus at $CORPUS: corpus part skipped"
+fi
+
 # configuration errors: named, exit 1, before EAL (no EAL lines)
 printf 'port = net_pcap0\nrx = 0,0,1\nrx = 0,0,2\ninternal = %s\n' "$P" >"$T/bad1.conf"
 "$SYNACKD" -c "$T/bad1.conf" >/dev/null 2>"$T/bad1.err"
