@@ -282,8 +282,33 @@ static void test_errors(void)
 	config_free(&c);
 }
 
+/* The installed example must load and validate as it is. */
+static void test_example(void)
+{
+	const char *root = getenv("SYNACK_SOURCE_ROOT");
+	if (!root)
+		return;
+	char path[1024];
+	snprintf(path, sizeof path, "%s/config/synackd.conf", root);
+	struct synackd_config c;
+	config_defaults(&c);
+	int rc = config_load(&c, path, err, sizeof err);
+	if (rc == 0)
+		rc = config_validate(&c, err, sizeof err);
+	if (rc < 0)
+		fprintf(stderr, "%s\n", err);
+	CHECK(rc == 0);
+	CHECK_EQ(c.n_port, 2);
+	CHECK_EQ(c.n_rx, 2);
+	CHECK_EQ(c.writer_lcore, 3);
+	CHECK_EQ(c.n_allow, 2);
+	CHECK(strcmp(c.control_socket, "/run/synack/synackd.sock") == 0);
+	config_free(&c);
+}
+
 int main(void)
 {
+	test_example();
 	test_defaults();
 	test_full();
 	test_files_and_overrides();
