@@ -276,6 +276,40 @@ static void test_errors(void)
 	EXPECT_ERR(BASE "port = a\nring_size = 64\nburst_size = 64\n",
 		   "t.conf:3: ring_size 64 is smaller than twice burst_size (64)");
 
+	/* limits of repeatable keys */
+	{
+		char big[8192];
+		size_t o = 0;
+		for (int i = 0; i < 9; i++)
+			o += (size_t)snprintf(big + o, sizeof big - o, "port = p%d\n", i);
+		EXPECT_ERR(big, "t.conf:9: port: too many ports (max 8)");
+		o = 0;
+		for (int i = 0; i < 17; i++)
+			o += (size_t)snprintf(big + o, sizeof big - o, "allow = 0000:0%d:00.0\n", i % 10);
+		EXPECT_ERR(big, "t.conf:17: allow: too many devices (max 16)");
+		o = 0;
+		for (int i = 0; i < 17; i++)
+			o += (size_t)snprintf(big + o, sizeof big - o, "vdev = net_ring%d\n", i);
+		EXPECT_ERR(big, "t.conf:17: vdev: too many devices (max 16)");
+		o = 0;
+		for (int i = 0; i < 65; i++)
+			o += (size_t)snprintf(big + o, sizeof big - o, "rx = 0,%d,%d\n", i % 16, i + 1);
+		EXPECT_ERR(big, "t.conf:65: rx: too many rx lines (max 64)");
+		o = (size_t)snprintf(big, sizeof big, "data_dir = /");
+		memset(big + o, 'x', 300);
+		big[o + 300] = '\n';
+		big[o + 301] = '\0';
+		EXPECT_ERR(big, "t.conf:1: data_dir: value too long (max 255 characters)");
+		/* 8 ports x 16 queues without rx lines: not enough lcores */
+		o = (size_t)snprintf(big, sizeof big, BASE);
+		for (int i = 0; i < 8; i++)
+			o += (size_t)snprintf(big + o, sizeof big - o, "port = p%d queues=16\n", i);
+		EXPECT_ERR(big, "t.conf:6: too many queues to give each its own lcore");
+		EXPECT_ERR("exclude_file = /nonexistent/x\n",
+			   "t.conf:1: exclude_file: cannot read '/nonexistent/x': No such file or "
+			   "directory");
+	}
+
 	/* an lcore may serve several queues (allowed) */
 	struct synackd_config c;
 	CHECK(run(BASE "port = a queues=2\nrx = 0,0,1\nrx = 0,1,1\n", &c) == 0);
