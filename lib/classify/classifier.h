@@ -21,7 +21,7 @@
 struct classify_policy {
 	const struct prefix_set *internal; /* our networks */
 	const struct prefix_set *excluded; /* honeypots etc.; may be NULL */
-	bool strict;                       /* accept only flags == 0x12 */
+	bool strict;                       /* accept only tcp[13] == 0x12 (AE bit ignored) */
 	bool peers_any;                    /* do not require an external destination */
 };
 
@@ -34,6 +34,8 @@ enum classify_result {
 	CLASSIFY_WRONG_DIRECTION, /* SYN+ACK, but not internal -> external */
 	CLASSIFY_EXCLUDED,        /* SYN+ACK from an excluded internal host */
 	CLASSIFY_MATCH,           /* count it: *out is filled */
+	/* *out is also filled for WRONG_DIRECTION and EXCLUDED (a SYN+ACK was
+	 * parsed); for the other results its contents are unspecified. */
 	CLASSIFY_RESULT_COUNT
 };
 
@@ -48,19 +50,28 @@ struct classify_tuple {
 };
 
 /* Link-layer types understood by classify_frame(), numbered as pcap's
- * LINKTYPE_* so capture files can pass theirs through. */
+ * LINKTYPE_* so capture files can pass theirs through.  libpcap's
+ * pcap_datalink() returns DLT_* values, equal to these except DLT_RAW (12,
+ * or 14 on OpenBSD, where 12 is DLT_LOOP): classify_frame() accepts 12 and
+ * 14 too, as raw IP when the first nibble is an IP version and as a
+ * NULL/LOOP header otherwise. */
 enum classify_linktype {
 	LINKTYPE_NULL = 0,
 	LINKTYPE_ETHERNET = 1,
+	LINKTYPE_DLT_RAW12 = 12, /* DLT_RAW (most systems), DLT_LOOP (OpenBSD) */
+	LINKTYPE_DLT_RAW14 = 14, /* DLT_RAW (OpenBSD) */
 	LINKTYPE_RAW = 101,
 	LINKTYPE_LOOP = 108,
 	LINKTYPE_LINUX_SLL = 113,
 	LINKTYPE_IPV4 = 228,
 	LINKTYPE_IPV6 = 229,
+	LINKTYPE_NFLOG = 239,
 	LINKTYPE_LINUX_SLL2 = 276,
 };
 
-/* Ethernet II frame (with up to four 802.1Q/802.1ad tags). The fast path. */
+/* Ethernet II frame (with up to four 802.1Q/802.1ad/0x9100 tags, and PPPoE
+ * session frames). The fast path; classifier_inline.h has it as a static
+ * inline function, classify_ethernet_inline().  out may be NULL. */
 enum classify_result classify_ethernet(const struct classify_policy *policy, const uint8_t *frame,
 				       size_t len, struct classify_tuple *out);
 
