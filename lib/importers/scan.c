@@ -837,7 +837,7 @@ int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, siz
 		}
 		/* XML_END */
 		if (in_pref && strcmp(ev.name, "name") == 0 && collecting) {
-			snprintf(pref_name, sizeof(pref_name), "%s", text);
+			snprintf(pref_name, sizeof(pref_name), "%.*s", (int)sizeof(pref_name) - 1, text);
 			collecting = false;
 		} else if (in_pref && strcmp(ev.name, "value") == 0 && collecting) {
 			snprintf(pref_value, sizeof(pref_value), "%s", text);
@@ -862,7 +862,7 @@ int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, siz
 			}
 		} else if (in_host && strcmp(ev.name, "tag") == 0 && collecting) {
 			collecting = false;
-			snprintf(host_ip, sizeof(host_ip), "%s", text);
+			snprintf(host_ip, sizeof(host_ip), "%.*s", (int)sizeof(host_ip) - 1, text);
 		} else if (strcmp(ev.name, "ReportHost") == 0 && in_host) {
 			in_host = false;
 			const char *a = host_ip[0] ? host_ip : host_name;
