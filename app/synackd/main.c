@@ -363,6 +363,18 @@ static int open_writer(char *err, size_t errlen)
 	wo.store.timezone = c->timezone;
 	wo.ftp.enabled = c->ftp;
 	wo.ftp.passive_timeout_ns = c->ftp_passive_timeout_ns;
+	wo.min_free_bytes = (uint64_t)c->min_free_mb << 20;
+	if (!g.pcap_mode) {
+		/* Old captures must never be pruned as they are read. */
+		wo.log_retention_days = c->log_retention_days;
+		wo.db_retention_days = c->db_retention_days;
+	}
+	wo.alerts = c->alerts && c->write_db;
+	wo.alerts_opt.alert_exec = c->alert_exec[0] ? c->alert_exec : NULL;
+	wo.alerts_opt.alert_timeout_s = (unsigned)((c->alert_timeout_ns + 999999999ull) / 1000000000ull);
+	wo.alerts_opt.return_days = c->return_days;
+	wo.alerts_opt.gone_days = c->gone_days;
+	wo.alerts_opt.learning_days = c->learning_days;
 	bool ports_alloc = false;
 	if (c->ftp_service_ports[0]) {
 		if (ftp_options_parse_ports(&wo.ftp, c->ftp_service_ports, err, errlen) < 0)

@@ -24,6 +24,8 @@ enum key_id {
 	K_RING_SIZE, K_MBUF_POOL_SIZE, K_RX_DESCRIPTORS, K_BURST_SIZE, K_STATS_INTERVAL,
 	K_EXIT_ON_IDLE,
 	K_CONTROL_SOCKET,
+	K_LOG_RETENTION_DAYS, K_DB_RETENTION_DAYS, K_MIN_FREE_MB,
+	K_ALERTS, K_ALERT_EXEC, K_ALERT_TIMEOUT, K_RETURN_DAYS, K_GONE_DAYS, K_LEARNING_DAYS,
 	K_COUNT
 };
 
@@ -66,10 +68,19 @@ static const struct {
 	[K_STATS_INTERVAL] = {"stats_interval", "tuning"},
 	[K_EXIT_ON_IDLE] = {"exit_on_idle", "tuning"},
 	[K_CONTROL_SOCKET] = {"control_socket", "control"},
+	[K_LOG_RETENTION_DAYS] = {"log_retention_days", "retention"},
+	[K_DB_RETENTION_DAYS] = {"db_retention_days", "retention"},
+	[K_MIN_FREE_MB] = {"min_free_mb", "retention"},
+	[K_ALERTS] = {"alerts", "alerts"},
+	[K_ALERT_EXEC] = {"alert_exec", "alerts"},
+	[K_ALERT_TIMEOUT] = {"alert_timeout", "alerts"},
+	[K_RETURN_DAYS] = {"return_days", "alerts"},
+	[K_GONE_DAYS] = {"gone_days", "alerts"},
+	[K_LEARNING_DAYS] = {"learning_days", "alerts"},
 };
 
-static const char *const sections[] = {"eal", "ports", "lcores", "classify", "writer",
-				       "ftp", "tuning", "control"};
+static const char *const sections[] = {"eal",   "ports",  "lcores",    "classify", "writer",
+				       "ftp",   "tuning", "control",   "retention", "alerts"};
 
 struct parse_ctx {
 	struct synackd_config *c;
@@ -116,6 +127,14 @@ void config_defaults(struct synackd_config *c)
 	c->stats_interval_ns = 60000000000ull;
 	c->internal_text = strdup("");
 	c->exclude_text = strdup("");
+	c->log_retention_days = 400;
+	c->db_retention_days = 400;
+	c->min_free_mb = 1024;
+	c->alerts = true;
+	c->alert_timeout_ns = 10000000000ull;
+	c->return_days = 7;
+	c->gone_days = 7;
+	c->learning_days = 14;
 }
 
 void config_free(struct synackd_config *c)
@@ -588,6 +607,45 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 		if (*v && *v != '/')
 			return fail(p, "control_socket: '%s' should be an absolute path", v);
 		return str_key(p, key, v, c->control_socket, sizeof c->control_socket);
+	case K_LOG_RETENTION_DAYS:
+		if (num_key(p, key, v, 0, 100000, &u) < 0)
+			return -1;
+		c->log_retention_days = (unsigned)u;
+		return 0;
+	case K_DB_RETENTION_DAYS:
+		if (num_key(p, key, v, 0, 100000, &u) < 0)
+			return -1;
+		c->db_retention_days = (unsigned)u;
+		return 0;
+	case K_MIN_FREE_MB:
+		if (num_key(p, key, v, 0, 1u << 30, &u) < 0)
+			return -1;
+		c->min_free_mb = (unsigned)u;
+		return 0;
+	case K_ALERTS:
+		return bool_key(p, key, v, &c->alerts);
+	case K_ALERT_EXEC:
+		if (*v && *v != '/')
+			return fail(p, "alert_exec: '%s' should start with an absolute program path "
+				       "(it runs without a shell)", v);
+		return str_key(p, key, v, c->alert_exec, sizeof c->alert_exec);
+	case K_ALERT_TIMEOUT:
+		return dur_key(p, key, v, &c->alert_timeout_ns);
+	case K_RETURN_DAYS:
+		if (num_key(p, key, v, 1, 100000, &u) < 0)
+			return -1;
+		c->return_days = (unsigned)u;
+		return 0;
+	case K_GONE_DAYS:
+		if (num_key(p, key, v, 0, 100000, &u) < 0)
+			return -1;
+		c->gone_days = (unsigned)u;
+		return 0;
+	case K_LEARNING_DAYS:
+		if (num_key(p, key, v, 0, 100000, &u) < 0)
+			return -1;
+		c->learning_days = (unsigned)u;
+		return 0;
 	case K_COUNT:
 		break;
 	}
@@ -660,7 +718,7 @@ static int parse_line(struct parse_ctx *p, char *line, char *section, size_t sec
 		return fail(p, "key '%s' belongs in section [%s], not [%s]", key, keys[k].section,
 			    section);
 	if (*value == '\0' && k != K_CONTROL_SOCKET && k != K_EAL_ARGS && k != K_INTERNAL &&
-	    k != K_EXCLUDE && k != K_FTP_SERVICE_PORTS && k != K_LCORES)
+	    k != K_EXCLUDE && k != K_FTP_SERVICE_PORTS && k != K_LCORES && k != K_ALERT_EXEC)
 		return fail(p, "%s: missing value", key);
 	return apply(p, (enum key_id)k, value);
 }

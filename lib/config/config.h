@@ -86,6 +86,17 @@ struct synackd_config {
 	/* [control] */
 	char control_socket[CONFIG_STR]; /* "" = no control socket */
 
+	/* [retention] (live ports only; --pcap mode never deletes) */
+	unsigned log_retention_days; /* 0 = keep forever; default 400 */
+	unsigned db_retention_days;  /* 0 = keep forever; default 400 */
+	unsigned min_free_mb;        /* disk guard threshold; 0 = off; default 1024 */
+
+	/* [alerts] (doc/alerts.md) */
+	bool alerts; /* default yes */
+	char alert_exec[CONFIG_STR];
+	uint64_t alert_timeout_ns;
+	unsigned return_days, gone_days, learning_days;
+
 	/* line of each scalar key's last setting (for validation messages) */
 	int key_line[64];
 	bool rx_given;

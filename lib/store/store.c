@@ -959,3 +959,49 @@ void store_close(struct store *s)
 	agg_map_free(&s->dpeer);
 	free(s);
 }
+
+/*
+ * Retention: delete the time-bound rows older than a cutoff.  The inventory
+ * (services, hosts) is history and stays; the hourly rows, the daily
+ * roll-ups, the per-peer rows of services last seen before the cutoff and
+ * the FTP counts go.  Days compare as 'YYYY-MM-DD' text.
+ */
+int store_prune(struct store *s, uint64_t cutoff_unix, uint64_t *deleted)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM hourly WHERE hour < ?1",
+	    "DELETE FROM daily_services WHERE day < date(?1, 'unixepoch')",
+	    "DELETE FROM daily_peers WHERE day < date(?1, 'unixepoch')",
+	    "DELETE FROM daily_service_peers WHERE day < date(?1, 'unixepoch')",
+	    "DELETE FROM ftp_data WHERE day < date(?1, 'unixepoch')",
+	    "DELETE FROM service_peers WHERE last_seen < ?1",
+	};
+	uint64_t total = 0;
+	int ret = 0;
+
+	if (store_commit(s) < 0)
+		return -1;
+	if (exec_sql(s, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && ret == 0; i++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+			set_err(s, "prune");
+			ret = -1;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff_unix);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			set_err(s, "prune");
+			ret = -1;
+		} else {
+			total += (uint64_t)sqlite3_changes(s->db);
+		}
+		sqlite3_finalize(st);
+	}
+	if (exec_sql(s, ret == 0 ? "COMMIT" : "ROLLBACK") != 0)
+		ret = -1;
+	if (deleted)
+		*deleted = total;
+	return ret;
+}

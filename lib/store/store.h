@@ -66,6 +66,10 @@ void store_get_stats(const struct store *s, struct store_stats *st);
 /* Schema version this code writes (doc/schema.md). */
 #define STORE_SCHEMA_VERSION 1
 const char *store_error(const struct store *s);
+
+/* Delete hourly, daily and per-peer rows older than cutoff (Unix seconds);
+ * services and hosts stay.  Returns 0 or -1; *deleted gets the row count. */
+int store_prune(struct store *s, uint64_t cutoff_unix, uint64_t *deleted);
 void store_close(struct store *s); /* commits; NULL ok */
 
 #endif /* SYNACK_STORE_H */

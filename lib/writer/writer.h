@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts/alerts.h"
 #include "ftp/ftp_filter.h"
 #include "log/log_writer.h"
 #include "record.h"
@@ -22,6 +23,13 @@ struct writer_options {
 	struct store_options store;
 	struct ftp_options ftp;
 	const char *db_path; /* NULL: DATA/synack.db (rebuild writes elsewhere) */
+	bool alerts;         /* events on new services (doc/alerts.md); default false */
+	struct alerts_options alerts_opt;
+	unsigned log_retention_days; /* delete logs older than this; 0 = keep (default) */
+	unsigned db_retention_days;  /* delete hourly/daily rows older; 0 = keep (default) */
+	uint64_t min_free_bytes;     /* disk guard: below this free space on the data
+	                                dir, logs pause (database and counters go
+	                                on); 0 = off (default) */
 };
 
 void writer_options_default(struct writer_options *opt);
@@ -34,6 +42,12 @@ struct writer_stats {
 	uint64_t ftp_passive; /* marked as passive-mode FTP data */
 	uint64_t log_errors;  /* failed log writes (records not archived) */
 	uint64_t db_errors;   /* failed database commits */
+	uint64_t log_paused;  /* records not archived because the disk was low */
+	uint64_t disk_low;    /* 1 while the disk guard holds the logs back */
+	uint64_t disk_low_events; /* times the guard engaged */
+	uint64_t free_bytes;  /* free space on the data dir at the last check */
+	uint64_t pruned_files; /* logs deleted by retention */
+	uint64_t pruned_rows;  /* database rows deleted by retention */
 };
 
 struct writer;

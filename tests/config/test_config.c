@@ -317,6 +317,39 @@ static void test_errors(void)
 }
 
 /* The installed example must load and validate as it is. */
+static void test_retention_alerts(void)
+{
+	struct synackd_config c;
+
+	CHECK(run(BASE "port = net_ring0\n", &c) == 0);
+	CHECK_EQ(c.log_retention_days, 400);
+	CHECK_EQ(c.db_retention_days, 400);
+	CHECK_EQ(c.min_free_mb, 1024);
+	CHECK(c.alerts);
+	CHECK_EQ(c.learning_days, 14);
+	config_free(&c);
+	CHECK(run(BASE "port = net_ring0\n[retention]\nlog_retention_days = 30\n"
+		       "db_retention_days = 0\nmin_free_mb = 0\n[alerts]\nalerts = no\n"
+		       "alert_exec = /usr/bin/logger -t synack\nalert_timeout = 3s\n"
+		       "gone_days = 0\n",
+		  &c) == 0);
+	CHECK_EQ(c.log_retention_days, 30);
+	CHECK_EQ(c.db_retention_days, 0);
+	CHECK_EQ(c.min_free_mb, 0);
+	CHECK(!c.alerts);
+	CHECK(strcmp(c.alert_exec, "/usr/bin/logger -t synack") == 0);
+	CHECK_EQ(c.alert_timeout_ns, 3000000000ull);
+	CHECK_EQ(c.gone_days, 0);
+	config_free(&c);
+	EXPECT_ERR(BASE "[alerts]\nalert_exec = logger -t x\n",
+		   "t.conf:3: alert_exec: 'logger -t x' should start with an absolute program "
+		   "path (it runs without a shell)");
+	EXPECT_ERR(BASE "[alerts]\nreturn_days = 0\n",
+		   "t.conf:3: return_days: 0 is out of range 1-100000");
+	EXPECT_ERR(BASE "[retention]\nlog_retention_days = soon\n",
+		   "t.conf:3: log_retention_days: bad number 'soon'");
+}
+
 static void test_example(void)
 {
 	const char *root = getenv("SYNACK_SOURCE_ROOT");
@@ -342,6 +375,7 @@ static void test_example(void)
 
 int main(void)
 {
+	test_retention_alerts();
 	test_example();
 	test_defaults();
 	test_full();
