@@ -106,10 +106,10 @@ void stats_log_line(void)
 		"synackd: stats frames=%" PRIu64 " synack=%" PRIu64 " ipv4=%" PRIu64
 		" ipv6=%" PRIu64 " excluded=%" PRIu64 " ring_drops=%" PRIu64 " records=%" PRIu64
 		" logged=%" PRIu64 " stored=%" PRIu64 " ftp=%" PRIu64 " writer_errors=%" PRIu64
-		"%s\n",
+		"%s%s\n",
 		t.frames, t.result[CLASSIFY_MATCH], t.match4, t.match6, t.result[CLASSIFY_EXCLUDED],
 		t.ring_drops, w.records, w.logged, w.stored, w.ftp_active + w.ftp_passive,
-		w.log_errors + w.db_errors, ports);
+		w.log_errors + w.db_errors, ports, w.disk_low ? " DISK_LOW logs paused" : "");
 }
 
 /* ------------------------------------------------------------- JSON out */
@@ -150,6 +150,12 @@ static void json_writer(struct json_out *j, const struct writer_stats *w)
 	json_out_u64(j, "ftp_passive", w->ftp_passive);
 	json_out_u64(j, "log_errors", w->log_errors);
 	json_out_u64(j, "db_errors", w->db_errors);
+	json_out_bool(j, "disk_low", w->disk_low != 0);
+	json_out_u64(j, "disk_low_events", w->disk_low_events);
+	json_out_u64(j, "log_paused", w->log_paused);
+	json_out_u64(j, "free_mb", w->free_bytes >> 20);
+	json_out_u64(j, "pruned_files", w->pruned_files);
+	json_out_u64(j, "pruned_rows", w->pruned_rows);
 	json_out_object_end(j);
 }
 
@@ -290,6 +296,10 @@ static void tel_writer(struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "ftp_passive", w.ftp_passive);
 	rte_tel_data_add_dict_u64(d, "log_errors", w.log_errors);
 	rte_tel_data_add_dict_u64(d, "db_errors", w.db_errors);
+	rte_tel_data_add_dict_u64(d, "disk_low", w.disk_low);
+	rte_tel_data_add_dict_u64(d, "log_paused", w.log_paused);
+	rte_tel_data_add_dict_u64(d, "pruned_files", w.pruned_files);
+	rte_tel_data_add_dict_u64(d, "pruned_rows", w.pruned_rows);
 }
 
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
