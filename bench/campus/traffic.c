@@ -5,12 +5,12 @@
  * host of the day reaches at least one service, every service that is up
  * answers at least once, the rest is heavy-tailed; arrival times follow a
  * day/night cycle), the scan burst of two external hosts on the scan day
- * (four hours), and FTP sessions (passive: a port-21 answer, then data
- * connections from high ports to the same client within 600 s, one of them
- * at exactly 600 s; active: internal clients answering data connections from
- * external port 20).  Each SYN+ACK is handed to the answers before it is
- * written; background frames (not internal-to-external SYN+ACKs) follow at
- * the configured ratio.
+ * (four hours, well-known ports below 1024 only: so no answer of the scan
+ * looks like passive FTP data after a port-21 answer), and FTP sessions (passive: a port-21 answer,
+ * then data connections from high ports to the same client within 600 s, one of them at exactly 600
+ * s; active: internal clients answering data connections from external port 20).  Each SYN+ACK is
+ * handed to the answers before it is written; background frames (not internal-to-external SYN+ACKs)
+ * follow at the configured ratio.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -475,7 +475,8 @@ int campus_traffic_day(struct campus_traffic *t, int day, struct fb_writer *w)
 		return -1;
 	qsort(t->ftp, t->nftp, sizeof(t->ftp[0]), compare_ftp_events);
 	for (int k = 0; k < t->nsvc[0]; k++)
-		s.scan_svc[s.nscan_svc++] = t->svc_by_family[0][k];
+		if (m->services[t->svc_by_family[0][k]].port < 1024)
+			s.scan_svc[s.nscan_svc++] = t->svc_by_family[0][k];
 	if (day == m->opt.scan_day && s.nscan_svc)
 		s.scan = m->scan_packets;
 	if (!t->npairs)
