@@ -31,5 +31,65 @@ services_extra() { # DIR CLEAN
 }
 # wait_pid PID SECONDS : wait for a background process to end, bounded
 wait_pid() {
-	timeout "$2" tail --pid="$1" -f /dev/null
+	timeout "$2" tail --pid="$1" -f /dev/null 2>/dev/null
+}
+
+# vdev_conf NAME RING LCORES [EXTRA LINES] : a configuration on a net_pcap
+# port reading $T/mix.pcap forever (infinite_rx), one worker (lcore 1) and
+# the writer (lcore 2) placed by LCORES (an EAL --lcores mapping).
+vdev_conf() {
+	cat >"$T/$1.conf" <<EOC
+[eal]
+lcores = $3
+hugepages = no
+pci = no
+memory_mb = 768
+file_prefix = synackd-faults-$$-$1
+vdev = net_pcap0,rx_pcap=$T/mix.pcap,infinite_rx=1
+[ports]
+port = net_pcap0
+[lcores]
+rx = 0,0,1
+writer_lcore = 2
+[classify]
+internal = $P
+[writer]
+data_dir = $T/data-$1
+flush_interval = 200ms
+[tuning]
+stats_interval = 500ms
+ring_size = $2
+burst_size = 32
+${4:-}
+EOC
+}
+# wait_frames LOG MIN SECONDS : until the stats line shows MIN frames
+wait_frames() {
+	local i f
+	for i in $(seq 1 $(($3 * 10))); do
+		f=$(stat_of "$1" frames)
+		[ -n "$f" ] && [ "$f" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# stop_daemon PID NAME : SIGTERM, bounded wait, exit status checked
+stop_daemon() {
+	kill -TERM "$1"
+	wait_pid "$1" 30 || { fail "$2: did not stop in 30 s"; kill -KILL "$1"; }
+	wait "$1"
+	expect_eq "$2 exit after SIGTERM" $? 0
+}
+# check_accounting NAME : from the last stats line and the database,
+# synack = records + ring_drops and every record is in the database
+check_accounting() {
+	local log=$T/$1.log s r d st
+	s=$(stat_of "$log" synack); r=$(stat_of "$log" records)
+	d=$(stat_of "$log" ring_drops); st=$(stat_of "$log" stored)
+	[ "${s:-0}" -gt 0 ] && pass "$1: $s SYN+ACKs" || fail "$1: no SYN+ACK"
+	expect_eq "$1 synack = records + ring_drops" "$s" "$((r + d))"
+	expect_eq "$1 records stored" "$st" "$r"
+	expect_eq "$1 database rows = records" "$(db_records "$T/data-$1")" "$r"
+	expect_eq "$1 integrity" "$(integrity "$T/data-$1")" ok
+	echo "$1: synack=$s records=$r ring_drops=$d"
 }
