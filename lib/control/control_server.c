@@ -483,12 +483,12 @@ static int builtin_help(struct control_server *s, struct json_out *out)
 	return 0;
 }
 
-/* Handles one complete line (without the newline). */
-static void handle_line(struct control_server *s, struct client *c, char *line, size_t len)
+int control_parse_request(char *line, size_t len, char **argv, int max_args, bool *fatal,
+			  char *err, size_t errlen)
 {
-	char *argv[MAX_ARGS + 1];
 	int argc = 0;
 
+	*fatal = false;
 	if (len > 0 && line[len - 1] == '\r')
 		line[--len] = '\0';
 	for (size_t i = 0; i < len; i++) {
@@ -496,9 +496,10 @@ static void handle_line(struct control_server *s, struct client *c, char *line, 
 		if (ch == '\t')
 			continue;
 		if (ch < 0x20 || ch == 0x7f) {
-			reply_error(s, c, true,
-				    "malformed request: control byte 0x%02x at offset %zu", ch, i);
-			return;
+			*fatal = true;
+			seterr(err, errlen, "malformed request: control byte 0x%02x at offset %zu", ch,
+			       i);
+			return -1;
 		}
 	}
 	for (char *p = line; *p;) {
@@ -506,9 +507,9 @@ static void handle_line(struct control_server *s, struct client *c, char *line, 
 			p++;
 		if (!*p)
 			break;
-		if (argc == MAX_ARGS) {
-			reply_error(s, c, false, "too many arguments (max %d)", MAX_ARGS - 1);
-			return;
+		if (argc == max_args) {
+			seterr(err, errlen, "too many arguments (max %d)", max_args - 1);
+			return -1;
 		}
 		argv[argc++] = p;
 		while (*p && *p != ' ' && *p != '\t')
@@ -518,7 +519,22 @@ static void handle_line(struct control_server *s, struct client *c, char *line, 
 	}
 	argv[argc] = NULL;
 	if (argc == 0) {
-		reply_error(s, c, false, "empty request");
+		seterr(err, errlen, "empty request");
+		return -1;
+	}
+	return argc;
+}
+
+/* Handles one complete line (without the newline). */
+static void handle_line(struct control_server *s, struct client *c, char *line, size_t len)
+{
+	char *argv[MAX_ARGS + 1];
+	char why[512];
+	bool fatal;
+	int argc = control_parse_request(line, len, argv, MAX_ARGS, &fatal, why, sizeof(why));
+
+	if (argc < 0) {
+		reply_error(s, c, fatal, "%s", why);
 		return;
 	}
 

@@ -11,6 +11,7 @@
 #ifndef SYNACK_CONTROL_SERVER_H
 #define SYNACK_CONTROL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -57,6 +58,17 @@ struct control_server_options {
 };
 
 void control_server_options_default(struct control_server_options *opt);
+
+/*
+ * Splits one request line in place into words at spaces and tabs (a
+ * trailing '\r' is dropped).  line[len] must be '\0'; argv needs room for
+ * max_args + 1 pointers and ends with NULL.  Returns the number of words
+ * (at least one, argv[0] the command), or -1 with the reason in err; *fatal
+ * then tells whether the line was malformed (a control byte) so that the
+ * connection must be closed.  Pure: no I/O, no allocation.
+ */
+int control_parse_request(char *line, size_t len, char **argv, int max_args, bool *fatal,
+			  char *err, size_t errlen);
 
 struct control_server *control_server_open(const struct control_server_options *opt,
 					   const struct control_command *commands,

@@ -1,0 +1,14 @@
+/*
+ * fuzz_nessus.c - libFuzzer target for the Nessus v2 importer,
+ * scan_parse_nessus() on arbitrary bytes (see fuzz_scan.h).
+ *
+ *   build-fuzz/tests/fuzz/fuzz_nessus -max_total_time=60 CORPUS_DIR
+ */
+#include "fuzz_scan.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_scan(scan_parse_nessus, data, size);
+}
