@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "util/time_arg.h"
 #include "control/json_in.h"
 
 #define ME "synackctl events"
@@ -36,40 +37,7 @@ static void usage(FILE *out)
 
 static int parse_time(const char *s, int64_t *out)
 {
-	struct tm tm;
-	char *end;
-	size_t len = strlen(s);
-	if (s[0] == '@') {
-		errno = 0;
-		long long v = strtoll(s + 1, &end, 10);
-		if (errno || end == s + 1 || *end)
-			return -1;
-		*out = v;
-		return 0;
-	}
-	if (len >= 2 && isdigit((unsigned char)s[0]) && strchr("smhdw", s[len - 1]) &&
-	    strspn(s, "0123456789") == len - 1) {
-		long long v = strtoll(s, NULL, 10);
-		long long unit = s[len - 1] == 's'   ? 1
-		                 : s[len - 1] == 'm' ? 60
-		                 : s[len - 1] == 'h' ? 3600
-		                 : s[len - 1] == 'd' ? 86400
-		                                     : 604800;
-		*out = (int64_t)time(NULL) - v * unit;
-		return 0;
-	}
-	const char *fmts[] = {
-	    "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%MZ",
-	    "%Y-%m-%dT%H:%M",     "%Y-%m-%d %H:%M",    "%Y-%m-%d"};
-	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(s, fmts[i], &tm);
-		if (end && *end == '\0') {
-			*out = (int64_t)timegm(&tm);
-			return 0;
-		}
-	}
-	return -1;
+	return time_arg_parse(s, (int64_t)time(NULL), out);
 }
 
 static const char *str(const struct json_value *o, const char *key)

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "util/time_arg.h"
 #include "control/json_out.h"
 #include "prefix/prefix_set.h"
 #include "store/store.h"
@@ -52,45 +53,9 @@ static void iso(int64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* TIME: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC), @UNIXSECONDS, or a
- * relative age Ns/Nm/Nh/Nd/Nw before now. */
 static int parse_time(const char *s, int64_t *out)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	char *end;
-	size_t len = strlen(s);
-	if (s[0] == '@') {
-		errno = 0;
-		long long v = strtoll(s + 1, &end, 10);
-		if (errno || end == s + 1 || *end)
-			return -1;
-		*out = v;
-		return 0;
-	}
-	if (len >= 2 && isdigit((unsigned char)s[0]) && strchr("smhdw", s[len - 1]) &&
-	    strspn(s, "0123456789") == len - 1) {
-		long long v = strtoll(s, NULL, 10);
-		long long unit = s[len - 1] == 's'   ? 1
-		                 : s[len - 1] == 'm' ? 60
-		                 : s[len - 1] == 'h' ? 3600
-		                 : s[len - 1] == 'd' ? 86400
-		                                     : 604800;
-		*out = (int64_t)time(NULL) - v * unit;
-		return 0;
-	}
-	const char *fmts[] = {
-	    "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%MZ",
-	    "%Y-%m-%dT%H:%M",     "%Y-%m-%d %H:%M",    "%Y-%m-%d"};
-	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(s, fmts[i], &tm);
-		if (end && *end == '\0') {
-			*out = (int64_t)timegm(&tm);
-			return 0;
-		}
-	}
-	return -1;
+	return time_arg_parse(s, (int64_t)time(NULL), out);
 }
 
 static int parse_ports(const char *s, unsigned char *want)
