@@ -678,7 +678,7 @@ out:
 /* Events written after the last save (a crash): known now. */
 static void replay(struct alerts *a, int64_t offset)
 {
-	int fd = open(a->events_path, O_RDONLY | O_CLOEXEC);
+	int fd = open(a->events_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	struct stat sb;
@@ -809,6 +809,13 @@ struct alerts *alerts_open(const char *data_dir, const struct alerts_options *op
 	if (a->opt.alert_exec && a->opt.alert_exec[0] && split_exec(a, a->opt.alert_exec) != 0)
 		goto fail;
 
+	/* a symbolic link planted in the data directory is never followed */
+	struct stat lst;
+	if (lstat(a->state_path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		snprintf(a->err, sizeof(a->err), "%s: is a symbolic link; not followed",
+		         a->state_path);
+		goto fail;
+	}
 	if (sqlite3_open_v2(a->state_path, &a->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	                    NULL) != SQLITE_OK) {
 		snprintf(a->err, sizeof(a->err), "%s: %s", a->state_path,
@@ -846,7 +853,8 @@ struct alerts *alerts_open(const char *data_dir, const struct alerts_options *op
 	}
 	replay(a, offset);
 
-	a->events_fd = open(a->events_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	a->events_fd =
+	    open(a->events_path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (a->events_fd < 0) {
 		snprintf(a->err, sizeof(a->err), "%s: %s", a->events_path, strerror(errno));
 		goto fail;
@@ -855,7 +863,7 @@ struct alerts *alerts_open(const char *data_dir, const struct alerts_options *op
 	struct stat sb;
 	char last;
 	if (fstat(a->events_fd, &sb) == 0 && sb.st_size > 0) {
-		int rfd = open(a->events_path, O_RDONLY | O_CLOEXEC);
+		int rfd = open(a->events_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (rfd >= 0 && pread(rfd, &last, 1, sb.st_size - 1) == 1 && last != '\n' &&
 		    write(a->events_fd, "\n", 1) != 1)
 			a->st.write_errors++;

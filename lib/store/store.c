@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "store/agg_map.h"
@@ -417,6 +418,12 @@ struct store *store_open(const char *db_path, const struct store_options *opt, c
 	agg_map_init(&s->dsvc);
 	agg_map_init(&s->dpeer);
 
+	/* a symbolic link planted in the data directory is never followed */
+	struct stat lst;
+	if (lstat(db_path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		snprintf(s->err, sizeof(s->err), "%s: is a symbolic link; not followed", s->path);
+		goto fail;
+	}
 	if (sqlite3_open_v2(db_path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		set_err(s, "cannot open database");
