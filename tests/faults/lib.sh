@@ -31,7 +31,12 @@ services_extra() { # DIR CLEAN
 }
 # wait_pid PID SECONDS : wait for a background process to end, bounded
 wait_pid() {
-	timeout "$2" tail --pid="$1" -f /dev/null 2>/dev/null
+	local i
+	for i in $(seq 1 $(($2 * 20))); do
+		grep -qs '^State:[[:space:]]*[^Z]' "/proc/$1/status" || return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 # vdev_conf NAME RING LCORES [EXTRA LINES] : a configuration on a net_pcap
