@@ -36,6 +36,7 @@ struct campus_options {
 	uint64_t seed;
 	int days;
 	double background;  /* non-SYN+ACK frames per SYN+ACK, on average */
+	double burst;       /* mean SYN+ACKs per client visit (1: each one on its own) */
 	int scan_day;       /* 0-based day of the scan burst, -1 for none */
 	int64_t start;      /* first day, UTC seconds (00:00) */
 	const char *output; /* one capture, or NULL with daily_prefix */

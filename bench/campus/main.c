@@ -27,6 +27,9 @@ static const char usage[] =
     "      --start DATE       first day, YYYY-MM-DD (default 2019-01-01)\n"
     "      --scan-day N       day of the scan burst, 1-based; 0 = none (default 23)\n"
     "      --background R     non-SYN+ACK frames per SYN+ACK (default 0.1)\n"
+    "      --burst B          SYN+ACKs of a client's visit to a service come\n"
+    "                         together, B per visit on average (default 1: each\n"
+    "                         SYN+ACK placed in the day on its own)\n"
     "  -q, --quiet            no summary on stderr\n"
     "  -h, --help             this text\n";
 
@@ -52,12 +55,14 @@ static int parse_options(int argc, char **argv, struct campus_options *o)
 	    {"start", required_argument, NULL, 't'},
 	    {"scan-day", required_argument, NULL, 'x'},
 	    {"background", required_argument, NULL, 'b'},
+	    {"burst", required_argument, NULL, 'B'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int scan_day = 23, c;
-	*o = (struct campus_options){.scale = 0.01, .seed = 1, .days = 31, .background = 0.1};
+	*o = (struct campus_options){
+	    .scale = 0.01, .seed = 1, .days = 31, .background = 0.1, .burst = 1};
 	parse_date("2019-01-01", &o->start);
 	while ((c = getopt_long(argc, argv, "o:a:s:qh", longopts, NULL)) != -1) {
 		char *end = NULL;
@@ -95,6 +100,11 @@ static int parse_options(int argc, char **argv, struct campus_options *o)
 		case 'b':
 			o->background = strtod(optarg, &end);
 			if (o->background < 0 || o->background > 1)
+				return -1;
+			break;
+		case 'B':
+			o->burst = strtod(optarg, &end);
+			if (!(o->burst >= 1 && o->burst <= 100))
 				return -1;
 			break;
 		case 'q':

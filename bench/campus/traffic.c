@@ -46,6 +46,9 @@ struct campus_traffic {
 	size_t npairs, pair_cap;
 	uint32_t *seq;
 	size_t seq_cap;
+	uint32_t *visit_pair; /* with --burst: visits of a client to a service */
+	uint16_t *visit_len;
+	size_t visit_cap;
 	struct ftp_event *ftp;
 	size_t nftp, ftp_cap;
 	struct fb_writer *w;
@@ -118,6 +121,8 @@ void campus_traffic_free(struct campus_traffic *t)
 	free(t->pair_svc);
 	free(t->pair_ext);
 	free(t->seq);
+	free(t->visit_pair);
+	free(t->visit_len);
 	free(t->ftp);
 	free(t);
 }
@@ -311,24 +316,77 @@ static int build_pairs(struct campus_traffic *t, int day)
 
 /* The order of the day's ordinary SYN+ACKs: every pair once, the rest drawn
  * with a heavy tail towards the popular external hosts; shuffled. */
+static uint32_t popular_pair(struct campus_traffic *t)
+{
+	double u = campus_uniform(&t->r);
+	return (uint32_t)(t->npairs * u * u * u);
+}
+
+/* Visit lengths: geometric with mean opt.burst, at most left. */
+static uint16_t visit_length(struct campus_traffic *t, size_t left)
+{
+	double u = campus_uniform(&t->r);
+	double len = 1 + floor(log1p(-u) / log1p(-1.0 / t->m->opt.burst));
+	if (len > 1000)
+		len = 1000;
+	return (uint16_t)(len < (double)left ? len : (double)left);
+}
+
+/* With --burst: the day's SYN+ACKs come in visits (a client opening a few
+ * connections in a row); visits are shuffled, their SYN+ACKs stay together. */
+static int build_visits(struct campus_traffic *t, size_t n)
+{
+	if (grow((void **)&t->visit_pair, &t->visit_cap, n, sizeof(uint32_t)) < 0)
+		return -1;
+	uint16_t *len = realloc(t->visit_len, t->visit_cap * sizeof(uint16_t));
+	if (!len)
+		return -1;
+	t->visit_len = len;
+	size_t visits = 0, left = n;
+	for (size_t i = 0; i < t->npairs; i++, visits++) {
+		t->visit_pair[visits] = (uint32_t)i;
+		t->visit_len[visits] = visit_length(t, left - (t->npairs - i - 1));
+		left -= t->visit_len[visits];
+	}
+	for (; left; visits++) {
+		t->visit_pair[visits] = popular_pair(t);
+		t->visit_len[visits] = visit_length(t, left);
+		left -= t->visit_len[visits];
+	}
+	for (size_t i = visits - 1; i > 0; i--) {
+		size_t j = (size_t)(campus_uniform(&t->r) * (double)(i + 1));
+		uint32_t p = t->visit_pair[i];
+		uint16_t l = t->visit_len[i];
+		t->visit_pair[i] = t->visit_pair[j];
+		t->visit_len[i] = t->visit_len[j];
+		t->visit_pair[j] = p;
+		t->visit_len[j] = l;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < visits; i++)
+		for (uint16_t j = 0; j < t->visit_len[i]; j++)
+			t->seq[k++] = t->visit_pair[i];
+	return 0;
+}
+
 static int build_sequence(struct campus_traffic *t, uint64_t packets, size_t *count)
 {
 	size_t n = packets > t->npairs ? (size_t)packets : t->npairs;
 	if (grow((void **)&t->seq, &t->seq_cap, n, sizeof(uint32_t)) < 0)
 		return -1;
+	*count = n;
+	if (t->m->opt.burst > 1)
+		return n ? build_visits(t, n) : 0;
 	for (size_t i = 0; i < t->npairs; i++)
 		t->seq[i] = (uint32_t)i;
-	for (size_t i = t->npairs; i < n; i++) {
-		double u = campus_uniform(&t->r);
-		t->seq[i] = (uint32_t)(t->npairs * u * u * u);
-	}
+	for (size_t i = t->npairs; i < n; i++)
+		t->seq[i] = popular_pair(t);
 	for (size_t i = n - 1; i > 0; i--) {
 		size_t j = (size_t)(campus_uniform(&t->r) * (double)(i + 1));
 		uint32_t x = t->seq[i];
 		t->seq[i] = t->seq[j];
 		t->seq[j] = x;
 	}
-	*count = n;
 	return 0;
 }
 
