@@ -5,7 +5,8 @@
 # paper's filter over the same files is the baseline.  Prints a Markdown
 # block for doc/benchmarks.md and checks the database against the answers.
 #
-# usage: bench/campus/run-month.sh [-s SCALE] [-b BUILD_DIR] [-w WORK_DIR] [-k]
+# usage: bench/campus/run-month.sh [-s SCALE] [-b BUILD_DIR] [-w WORK_DIR] [-g ARGS] [-k]
+#   -g  more synack-campus options, e.g. '--burst 4'
 #   -k  keep the captures and the data directory afterwards
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,11 +14,13 @@ SCALE=1.0
 BUILD="$SRC/build-campus"
 WORK=/tmp/synack-campus-month
 KEEP=0
-while getopts "s:b:w:k" opt; do
+GEN_ARGS=""
+while getopts "s:b:w:g:k" opt; do
 	case $opt in
 	s) SCALE=$OPTARG ;;
 	b) BUILD=$(cd "$OPTARG" && pwd) ;;
 	w) WORK=$OPTARG ;;
+	g) GEN_ARGS=$OPTARG ;;
 	k) KEEP=1 ;;
 	*) sed -n '2,12p' "$0"; exit 64 ;;
 	esac
@@ -45,8 +48,10 @@ timed() { # OUT cmd...
 # user+sys CPU seconds of a command (GNU time is not needed: bash's times)
 fmt() { printf '%.2f' "$1"; }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "disk before: $(df -h "$WORK" | tail -1)" >&2
-gen_s=$(timed "$WORK/gen.out" "$GEN" --scale "$SCALE" --daily "$WORK/cap/day" \
+# shellcheck disable=SC2086
+gen_s=$(timed "$WORK/gen.out" "$GEN" --scale "$SCALE" $GEN_ARGS --daily "$WORK/cap/day" \
 	-a "$WORK/answers.json" -q)
 files=("$WORK"/cap/day-*.pcap)
 cap_bytes=$(cat "${files[@]}" | wc -c)
@@ -83,7 +88,7 @@ tail -1 "$WORK/compare.out" >&2
 
 mpps() { echo "$frames / $1 / 1000000" | bc -l; }
 cat <<MD
-Command: \`bench/campus/run-month.sh -s $SCALE\` ($(date -u +%Y-%m-%d), load before: $(cut -d' ' -f1-3 /proc/loadavg))
+Command: \`bench/campus/run-month.sh -s $SCALE${GEN_ARGS:+ -g '$GEN_ARGS'}\` ($(date -u +%Y-%m-%d), load average at the start: $load0, at the end: $(cut -d' ' -f1-3 /proc/loadavg))
 Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores
 
 | step | result |
@@ -92,7 +97,7 @@ Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores
 | synack-campus (write the month) | $(fmt "$gen_s") s |
 | baseline: tcpdump -r FILE -w /dev/null 'tcp[tcpflags] & 255 == 18', all files | $(fmt "$base_s") s ($(fmt "$(mpps "$base_s")") Mframes/s) |
 | synackd --pcap, all files (ingest) | $(fmt "$ingest_s") s ($(fmt "$(mpps "$ingest_s")") Mframes/s), $(fmt "$(echo "$ingest_s / $base_s" | bc -l)") x the baseline's time |
-| database (synack.db and WAL) | $((db_bytes / 1000000)) MB |
+| database (synack.db and WAL) | $((db_bytes / 1000000)) MB; rows: $(for t in hourly daily_peers daily_service_peers service_peers; do printf '%s %s ' "$t" "$(sqlite3 "$WORK/data/synack.db" "SELECT count(*) FROM $t")"; done) |
 | hourly logs | $((log_bytes / 1000000)) MB, $(fmt "$(echo "$log_bytes / $written" | bc -l)") bytes per SYN+ACK |
 | synackctl report --format json (whole month) | $(fmt "$report_s") s |
 | synackctl report (text) | $(fmt "$report_text_s") s |
