@@ -273,6 +273,8 @@ static int parse_block(struct log_reader *r)
 			struct logf_key key;
 			if (r->idx[i] == 0) {
 				uint8_t addr[16] = {0};
+				if (fam[j] != SYNACK_FAMILY_IPV4 && fam[j] != SYNACK_FAMILY_IPV6)
+					return -1; /* damaged: no such family */
 				memcpy(addr, a, kinds[j]);
 				a += kinds[j];
 				logf_svc_key(&key, addr, (uint16_t)(phi[j] << 8 | plo[j]),

@@ -34,6 +34,7 @@ static void drain(struct capture_file *c)
 	(void)capture_offset(c);
 	(void)capture_linktype(c);
 	(void)capture_format(c);
+	(void)sink;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
