@@ -1,8 +1,13 @@
 /*
  * dataplane.c - ports, worker lcores, rings and the writer lcore.
+ *
+ * Live ports run workers and the writer on EAL lcores.  --pcap mode needs
+ * no EAL: the same worker and writer loops run as plain threads, and the
+ * rings are the same rte_rings, initialised in ordinary memory.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,8 +27,8 @@
 #include "synackd_int.h"
 
 #define MEMPOOL_CACHE 256
-#define MAX_BURST 512
-#define WRITER_BURST 1024
+#define MAX_BURST     512
+#define WRITER_BURST  1024
 
 /* ------------------------------------------------------------------ time */
 
@@ -39,6 +44,8 @@ uint64_t wall_ns(void)
  * (main re-anchors about once a second). */
 void time_anchor(void)
 {
+	if (g.pcap_mode)
+		return; /* records carry the capture's own time; no EAL, no TSC rate */
 	if (g.tsc_hz == 0) {
 		g.tsc_hz = rte_get_tsc_hz();
 		g.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / g.tsc_hz);
@@ -105,17 +112,17 @@ int ports_setup(char *err, size_t errlen)
 	if (nb_mbufs == 0) {
 		/* like l2fwd: every descriptor, plus a burst and a cache per lcore */
 		nb_mbufs = total_q * c->rx_descriptors +
-			   (g.n_workers + 2) * (c->burst_size + MEMPOOL_CACHE);
+		           (g.n_workers + 2) * (c->burst_size + MEMPOOL_CACHE);
 		if (nb_mbufs < 8192)
 			nb_mbufs = 8192;
 	}
 	g.pool = rte_pktmbuf_pool_create("synackd_mbufs", nb_mbufs, MEMPOOL_CACHE, 0,
-					 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	                                 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!g.pool) {
 		snprintf(err, errlen,
-			 "cannot create a pool of %u mbufs: %s (lower mbuf_pool_size or "
-			 "rx_descriptors, or give EAL more memory)",
-			 nb_mbufs, rte_strerror(rte_errno));
+		         "cannot create a pool of %u mbufs: %s (lower mbuf_pool_size or "
+		         "rx_descriptors, or give EAL more memory)",
+		         nb_mbufs, rte_strerror(rte_errno));
 		return -1;
 	}
 	fprintf(stderr, "synackd: mbuf pool of %u mbufs\n", nb_mbufs);
@@ -128,9 +135,9 @@ int ports_setup(char *err, size_t errlen)
 		uint16_t pid;
 		if (rte_eth_dev_get_port_by_name(name, &pid) != 0) {
 			snprintf(err, errlen,
-				 "%s:%d: port '%s' not found (is it bound to a DPDK driver, listed "
-				 "in allow=, or given as vdev=?)",
-				 g.config_file, c->port[i].line, name);
+			         "%s:%d: port '%s' not found (is it bound to a DPDK driver, listed "
+			         "in allow=, or given as vdev=?)",
+			         g.config_file, c->port[i].line, name);
 			return -1;
 		}
 		ps->port_id = pid;
@@ -138,19 +145,19 @@ int ports_setup(char *err, size_t errlen)
 		int rc = rte_eth_dev_info_get(pid, &info);
 		if (rc != 0) {
 			snprintf(err, errlen, "port %s: cannot get device info: %s", name,
-				 rte_strerror(-rc));
+			         rte_strerror(-rc));
 			return -1;
 		}
 		snprintf(ps->driver, sizeof ps->driver, "%s", info.driver_name);
 		unsigned nq = c->port[i].queues;
 		if (nq > info.max_rx_queues) {
 			snprintf(err, errlen,
-				 "%s:%d: port %s (%s) has at most %u RX queues, %u configured%s",
-				 g.config_file, c->port[i].line, name, info.driver_name,
-				 info.max_rx_queues, nq,
-				 strcmp(info.driver_name, "net_pcap") == 0
-					 ? " (net_pcap: one queue per rx_pcap=/rx_iface= argument)"
-					 : "");
+			         "%s:%d: port %s (%s) has at most %u RX queues, %u configured%s",
+			         g.config_file, c->port[i].line, name, info.driver_name,
+			         info.max_rx_queues, nq,
+			         strcmp(info.driver_name, "net_pcap") == 0
+			             ? " (net_pcap: one queue per rx_pcap=/rx_iface= argument)"
+			             : "");
 			return -1;
 		}
 		struct rte_eth_conf conf;
@@ -171,18 +178,18 @@ int ports_setup(char *err, size_t errlen)
 			ps->rss = true;
 			ps->rss_hf = hf;
 			fprintf(stderr,
-				"synackd: port %u %s (%s): %u RX queues, RSS on IP addresses "
-				"(rss_hf 0x%llx, symmetric key)\n",
-				i, name, info.driver_name, nq, (unsigned long long)hf);
+			        "synackd: port %u %s (%s): %u RX queues, RSS on IP addresses "
+			        "(rss_hf 0x%llx, symmetric key)\n",
+			        i, name, info.driver_name, nq, (unsigned long long)hf);
 		} else if (nq > 1) {
 			fprintf(stderr,
-				"synackd: port %u %s (%s): no RSS on this device; %u RX queues are "
-				"filled by the device itself (net_pcap: one per rx_pcap=, "
-				"af_packet: kernel fanout)\n",
-				i, name, info.driver_name, nq);
+			        "synackd: port %u %s (%s): no RSS on this device; %u RX queues are "
+			        "filled by the device itself (net_pcap: one per rx_pcap=, "
+			        "af_packet: kernel fanout)\n",
+			        i, name, info.driver_name, nq);
 		} else {
 			fprintf(stderr, "synackd: port %u %s (%s): 1 RX queue\n", i, name,
-				info.driver_name);
+			        info.driver_name);
 		}
 		uint16_t ntx = 0;
 		rc = rte_eth_dev_configure(pid, (uint16_t)nq, 0, &conf);
@@ -190,38 +197,39 @@ int ports_setup(char *err, size_t errlen)
 			ntx = 1; /* some PMDs want a TX queue; it stays unused */
 			rc = rte_eth_dev_configure(pid, (uint16_t)nq, 1, &conf);
 			if (rc == 0)
-				fprintf(stderr, "synackd: port %u: PMD needs a TX queue; 1 unused\n", i);
+				fprintf(stderr,
+				        "synackd: port %u: PMD needs a TX queue; 1 unused\n", i);
 		}
 		if (rc != 0) {
-			snprintf(err, errlen, "port %s: configure with %u RX queues failed: %s", name,
-				 nq, rte_strerror(-rc));
+			snprintf(err, errlen, "port %s: configure with %u RX queues failed: %s",
+			         name, nq, rte_strerror(-rc));
 			return -1;
 		}
 		uint16_t nb_rxd = (uint16_t)c->rx_descriptors, nb_txd = 512;
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
 		if (rc != 0) {
 			snprintf(err, errlen, "port %s: cannot adjust descriptors: %s", name,
-				 rte_strerror(-rc));
+			         rte_strerror(-rc));
 			return -1;
 		}
 		for (unsigned q = 0; q < nq; q++) {
 			rc = rte_eth_rx_queue_setup(pid, (uint16_t)q, nb_rxd,
-						    rte_eth_dev_socket_id(pid), NULL, g.pool);
+			                            rte_eth_dev_socket_id(pid), NULL, g.pool);
 			if (rc != 0) {
-				snprintf(err, errlen, "port %s: RX queue %u setup failed: %s", name, q,
-					 rte_strerror(-rc));
+				snprintf(err, errlen, "port %s: RX queue %u setup failed: %s", name,
+				         q, rte_strerror(-rc));
 				return -1;
 			}
 			if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS)
 				(void)rte_eth_dev_set_rx_queue_stats_mapping(pid, (uint16_t)q,
-									     (uint8_t)q);
+				                                             (uint8_t)q);
 		}
 		for (unsigned q = 0; q < ntx; q++) {
 			rc = rte_eth_tx_queue_setup(pid, (uint16_t)q, nb_txd,
-						    rte_eth_dev_socket_id(pid), NULL);
+			                            rte_eth_dev_socket_id(pid), NULL);
 			if (rc != 0) {
 				snprintf(err, errlen, "port %s: TX queue setup failed: %s", name,
-					 rte_strerror(-rc));
+				         rte_strerror(-rc));
 				return -1;
 			}
 		}
@@ -234,11 +242,11 @@ int ports_setup(char *err, size_t errlen)
 		rc = rte_eth_promiscuous_enable(pid);
 		if (rc != 0)
 			fprintf(stderr, "synackd: port %u: promiscuous mode not available: %s\n", i,
-				rte_strerror(-rc));
+			        rte_strerror(-rc));
 		rte_eth_stats_reset(pid);
 		memset(&ps->last, 0, sizeof ps->last);
 		fprintf(stderr, "synackd: port %u %s: %u RX descriptors per queue, started\n", i,
-			name, nb_rxd);
+		        name, nb_rxd);
 	}
 	return 0;
 }
@@ -251,21 +259,61 @@ void ports_stop(void)
 	}
 }
 
+/* --pcap mode: a ring in ordinary memory (no EAL memzones). */
+static struct rte_ring *ring_create_plain(const char *name, unsigned count, char *err,
+                                          size_t errlen)
+{
+	ssize_t size = rte_ring_get_memsize_elem(sizeof(struct synack_record), count);
+	if (size < 0) {
+		snprintf(err, errlen, "ring %s: %u records is not a power of two", name, count);
+		return NULL;
+	}
+	size_t bytes = RTE_ALIGN_CEIL((size_t)size, RTE_CACHE_LINE_SIZE);
+	struct rte_ring *r = aligned_alloc(RTE_CACHE_LINE_SIZE, bytes);
+	if (!r) {
+		snprintf(err, errlen, "cannot allocate ring %s of %u records", name, count);
+		return NULL;
+	}
+	if (rte_ring_init(r, name, count, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
+		snprintf(err, errlen, "cannot initialise ring %s of %u records", name, count);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
 int rings_create(char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < g.n_workers; i++) {
 		char name[RTE_RING_NAMESIZE];
 		snprintf(name, sizeof name, "synackd_w%u", i);
+		if (g.pcap_mode) {
+			g.workers[i].ring = ring_create_plain(name, g.cfg.ring_size, err, errlen);
+			if (!g.workers[i].ring)
+				return -1;
+			continue;
+		}
 		g.workers[i].ring =
-			rte_ring_create_elem(name, sizeof(struct synack_record), g.cfg.ring_size,
-					     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		    rte_ring_create_elem(name, sizeof(struct synack_record), g.cfg.ring_size,
+		                         (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!g.workers[i].ring) {
 			snprintf(err, errlen, "cannot create ring %s of %u records: %s", name,
-				 g.cfg.ring_size, rte_strerror(rte_errno));
+			         g.cfg.ring_size, rte_strerror(rte_errno));
 			return -1;
 		}
 	}
 	return 0;
+}
+
+void rings_free(void)
+{
+	for (unsigned i = 0; i < g.n_workers; i++) {
+		if (g.pcap_mode)
+			free(g.workers[i].ring);
+		else
+			rte_ring_free(g.workers[i].ring);
+		g.workers[i].ring = NULL;
+	}
 }
 
 /* --------------------------------------------------------------- workers */
@@ -285,8 +333,8 @@ int worker_main_ports(void *arg)
 	while (!__atomic_load_n(&g.stop_workers, __ATOMIC_RELAXED)) {
 		const struct policy *pol = __atomic_load_n(&g.policy, __ATOMIC_ACQUIRE);
 		for (unsigned qi = 0; qi < w->n_q; qi++) {
-			uint16_t n = rte_eth_rx_burst(w->q[qi].port, w->q[qi].queue, m,
-						      (uint16_t)burst);
+			uint16_t n =
+			    rte_eth_rx_burst(w->q[qi].port, w->q[qi].queue, m, (uint16_t)burst);
 			if (n == 0)
 				continue;
 			st->frames += n;
@@ -297,7 +345,8 @@ int worker_main_ports(void *arg)
 				const uint8_t *p = rte_pktmbuf_mtod(m[i], const uint8_t *);
 				uint16_t len = m[i]->data_len;
 				st->bytes += m[i]->pkt_len;
-				enum classify_result r = classify_ethernet_inline(&pol->cp, p, len, &t);
+				enum classify_result r =
+				    classify_ethernet_inline(&pol->cp, p, len, &t);
 				st->result[r]++;
 				if (r != CLASSIFY_MATCH)
 					continue;
@@ -314,7 +363,7 @@ int worker_main_ports(void *arg)
 				for (unsigned j = 0; j < nrec; j++)
 					rec[j].time_ns = now;
 				unsigned sent = rte_ring_enqueue_burst_elem(
-					w->ring, rec, sizeof rec[0], nrec, NULL);
+				    w->ring, rec, sizeof rec[0], nrec, NULL);
 				st->ring_drops += nrec - sent;
 			}
 		}
@@ -330,8 +379,8 @@ static void enqueue_lossless(struct worker *w, struct synack_record *rec, unsign
 {
 	unsigned done = 0;
 	while (done < n) {
-		done += rte_ring_enqueue_burst_elem(w->ring, rec + done, sizeof rec[0], n - done,
-						    NULL);
+		done +=
+		    rte_ring_enqueue_burst_elem(w->ring, rec + done, sizeof rec[0], n - done, NULL);
 		if (done < n) {
 			w->st.ring_waits++;
 			rte_pause();
@@ -339,67 +388,125 @@ static void enqueue_lossless(struct worker *w, struct synack_record *rec, unsign
 	}
 }
 
-/* --pcap: read files with lib/capture through the same classifier. */
+/* Count one frame's result; a match becomes a record in rec[*nrec]. */
+static inline void account(struct worker_stats *st, enum classify_result r,
+                           const struct classify_tuple *t, uint64_t time_ns, uint8_t widx,
+                           struct synack_record *rec, unsigned *nrec)
+{
+	st->result[r]++;
+	if (r != CLASSIFY_MATCH)
+		return;
+	st->flags[t->flags & 0xff]++;
+	if (t->family == SYNACK_FAMILY_IPV6)
+		st->match6++;
+	else
+		st->match4++;
+	classify_tuple_to_record(t, time_ns, widx, &rec[(*nrec)++]);
+}
+
+#define PCAP_BATCH 64
+
+/* Classify one batch of frames and hand its records to the writer.  Ethernet
+ * (nearly every capture) takes the inline fast path. */
+static void pcap_batch(struct worker *w, const struct policy *pol, const struct capture_frame *f,
+                       unsigned n)
+{
+	struct worker_stats *st = &w->st;
+	struct synack_record rec[PCAP_BATCH];
+	struct classify_tuple t;
+	const uint8_t widx = (uint8_t)w->index;
+	unsigned nrec = 0;
+	uint64_t bytes = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		enum classify_result r;
+		bytes += f[i].wirelen;
+		if (f[i].linktype == LINKTYPE_ETHERNET)
+			r = classify_ethernet_inline(&pol->cp, f[i].data, f[i].caplen, &t);
+		else
+			r = classify_frame(&pol->cp, f[i].linktype, f[i].data, f[i].caplen, &t);
+		account(st, r, &t, f[i].time_ns, widx, rec, &nrec);
+	}
+	st->frames += n;
+	st->bytes += bytes;
+	if (nrec)
+		enqueue_lossless(w, rec, nrec);
+}
+
+/* Opens a file for this worker and moves to the start of its part.  NULL
+ * when there is nothing for this worker to read: an error (reported unless
+ * another worker's part reports it) or a part that starts after the end. */
+static struct capture_file *pcap_open_part(struct worker *w, const char *path, uint64_t *from)
+{
+	char err[512];
+	struct capture_file *cf = capture_open(path, err, sizeof err);
+	*from = 0;
+	if (!cf) {
+		if (w->part == 0) {
+			snprintf(w->error, sizeof w->error, "%s", err);
+			w->failed = 1;
+		}
+		return NULL;
+	}
+	int lt = capture_linktype(cf);
+	if (!classify_linktype_supported(lt)) {
+		if (w->part == 0) {
+			const char *ln = capture_linktype_name(lt);
+			snprintf(w->error, sizeof w->error,
+			         "%s: unsupported link type %d (%s); supported: EN10MB, LINUX_SLL, "
+			         "LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP",
+			         path, lt, ln ? ln : "unknown");
+			w->failed = 1;
+		}
+		capture_close(cf);
+		return NULL;
+	}
+	if (w->n_parts <= 1)
+		return cf;
+	if (!capture_splittable(cf)) {
+		if (w->part == 0)
+			return cf; /* not split: the first part's worker reads it all */
+		capture_close(cf);
+		return NULL;
+	}
+	uint64_t size = capture_size(cf);
+	*from = size / w->n_parts * w->part;
+	if (w->part + 1 < w->n_parts)
+		capture_set_end(cf, size / w->n_parts * (w->part + 1));
+	/* Damage before the part is reported by the part that holds it. */
+	if (w->part > 0 && capture_skip_to(cf, *from) != CAPTURE_FRAME) {
+		capture_close(cf);
+		return NULL;
+	}
+	return cf;
+}
+
+/* --pcap: read files (or parts of one file) with lib/capture through the
+ * same classifier, in batches. */
 int worker_main_pcap(void *arg)
 {
 	struct worker *w = arg;
-	struct worker_stats *st = &w->st;
-	struct synack_record rec[64];
-	struct classify_tuple t;
-	const uint8_t widx = (uint8_t)w->index;
 	const struct policy *pol = __atomic_load_n(&g.policy, __ATOMIC_ACQUIRE);
+	struct capture_frame f[PCAP_BATCH];
 	uint64_t done_bytes = 0;
 
 	for (unsigned fi = 0; fi < w->n_files && !g.stop_workers; fi++) {
-		char err[512];
 		const char *path = w->files[fi];
-		struct capture_file *cf = capture_open(path, err, sizeof err);
-		if (!cf) {
-			snprintf(w->error, sizeof w->error, "%s", err);
-			w->failed = 1;
+		uint64_t from;
+		struct capture_file *cf = pcap_open_part(w, path, &from);
+		if (!cf)
 			continue;
-		}
-		int lt = capture_linktype(cf);
-		if (!classify_linktype_supported(lt)) {
-			const char *ln = capture_linktype_name(lt);
-			snprintf(w->error, sizeof w->error,
-				 "%s: unsupported link type %d (%s); supported: EN10MB, LINUX_SLL, "
-				 "LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP",
-				 path, lt, ln ? ln : "unknown");
-			w->failed = 1;
-			capture_close(cf);
-			continue;
-		}
-		struct capture_frame f;
-		unsigned nrec = 0;
-		enum capture_status cs;
-		uint64_t nframes = 0;
-		while ((cs = capture_next(cf, &f)) == CAPTURE_FRAME) {
-			st->frames++;
-			st->bytes += f.wirelen;
-			enum classify_result r =
-				classify_frame(&pol->cp, f.linktype, f.data, f.caplen, &t);
-			st->result[r]++;
-			if (r == CLASSIFY_MATCH) {
-				st->flags[t.flags & 0xff]++;
-				if (t.family == SYNACK_FAMILY_IPV6)
-					st->match6++;
-				else
-					st->match4++;
-				classify_tuple_to_record(&t, f.time_ns, widx, &rec[nrec++]);
-				if (nrec == RTE_DIM(rec)) {
-					enqueue_lossless(w, rec, nrec);
-					nrec = 0;
-				}
-			}
-			if ((++nframes & 4095) == 0) {
-				w->progress_bytes = done_bytes + capture_offset(cf);
+		enum capture_status cs = CAPTURE_FRAME;
+		uint64_t batches = 0;
+		while (cs == CAPTURE_FRAME) {
+			unsigned n = capture_next_batch(cf, f, PCAP_BATCH, &cs);
+			pcap_batch(w, pol, f, n);
+			if ((++batches & 63) == 0) {
+				w->progress_bytes = done_bytes + capture_offset(cf) - from;
 				if (g.stop_workers)
 					break;
 			}
 		}
-		if (nrec)
-			enqueue_lossless(w, rec, nrec);
 		if (cs == CAPTURE_ERROR) {
 			snprintf(w->error, sizeof w->error, "%s", capture_error(cf));
 			if (strstr(w->error, path) == NULL) {
@@ -409,7 +516,7 @@ int worker_main_pcap(void *arg)
 			}
 			w->failed = 1;
 		}
-		done_bytes += capture_offset(cf);
+		done_bytes += capture_offset(cf) - from;
 		w->progress_bytes = done_bytes;
 		capture_close(cf);
 		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_RELEASE);
@@ -419,6 +526,14 @@ int worker_main_pcap(void *arg)
 }
 
 /* ---------------------------------------------------------------- writer */
+
+/* Monotonic time for the writer's tick (works with and without EAL). */
+static inline uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void publish_writer_stats(void)
 {
@@ -439,9 +554,8 @@ int writer_main(void *arg)
 {
 	(void)arg;
 	static struct synack_record buf[WRITER_BURST];
-	const uint64_t hz = rte_get_tsc_hz();
-	const uint64_t tick_every = hz / 100; /* 10 ms */
-	uint64_t next_tick = rte_rdtsc() + tick_every;
+	const uint64_t tick_every = 10000000; /* 10 ms */
+	uint64_t next_tick = mono_ns() + tick_every;
 	unsigned idle = 0;
 
 	for (;;) {
@@ -449,8 +563,8 @@ int writer_main(void *arg)
 		int done = __atomic_load_n(&g.workers_done, __ATOMIC_ACQUIRE);
 		unsigned got = 0;
 		for (unsigned i = 0; i < g.n_workers; i++) {
-			unsigned n = rte_ring_dequeue_burst_elem(g.workers[i].ring, buf, sizeof buf[0],
-								 WRITER_BURST, NULL);
+			unsigned n = rte_ring_dequeue_burst_elem(g.workers[i].ring, buf,
+			                                         sizeof buf[0], WRITER_BURST, NULL);
 			if (n) {
 				if (writer_push(g.writer, buf, n, wall_ns()) < 0)
 					writer_fail("writer_push");
@@ -460,13 +574,13 @@ int writer_main(void *arg)
 		uint32_t rq = __atomic_load_n(&g.req_seq, __ATOMIC_ACQUIRE);
 		if (rq != g.ack_seq) {
 			int rc = g.req_kind == REQ_ROTATE ? writer_rotate(g.writer)
-							   : writer_flush(g.writer);
+			                                  : writer_flush(g.writer);
 			g.req_rc = rc;
 			snprintf(g.current_log, sizeof g.current_log, "%s",
-				 writer_current_log(g.writer) ? writer_current_log(g.writer) : "");
+			         writer_current_log(g.writer) ? writer_current_log(g.writer) : "");
 			__atomic_store_n(&g.ack_seq, rq, __ATOMIC_RELEASE);
 		}
-		uint64_t now = rte_rdtsc();
+		uint64_t now = mono_ns();
 		if (got || now >= next_tick) {
 			if (now >= next_tick) {
 				if (writer_tick(g.writer, wall_ns()) < 0)
@@ -498,4 +612,60 @@ int writer_main(void *arg)
 		writer_fail("final writer_flush");
 	publish_writer_stats();
 	return 0;
+}
+
+/* ------------------------------------------------------- --pcap threads */
+
+static void *worker_thread(void *arg)
+{
+	(void)worker_main_pcap(arg);
+	return NULL;
+}
+
+static void *writer_thread(void *arg)
+{
+	(void)writer_main(arg);
+	return NULL;
+}
+
+static unsigned n_worker_threads;
+static bool writer_started;
+
+/* --pcap mode: the writer and the workers as threads (no EAL lcores). */
+int threads_launch_pcap(char *err, size_t errlen)
+{
+	int rc = pthread_create(&g.writer_thread, NULL, writer_thread, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the writer thread: %s", strerror(rc));
+		return -1;
+	}
+	writer_started = true;
+	pthread_setname_np(g.writer_thread, "synackd-writer");
+	for (unsigned i = 0; i < g.n_workers; i++) {
+		struct worker *w = &g.workers[i];
+		w->running = 1;
+		rc = pthread_create(&w->thread, NULL, worker_thread, w);
+		if (rc != 0) {
+			w->running = 0;
+			snprintf(err, errlen, "cannot start worker thread %u: %s", i, strerror(rc));
+			return -1;
+		}
+		n_worker_threads = i + 1;
+		char name[16];
+		snprintf(name, sizeof name, "synackd-w%u", i % MAX_WORKERS);
+		pthread_setname_np(w->thread, name);
+	}
+	return 0;
+}
+
+void threads_join_workers(void)
+{
+	for (unsigned i = 0; i < n_worker_threads; i++)
+		pthread_join(g.workers[i].thread, NULL);
+}
+
+void threads_join_writer(void)
+{
+	if (writer_started)
+		pthread_join(g.writer_thread, NULL);
 }

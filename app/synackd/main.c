@@ -10,11 +10,11 @@
  * ports, writer).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,6 @@
 
 struct synackd g;
 
-
 static volatile sig_atomic_t sig_stop, sig_reload;
 
 static void on_signal(int sig)
@@ -49,54 +48,67 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: synackd -c FILE [options]                 capture on DPDK ports\n"
-		"       synackd --pcap FILE... --internal PREFIXES [options]   read capture files\n"
-		"\n"
-		"  -c, --config FILE       configuration file (doc/configuration.md)\n"
-		"      --set KEY=VALUE     override any configuration key (repeatable)\n"
-		"      --internal P        internal prefixes (adds to the file's)\n"
-		"      --exclude P         excluded prefixes (adds to the file's)\n"
-		"      --strict            accept only flags == 0x12 (the paper's filter)\n"
-		"      --peers any|external  destinations counted (default external)\n"
-		"      --data-dir DIR      where logs/ and synack.db go\n"
-		"      --sensor-id N       sensor id written into the logs\n"
-		"      --file-prefix NAME  EAL file prefix (ports mode)\n"
-		"      --stats-interval D  periodic stats line (e.g. 10s; 0 = off)\n"
-		"      --exit-on-idle D    stop after D without a received frame (vdev tests)\n"
-		"  --pcap mode:\n"
-		"      --pcap              the remaining arguments are pcap/pcapng files\n"
-		"      --workers N         worker lcores (files shared round-robin; default 1)\n"
-		"      --progress          show progress on stderr even when it is not a tty\n"
-		"      --summary-json      print the summary as one JSON object\n"
-		"  -h, --help, --version\n");
+	        "usage: synackd -c FILE [options]                 capture on DPDK ports\n"
+	        "       synackd --pcap FILE... --internal PREFIXES [options]   read capture files\n"
+	        "\n"
+	        "  -c, --config FILE       configuration file (doc/configuration.md)\n"
+	        "      --set KEY=VALUE     override any configuration key (repeatable)\n"
+	        "      --internal P        internal prefixes (adds to the file's)\n"
+	        "      --exclude P         excluded prefixes (adds to the file's)\n"
+	        "      --strict            accept only flags == 0x12 (the paper's filter)\n"
+	        "      --peers any|external  destinations counted (default external)\n"
+	        "      --data-dir DIR      where logs/ and synack.db go\n"
+	        "      --sensor-id N       sensor id written into the logs\n"
+	        "      --file-prefix NAME  EAL file prefix (ports mode)\n"
+	        "      --stats-interval D  periodic stats line (e.g. 10s; 0 = off)\n"
+	        "      --exit-on-idle D    stop after D without a received frame (vdev tests)\n"
+	        "  --pcap mode:\n"
+	        "      --pcap              the remaining arguments are pcap/pcapng files\n"
+	        "      --workers N         worker lcores (files shared round-robin; default 1)\n"
+	        "      --progress          show progress on stderr even when it is not a tty\n"
+	        "      --summary-json      print the summary as one JSON object\n"
+	        "  -h, --help, --version\n");
 }
 
 enum {
-	OPT_SET = 256, OPT_INTERNAL, OPT_EXCLUDE, OPT_STRICT, OPT_PEERS, OPT_DATA_DIR, OPT_SENSOR,
-	OPT_PREFIX, OPT_STATS, OPT_IDLE, OPT_PCAP, OPT_WORKERS, OPT_PROGRESS, OPT_SUMMARY_JSON,
-	OPT_VERSION, OPT_RING
+	OPT_SET = 256,
+	OPT_INTERNAL,
+	OPT_EXCLUDE,
+	OPT_STRICT,
+	OPT_PEERS,
+	OPT_DATA_DIR,
+	OPT_SENSOR,
+	OPT_PREFIX,
+	OPT_STATS,
+	OPT_IDLE,
+	OPT_PCAP,
+	OPT_WORKERS,
+	OPT_PROGRESS,
+	OPT_SUMMARY_JSON,
+	OPT_VERSION,
+	OPT_RING
 };
 
 static const struct option long_opts[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"set", required_argument, NULL, OPT_SET},
-	{"internal", required_argument, NULL, OPT_INTERNAL},
-	{"exclude", required_argument, NULL, OPT_EXCLUDE},
-	{"strict", no_argument, NULL, OPT_STRICT},
-	{"peers", required_argument, NULL, OPT_PEERS},
-	{"data-dir", required_argument, NULL, OPT_DATA_DIR},
-	{"sensor-id", required_argument, NULL, OPT_SENSOR},
-	{"file-prefix", required_argument, NULL, OPT_PREFIX},
-	{"stats-interval", required_argument, NULL, OPT_STATS},
-	{"exit-on-idle", required_argument, NULL, OPT_IDLE},
-	{"ring-size", required_argument, NULL, OPT_RING},
-	{"pcap", no_argument, NULL, OPT_PCAP},
-	{"workers", required_argument, NULL, OPT_WORKERS},
-	{"progress", no_argument, NULL, OPT_PROGRESS},
-	{"summary-json", no_argument, NULL, OPT_SUMMARY_JSON},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, 'c'},
+    {"set", required_argument, NULL, OPT_SET},
+    {"internal", required_argument, NULL, OPT_INTERNAL},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"peers", required_argument, NULL, OPT_PEERS},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"sensor-id", required_argument, NULL, OPT_SENSOR},
+    {"file-prefix", required_argument, NULL, OPT_PREFIX},
+    {"stats-interval", required_argument, NULL, OPT_STATS},
+    {"exit-on-idle", required_argument, NULL, OPT_IDLE},
+    {"ring-size", required_argument, NULL, OPT_RING},
+    {"pcap", no_argument, NULL, OPT_PCAP},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"summary-json", no_argument, NULL, OPT_SUMMARY_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 /* Command-line overrides, applied after the file in the order given. */
@@ -133,7 +145,8 @@ static void arg_add(struct argv_buf *a, const char *s)
 	a->v[a->n] = NULL;
 }
 
-static void arg_addf(struct argv_buf *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void arg_addf(struct argv_buf *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void arg_addf(struct argv_buf *a, const char *fmt, ...)
 {
 	char buf[CONFIG_STR + 64];
@@ -158,7 +171,7 @@ static void eal_args_ports(struct argv_buf *a, const struct synackd_config *c)
 		for (unsigned l = 0; l < CONFIG_MAX_LCORE; l++)
 			if (config_lcore_role(c, l) >= 0)
 				off += (size_t)snprintf(list + off, sizeof list - off, "%s%u",
-							off ? "," : "", l);
+				                        off ? "," : "", l);
 		arg_add(a, "-l");
 		arg_add(a, list);
 	}
@@ -187,41 +200,6 @@ static void eal_args_ports(struct argv_buf *a, const struct synackd_config *c)
 	}
 }
 
-/* --pcap: lcore 0 main, 1..N workers, N+1 writer, mapped onto the CPUs we
- * may run on (several lcores per CPU on small machines). */
-static void eal_args_pcap(struct argv_buf *a, unsigned n_workers)
-{
-	cpu_set_t set;
-	int cpus[CPU_SETSIZE], ncpu = 0;
-	if (sched_getaffinity(0, sizeof set, &set) == 0)
-		for (int i = 0; i < CPU_SETSIZE; i++)
-			if (CPU_ISSET(i, &set))
-				cpus[ncpu++] = i;
-	if (ncpu == 0)
-		cpus[ncpu++] = 0;
-	char map[1024];
-	size_t off = 0;
-	/* main (mostly asleep) shares the first CPU; the writer gets the last */
-	int writer_cpu = cpus[ncpu - 1];
-	off += (size_t)snprintf(map + off, sizeof map - off, "0@%d", cpus[0]);
-	for (unsigned i = 0; i < n_workers; i++) {
-		int cpu = ncpu <= 2 ? cpus[0] : cpus[(1 + i) % (unsigned)(ncpu - 1)];
-		off += (size_t)snprintf(map + off, sizeof map - off, ",%u@%d", i + 1, cpu);
-	}
-	off += (size_t)snprintf(map + off, sizeof map - off, ",%u@%d", n_workers + 1, writer_cpu);
-	arg_add(a, "synackd");
-	arg_add(a, "--lcores");
-	arg_add(a, map);
-	arg_add(a, "--main-lcore=0");
-	arg_add(a, "--no-huge");
-	arg_add(a, "--no-pci");
-	arg_add(a, "--no-shconf");
-	arg_add(a, "--no-telemetry");
-	arg_addf(a, "-m%u", 64 + n_workers * (g.cfg.ring_size * 64u >> 20) * 2);
-	arg_addf(a, "--file-prefix=synackd-%d", (int)getpid());
-	arg_add(a, "--log-level=lib.eal:error");
-}
-
 /* ------------------------------------------------------ synackd.h API */
 
 static int writer_request(int kind, char *err, size_t errlen)
@@ -243,7 +221,7 @@ static int writer_request(int kind, char *err, size_t errlen)
 	}
 	if (g.req_rc < 0) {
 		snprintf(err, errlen, "%s failed (see the daemon's log)",
-			 kind == REQ_ROTATE ? "rotate" : "flush");
+		         kind == REQ_ROTATE ? "rotate" : "flush");
 		return -1;
 	}
 	return 0;
@@ -321,7 +299,7 @@ int synackd_request_reload(char *err, size_t errlen)
 	if (strcmp(c.ftp_service_ports, g.cfg.ftp_service_ports) != 0 || c.ftp != g.cfg.ftp ||
 	    c.ftp_passive_timeout_ns != g.cfg.ftp_passive_timeout_ns)
 		fprintf(stderr, "synackd: reload: FTP settings changed; they take effect at the "
-				"next start (the writer keeps its FTP state)\n");
+		                "next start (the writer keeps its FTP state)\n");
 	struct policy *old = __atomic_exchange_n(&g.policy, np, __ATOMIC_ACQ_REL);
 	/* keep the new texts for status; the rest of the running config stays */
 	free(g.cfg.internal_text);
@@ -336,9 +314,9 @@ int synackd_request_reload(char *err, size_t errlen)
 		policy_free(old);
 	else
 		fprintf(stderr, "synackd: reload: a worker did not pass a quiescent point in 2 s; "
-				"the old policy is kept in memory\n");
+		                "the old policy is kept in memory\n");
 	fprintf(stderr, "synackd: reload: prefixes and exclusions from %s are in use\n",
-		g.config_file);
+	        g.config_file);
 	return 0;
 }
 
@@ -371,7 +349,8 @@ static int open_writer(char *err, size_t errlen)
 	}
 	wo.alerts = c->alerts && c->write_db;
 	wo.alerts_opt.alert_exec = c->alert_exec[0] ? c->alert_exec : NULL;
-	wo.alerts_opt.alert_timeout_s = (unsigned)((c->alert_timeout_ns + 999999999ull) / 1000000000ull);
+	wo.alerts_opt.alert_timeout_s =
+	    (unsigned)((c->alert_timeout_ns + 999999999ull) / 1000000000ull);
 	wo.alerts_opt.return_days = c->return_days;
 	wo.alerts_opt.gone_days = c->gone_days;
 	wo.alerts_opt.learning_days = c->learning_days;
@@ -400,11 +379,11 @@ static void progress_line(bool final)
 	stats_totals(&t);
 	if (total)
 		fprintf(stderr, "\rsynackd: %5.1f%%  %" PRIu64 " frames  %" PRIu64 " SYN+ACKs%s",
-			100.0 * (double)done / (double)total, t.frames, t.result[CLASSIFY_MATCH],
-			final ? "\n" : "");
+		        100.0 * (double)done / (double)total, t.frames, t.result[CLASSIFY_MATCH],
+		        final ? "\n" : "");
 	else
 		fprintf(stderr, "\rsynackd: %" PRIu64 " frames  %" PRIu64 " SYN+ACKs%s", t.frames,
-			t.result[CLASSIFY_MATCH], final ? "\n" : "");
+		        t.result[CLASSIFY_MATCH], final ? "\n" : "");
 }
 
 static bool workers_running(void)
@@ -437,7 +416,8 @@ static void main_loop(bool control)
 			if (g.pcap_mode)
 				fprintf(stderr, "synackd: SIGHUP ignored in --pcap mode\n");
 			else if (synackd_request_reload(err, sizeof err) < 0)
-				fprintf(stderr, "synackd: reload failed, old settings kept: %s\n", err);
+				fprintf(stderr, "synackd: reload failed, old settings kept: %s\n",
+				        err);
 		}
 		if (now >= next_anchor) {
 			time_anchor();
@@ -471,8 +451,9 @@ static void main_loop(bool control)
 				last_frames = t.frames;
 				idle_since = now;
 			} else if (now - idle_since >= g.cfg.exit_on_idle_ns) {
-				fprintf(stderr, "synackd: no frame for %.1f s (exit_on_idle), stopping\n",
-					(double)g.cfg.exit_on_idle_ns / 1e9);
+				fprintf(stderr,
+				        "synackd: no frame for %.1f s (exit_on_idle), stopping\n",
+				        (double)g.cfg.exit_on_idle_ns / 1e9);
 				break;
 			}
 		}
@@ -485,6 +466,12 @@ static void main_loop(bool control)
 static void stop_all(void)
 {
 	__atomic_store_n(&g.stop_workers, 1, __ATOMIC_RELEASE);
+	if (g.pcap_mode) {
+		threads_join_workers();
+		__atomic_store_n(&g.workers_done, 1, __ATOMIC_RELEASE);
+		threads_join_writer();
+		return;
+	}
 	for (unsigned i = 0; i < g.n_workers; i++)
 		rte_eal_wait_lcore(g.workers[i].lcore);
 	__atomic_store_n(&g.workers_done, 1, __ATOMIC_RELEASE);
@@ -518,33 +505,65 @@ int main(int argc, char **argv)
 			o = (struct override){optarg, eq + 1};
 			break;
 		}
-		case OPT_INTERNAL: o = (struct override){"internal", optarg}; break;
-		case OPT_EXCLUDE: o = (struct override){"exclude", optarg}; break;
-		case OPT_STRICT: o = (struct override){"synack_rule", "strict"}; break;
-		case OPT_PEERS: o = (struct override){"peers", optarg}; break;
-		case OPT_DATA_DIR: o = (struct override){"data_dir", optarg}; break;
-		case OPT_SENSOR: o = (struct override){"sensor_id", optarg}; break;
-		case OPT_PREFIX: o = (struct override){"file_prefix", optarg}; break;
-		case OPT_STATS: o = (struct override){"stats_interval", optarg}; break;
-		case OPT_IDLE: o = (struct override){"exit_on_idle", optarg}; break;
-		case OPT_RING: o = (struct override){"ring_size", optarg}; break;
-		case OPT_PCAP: pcap = true; break;
+		case OPT_INTERNAL:
+			o = (struct override){"internal", optarg};
+			break;
+		case OPT_EXCLUDE:
+			o = (struct override){"exclude", optarg};
+			break;
+		case OPT_STRICT:
+			o = (struct override){"synack_rule", "strict"};
+			break;
+		case OPT_PEERS:
+			o = (struct override){"peers", optarg};
+			break;
+		case OPT_DATA_DIR:
+			o = (struct override){"data_dir", optarg};
+			break;
+		case OPT_SENSOR:
+			o = (struct override){"sensor_id", optarg};
+			break;
+		case OPT_PREFIX:
+			o = (struct override){"file_prefix", optarg};
+			break;
+		case OPT_STATS:
+			o = (struct override){"stats_interval", optarg};
+			break;
+		case OPT_IDLE:
+			o = (struct override){"exit_on_idle", optarg};
+			break;
+		case OPT_RING:
+			o = (struct override){"ring_size", optarg};
+			break;
+		case OPT_PCAP:
+			pcap = true;
+			break;
 		case OPT_WORKERS: {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
 			if (*end || n < 1 || n > MAX_WORKERS - 1) {
 				fprintf(stderr, "synackd: --workers %s: expected 1-%d\n", optarg,
-					MAX_WORKERS - 1);
+				        MAX_WORKERS - 1);
 				return 1;
 			}
 			n_workers_pcap = (unsigned)n;
 			break;
 		}
-		case OPT_PROGRESS: g.progress = true; break;
-		case OPT_SUMMARY_JSON: g.summary_json = true; break;
-		case 'h': usage(stdout); return 0;
-		case OPT_VERSION: printf("synackd %s\n", SYNACK_VERSION); return 0;
-		default: usage(stderr); return 1;
+		case OPT_PROGRESS:
+			g.progress = true;
+			break;
+		case OPT_SUMMARY_JSON:
+			g.summary_json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("synackd %s\n", SYNACK_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
 		}
 		if (o.key)
 			overrides[n_overrides++] = o;
@@ -585,25 +604,32 @@ int main(int argc, char **argv)
 			fprintf(stderr, "synackd: --pcap needs --internal PREFIXES\n");
 			return 1;
 		}
-		if (n_workers_pcap > (unsigned)nfiles)
+		/* More workers than files: one file is read in parts (byte ranges),
+		 * one per worker; several files go to workers round-robin. */
+		unsigned n_parts = nfiles == 1 ? n_workers_pcap : 1;
+		if (n_workers_pcap > (unsigned)nfiles && nfiles > 1)
 			n_workers_pcap = (unsigned)nfiles;
 		g.n_workers = n_workers_pcap;
 		for (int i = 0; i < nfiles; i++) {
-			struct worker *w = &g.workers[(unsigned)i % g.n_workers];
-			w->files[w->n_files++] = argv[optind + i];
 			struct stat sb;
-			if (stat(argv[optind + i], &sb) == 0)
-				w->total_bytes += (uint64_t)sb.st_size;
+			uint64_t size = stat(argv[optind + i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
+			for (unsigned k = 0; k < n_parts; k++) {
+				struct worker *w = &g.workers[((unsigned)i + k) % g.n_workers];
+				w->files[w->n_files++] = argv[optind + i];
+				w->total_bytes += size / n_parts;
+			}
 		}
 		for (unsigned i = 0; i < g.n_workers; i++) {
 			g.workers[i].index = i;
 			g.workers[i].lcore = i + 1;
+			g.workers[i].part = n_parts > 1 ? i : 0;
+			g.workers[i].n_parts = n_parts;
 		}
 		g.writer_lcore = g.n_workers + 1;
 	} else {
 		if (optind < argc) {
 			fprintf(stderr, "synackd: unexpected argument '%s' (files need --pcap)\n",
-				argv[optind]);
+			        argv[optind]);
 			return 1;
 		}
 		if (config_validate(c, err, sizeof err) < 0)
@@ -635,47 +661,53 @@ int main(int argc, char **argv)
 	if (!g.policy)
 		return die_config(err);
 
-	struct argv_buf ea;
-	memset(&ea, 0, sizeof ea);
-	if (pcap)
-		eal_args_pcap(&ea, g.n_workers);
-	else
+	/* --pcap needs no EAL: no NIC, no hugepages, and its start-up (driver
+	 * plugins, TSC calibration) would cost more than reading a large file. */
+	if (!pcap) {
+		struct argv_buf ea;
+		memset(&ea, 0, sizeof ea);
 		eal_args_ports(&ea, c);
-	int rc = rte_eal_init(ea.n, ea.v);
-	if (rc < 0) {
-		fprintf(stderr, "synackd: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		return 3;
+		int rc = rte_eal_init(ea.n, ea.v);
+		if (rc < 0) {
+			fprintf(stderr, "synackd: EAL initialisation failed: %s\n",
+			        rte_strerror(rte_errno));
+			return 3;
+		}
 	}
 	g.start_ns = wall_ns();
 	time_anchor();
 	int status = 0;
+	if (pcap)
+		goto start;
 
 	/* every role's lcore must exist */
 	if (!rte_lcore_is_enabled(g.writer_lcore)) {
 		fprintf(stderr, "synackd: writer lcore %u is not enabled in EAL (lcores = %s)\n",
-			g.writer_lcore, c->lcores);
+		        g.writer_lcore, c->lcores);
 		status = 1;
 		goto out_eal;
 	}
 	for (unsigned i = 0; i < g.n_workers; i++)
 		if (!rte_lcore_is_enabled(g.workers[i].lcore)) {
-			fprintf(stderr, "synackd: worker lcore %u is not enabled in EAL (lcores = %s)\n",
-				g.workers[i].lcore, c->lcores);
+			fprintf(stderr,
+			        "synackd: worker lcore %u is not enabled in EAL (lcores = %s)\n",
+			        g.workers[i].lcore, c->lcores);
 			status = 1;
 			goto out_eal;
 		}
-	if (rte_get_main_lcore() != (pcap ? 0u : c->main_lcore)) {
+	if (rte_get_main_lcore() != c->main_lcore) {
 		fprintf(stderr, "synackd: main lcore is %u, not %u\n", rte_get_main_lcore(),
-			c->main_lcore);
+		        c->main_lcore);
 		status = 1;
 		goto out_eal;
 	}
 
-	if (!pcap && ports_setup(err, sizeof err) < 0) {
+	if (ports_setup(err, sizeof err) < 0) {
 		fprintf(stderr, "synackd: %s\n", err);
 		status = 3;
 		goto out_ports;
 	}
+start:
 	if (rings_create(err, sizeof err) < 0 || open_writer(err, sizeof err) < 0) {
 		fprintf(stderr, "synackd: %s\n", err);
 		status = 3;
@@ -704,15 +736,23 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	rte_eal_remote_launch(writer_main, NULL, g.writer_lcore);
-	for (unsigned i = 0; i < g.n_workers; i++) {
-		g.workers[i].running = 1;
-		rte_eal_remote_launch(pcap ? worker_main_pcap : worker_main_ports, &g.workers[i],
-				      g.workers[i].lcore);
+	if (pcap) {
+		if (threads_launch_pcap(err, sizeof err) < 0) {
+			fprintf(stderr, "synackd: %s\n", err);
+			status = 3;
+			stop_all();
+			goto out_writer;
+		}
+	} else {
+		rte_eal_remote_launch(writer_main, NULL, g.writer_lcore);
+		for (unsigned i = 0; i < g.n_workers; i++) {
+			g.workers[i].running = 1;
+			rte_eal_remote_launch(worker_main_ports, &g.workers[i], g.workers[i].lcore);
+		}
 	}
 	if (!pcap)
 		fprintf(stderr, "synackd: %u worker%s, writer on lcore %u, data in %s\n",
-			g.n_workers, g.n_workers == 1 ? "" : "s", g.writer_lcore, c->data_dir);
+		        g.n_workers, g.n_workers == 1 ? "" : "s", g.writer_lcore, c->data_dir);
 
 	main_loop(control);
 	if (sig_stop && !pcap)
@@ -732,8 +772,9 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < g.n_workers; i++)
 			if (g.workers[i].failed) {
 				fprintf(stderr, "synackd: %s\n", g.workers[i].error);
-				off += (size_t)snprintf(errors + off, off < sizeof errors ? sizeof errors - off : 0,
-							"%s%s", off ? "; " : "", g.workers[i].error);
+				off += (size_t)snprintf(
+				    errors + off, off < sizeof errors ? sizeof errors - off : 0,
+				    "%s%s", off ? "; " : "", g.workers[i].error);
 				if (status == 0)
 					status = 2;
 			}
@@ -753,7 +794,9 @@ out_ports:
 	if (!pcap)
 		ports_stop();
 out_eal:
-	rte_eal_cleanup();
+	rings_free();
+	if (!pcap)
+		rte_eal_cleanup();
 	policy_free(g.policy);
 	config_free(c);
 	free(overrides);

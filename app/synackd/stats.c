@@ -98,18 +98,18 @@ void stats_log_line(void)
 	for (unsigned i = 0; i < g.n_ports && off < sizeof ports; i++) {
 		const struct port_state *ps = &g.ports[i];
 		off += (size_t)snprintf(ports + off, sizeof ports - off,
-					" port%u rx=%" PRIu64 " missed=%" PRIu64 " nombuf=%" PRIu64
-					" errors=%" PRIu64,
-					i, ps->ipackets, ps->imissed, ps->rx_nombuf, ps->ierrors);
+		                        " port%u rx=%" PRIu64 " missed=%" PRIu64 " nombuf=%" PRIu64
+		                        " errors=%" PRIu64,
+		                        i, ps->ipackets, ps->imissed, ps->rx_nombuf, ps->ierrors);
 	}
 	fprintf(stderr,
-		"synackd: stats frames=%" PRIu64 " synack=%" PRIu64 " ipv4=%" PRIu64
-		" ipv6=%" PRIu64 " excluded=%" PRIu64 " ring_drops=%" PRIu64 " records=%" PRIu64
-		" logged=%" PRIu64 " stored=%" PRIu64 " ftp=%" PRIu64 " writer_errors=%" PRIu64
-		"%s%s\n",
-		t.frames, t.result[CLASSIFY_MATCH], t.match4, t.match6, t.result[CLASSIFY_EXCLUDED],
-		t.ring_drops, w.records, w.logged, w.stored, w.ftp_active + w.ftp_passive,
-		w.log_errors + w.db_errors, ports, w.disk_low ? " DISK_LOW logs paused" : "");
+	        "synackd: stats frames=%" PRIu64 " synack=%" PRIu64 " ipv4=%" PRIu64
+	        " ipv6=%" PRIu64 " excluded=%" PRIu64 " ring_drops=%" PRIu64 " records=%" PRIu64
+	        " logged=%" PRIu64 " stored=%" PRIu64 " ftp=%" PRIu64 " writer_errors=%" PRIu64
+	        "%s%s\n",
+	        t.frames, t.result[CLASSIFY_MATCH], t.match4, t.match6, t.result[CLASSIFY_EXCLUDED],
+	        t.ring_drops, w.records, w.logged, w.stored, w.ftp_active + w.ftp_passive,
+	        w.log_errors + w.db_errors, ports, w.disk_low ? " DISK_LOW logs paused" : "");
 }
 
 /* ------------------------------------------------------------- JSON out */
@@ -214,7 +214,7 @@ void synackd_stats_json(struct json_out *j)
 	json_out_double(j, "interval_s", dt);
 	json_out_double(j, "frames_per_s", dt > 0 ? (double)(t.frames - prev_frames) / dt : 0);
 	json_out_double(j, "synack_per_s",
-			dt > 0 ? (double)(t.result[CLASSIFY_MATCH] - prev_synack) / dt : 0);
+	                dt > 0 ? (double)(t.result[CLASSIFY_MATCH] - prev_synack) / dt : 0);
 	json_out_object_end(j);
 	prev_ns = now;
 	prev_frames = t.frames;
@@ -380,14 +380,15 @@ static int tel_writer_cb(const char *cmd, const char *params, struct rte_tel_dat
 
 void telemetry_register(void)
 {
-	rte_telemetry_register_cmd("/synack/stats", tel_stats,
-				   "synackd totals: frames, SYN+ACKs, drops, records. No parameters");
+	rte_telemetry_register_cmd(
+	    "/synack/stats", tel_stats,
+	    "synackd totals: frames, SYN+ACKs, drops, records. No parameters");
 	rte_telemetry_register_cmd("/synack/ports", tel_ports,
-				   "synackd per port and queue counters. No parameters");
+	                           "synackd per port and queue counters. No parameters");
 	rte_telemetry_register_cmd("/synack/workers", tel_workers,
-				   "synackd per worker counters. No parameters");
+	                           "synackd per worker counters. No parameters");
 	rte_telemetry_register_cmd("/synack/writer", tel_writer_cb,
-				   "synackd writer counters. No parameters");
+	                           "synackd writer counters. No parameters");
 }
 
 /* ---------------------------------------------------------- --pcap summary */
@@ -410,6 +411,10 @@ void summary_print(bool json, int status, const char *errors)
 		json_out_u64(&j, "excluded", t.result[CLASSIFY_EXCLUDED]);
 		json_out_u64(&j, "ring_drops", t.ring_drops);
 		json_out_u64(&j, "ring_waits", t.ring_waits);
+		json_out_array_begin(&j, "worker_frames");
+		for (unsigned i = 0; i < g.n_workers; i++)
+			json_out_u64(&j, NULL, g.workers[i].st.frames);
+		json_out_array_end(&j);
 		json_worker(&j, "counters", &t);
 		json_writer(&j, &w);
 		json_out_i64(&j, "status", status);

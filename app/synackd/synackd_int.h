@@ -6,6 +6,7 @@
 #ifndef SYNACKD_INT_H
 #define SYNACKD_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,9 +19,9 @@
 #include "record.h"
 #include "writer/writer.h"
 
-#define MAX_WORKERS 32
+#define MAX_WORKERS       32
 #define MAX_WORKER_QUEUES 16
-#define MAX_PCAP_FILES 256
+#define MAX_PCAP_FILES    256
 
 /* Immutable once published; swapped whole on reload. */
 struct policy {
@@ -46,7 +47,11 @@ struct worker {
 		uint16_t port, queue;
 	} q[MAX_WORKER_QUEUES];
 	struct rte_ring *ring;
-	/* --pcap mode: files read by this worker */
+	/* --pcap mode: files read by this worker; with n_parts > 1 every file is
+	 * one file read in n_parts byte ranges by as many workers, this one
+	 * reading range part (capture_skip_to/capture_set_end) */
+	unsigned part, n_parts;
+	pthread_t thread; /* --pcap mode runs workers and the writer as threads */
 	unsigned n_files;
 	const char *files[MAX_PCAP_FILES];
 	struct worker_stats st;
@@ -93,6 +98,7 @@ struct synackd {
 	unsigned n_ports;
 	struct port_state ports[CONFIG_MAX_PORTS];
 	unsigned writer_lcore;
+	pthread_t writer_thread; /* --pcap mode */
 	struct rte_mempool *pool;
 
 	/* time: anchors published by main, read by workers */
@@ -122,7 +128,8 @@ extern struct synackd g;
 /* time */
 static inline uint64_t tsc_to_ns(uint64_t tsc)
 {
-	const struct tsc_anchor *a = &g.anchors[__atomic_load_n(&g.anchor_idx, __ATOMIC_ACQUIRE) & 3];
+	const struct tsc_anchor *a =
+	    &g.anchors[__atomic_load_n(&g.anchor_idx, __ATOMIC_ACQUIRE) & 3];
 	uint64_t d = tsc - a->tsc;
 	return a->ns + (uint64_t)(((unsigned __int128)d * g.ns_mult) >> 32);
 }
@@ -136,6 +143,10 @@ int worker_main_ports(void *arg);
 int worker_main_pcap(void *arg);
 int writer_main(void *arg);
 int rings_create(char *err, size_t errlen);
+void rings_free(void);
+int threads_launch_pcap(char *err, size_t errlen);
+void threads_join_workers(void);
+void threads_join_writer(void);
 
 /* policy */
 struct policy *policy_build(const struct synackd_config *c, char *err, size_t errlen);

@@ -27,8 +27,8 @@
 #define CAPTURE_MAX_FRAME (256u * 1024u)
 /* Largest pcapng block we accept (options, name resolution blocks...). */
 #define CAPTURE_MAX_BLOCK (16u * 1024u * 1024u)
-#define STREAM_CHUNK (4u * 1024u * 1024u)
-#define MAX_INTERFACES 65536u
+#define STREAM_CHUNK      (4u * 1024u * 1024u)
+#define MAX_INTERFACES    65536u
 
 enum fmt { FMT_PCAP, FMT_PCAP_NS, FMT_PCAPNG };
 
@@ -65,7 +65,8 @@ struct capture_file {
 	bool first_if_seen;
 	int first_linktype;
 
-	bool prescan; /* open: read SHB/IDBs, stop before the first packet */
+	uint64_t stop_at; /* capture_set_end(): clean end at the first record from here */
+	bool prescan;     /* open: read SHB/IDBs, stop before the first packet */
 	bool failed;
 	char err[512];
 };
@@ -92,7 +93,7 @@ static inline uint64_t rd64(const struct capture_file *c, const uint8_t *p)
 }
 
 __attribute__((format(printf, 2, 3))) static enum capture_status fail(struct capture_file *c,
-								       const char *fmt, ...)
+                                                                      const char *fmt, ...)
 {
 	int n = snprintf(c->err, sizeof(c->err), "%s: ", c->name);
 	if (n < 0 || (size_t)n >= sizeof(c->err))
@@ -200,39 +201,39 @@ static const struct {
 	int lt;
 	const char *name;
 } lt_names[] = {
-	{0, "NULL"},
-	{1, "EN10MB"},
-	{6, "IEEE802"},
-	{8, "SLIP"},
-	{9, "PPP"},
-	{10, "FDDI"},
-	{50, "PPP_HDLC"},
-	{51, "PPP_ETHER"},
-	{101, "RAW"},
-	{104, "C_HDLC"},
-	{105, "IEEE802_11"},
-	{107, "FRELAY"},
-	{108, "LOOP"},
-	{113, "LINUX_SLL"},
-	{119, "PRISM_HEADER"},
-	{127, "IEEE802_11_RADIO"},
-	{138, "APPLE_IP_OVER_IEEE1394"},
-	{139, "MTP2_WITH_PHDR"},
-	{143, "DOCSIS"},
-	{163, "IEEE802_11_RADIO_AVS"},
-	{187, "BLUETOOTH_HCI_H4"},
-	{189, "USB_LINUX"},
-	{195, "IEEE802_15_4"},
-	{201, "BLUETOOTH_HCI_H4_WITH_PHDR"},
-	{220, "USB_LINUX_MMAPPED"},
-	{228, "IPV4"},
-	{229, "IPV6"},
-	{239, "NFLOG"},
-	{247, "NETANALYZER"},
-	{252, "WIRESHARK_UPPER_PDU"},
-	{263, "IPNET"},
-	{274, "ETHERNET_MPACKET"},
-	{276, "LINUX_SLL2"},
+    {0, "NULL"},
+    {1, "EN10MB"},
+    {6, "IEEE802"},
+    {8, "SLIP"},
+    {9, "PPP"},
+    {10, "FDDI"},
+    {50, "PPP_HDLC"},
+    {51, "PPP_ETHER"},
+    {101, "RAW"},
+    {104, "C_HDLC"},
+    {105, "IEEE802_11"},
+    {107, "FRELAY"},
+    {108, "LOOP"},
+    {113, "LINUX_SLL"},
+    {119, "PRISM_HEADER"},
+    {127, "IEEE802_11_RADIO"},
+    {138, "APPLE_IP_OVER_IEEE1394"},
+    {139, "MTP2_WITH_PHDR"},
+    {143, "DOCSIS"},
+    {163, "IEEE802_11_RADIO_AVS"},
+    {187, "BLUETOOTH_HCI_H4"},
+    {189, "USB_LINUX"},
+    {195, "IEEE802_15_4"},
+    {201, "BLUETOOTH_HCI_H4_WITH_PHDR"},
+    {220, "USB_LINUX_MMAPPED"},
+    {228, "IPV4"},
+    {229, "IPV6"},
+    {239, "NFLOG"},
+    {247, "NETANALYZER"},
+    {252, "WIRESHARK_UPPER_PDU"},
+    {263, "IPNET"},
+    {274, "ETHERNET_MPACKET"},
+    {276, "LINUX_SLL2"},
 };
 
 const char *capture_linktype_name(int linktype)
@@ -252,7 +253,7 @@ static int read_pcap_header(struct capture_file *c, char *err, size_t errlen)
 	size_t have = need(c, 24);
 	if (have < 24) {
 		snprintf(err, errlen, "%s: truncated pcap file header (%zu of 24 bytes)", c->name,
-			 have);
+		         have);
 		return -1;
 	}
 	const uint8_t *p = c->buf + c->pos;
@@ -289,7 +290,7 @@ static int read_pcap_header(struct capture_file *c, char *err, size_t errlen)
 	uint16_t major = rd16(c, p + 4), minor = rd16(c, p + 6);
 	if (major != 2) {
 		snprintf(err, errlen, "%s: unsupported pcap version %u.%u (need 2.x)", c->name,
-			 major, minor);
+		         major, minor);
 		return -1;
 	}
 	c->snaplen = rd32(c, p + 16);
@@ -318,6 +319,7 @@ struct capture_file *capture_open(const char *path, char *err, size_t errlen)
 	bool is_stdin = strcmp(path, "-") == 0;
 	c->name = strdup(is_stdin ? "stdin" : path);
 	c->fd = -1;
+	c->stop_at = UINT64_MAX;
 	if (!c->name)
 		goto oom;
 	if (is_stdin) {
@@ -342,7 +344,9 @@ struct capture_file *capture_open(const char *path, char *err, size_t errlen)
 		if (cur == 0) {
 			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, c->fd, 0);
 			if (m != MAP_FAILED) {
+				/* read ahead, and map the cached pages in large steps */
 				madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+				madvise(m, (size_t)st.st_size, MADV_WILLNEED);
 				c->mapped = true;
 				c->buf = m;
 				c->len = (size_t)st.st_size;
@@ -361,7 +365,7 @@ struct capture_file *capture_open(const char *path, char *err, size_t errlen)
 	size_t have = need(c, 4);
 	if (have < 4) {
 		snprintf(err, errlen, "%s: %s", c->name,
-			 have == 0 ? "empty file, not a capture" : "too short for a capture file");
+		         have == 0 ? "empty file, not a capture" : "too short for a capture file");
 		goto fail;
 	}
 	uint32_t magic;
@@ -378,7 +382,8 @@ struct capture_file *capture_open(const char *path, char *err, size_t errlen)
 		uint32_t bom;
 		memcpy(&bom, c->buf + c->pos + 8, 4);
 		if (bom != 0x1A2B3C4D && bom != 0x4D3C2B1A) {
-			snprintf(err, errlen, "%s: bad pcapng byte-order magic 0x%08x", c->name, bom);
+			snprintf(err, errlen, "%s: bad pcapng byte-order magic 0x%08x", c->name,
+			         bom);
 			goto fail;
 		}
 		c->swap = bom == 0x4D3C2B1A;
@@ -391,14 +396,14 @@ struct capture_file *capture_open(const char *path, char *err, size_t errlen)
 		(void)next_pcapng(c, &unused);
 		c->prescan = false;
 	} else if (magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d ||
-		   magic == 0x4d3cb2a1 || magic == 0xa1b2cd34 || magic == 0x34cdb2a1) {
+	           magic == 0x4d3cb2a1 || magic == 0xa1b2cd34 || magic == 0x34cdb2a1) {
 		if (read_pcap_header(c, err, errlen) < 0)
 			goto fail;
 	} else {
 		const uint8_t *m = c->buf + c->pos;
 		snprintf(err, errlen,
-			 "%s: not a pcap or pcapng file (starts with %02x %02x %02x %02x)",
-			 c->name, m[0], m[1], m[2], m[3]);
+		         "%s: not a pcap or pcapng file (starts with %02x %02x %02x %02x)", c->name,
+		         m[0], m[1], m[2], m[3]);
 		goto fail;
 	}
 	return c;
@@ -427,15 +432,17 @@ void capture_close(struct capture_file *c)
 
 static enum capture_status next_pcap(struct capture_file *c, struct capture_frame *f)
 {
+	if (offset_now(c) >= c->stop_at)
+		return CAPTURE_END;
 	const size_t hl = c->rec_hdr;
 	size_t have = need(c, hl);
 	if (have < hl) {
 		if (have == 0)
 			return CAPTURE_END;
 		return fail(c,
-			    "truncated at offset %llu (record header cut: %zu bytes needed, %zu "
-			    "left)",
-			    (unsigned long long)offset_now(c), hl, have);
+		            "truncated at offset %llu (record header cut: %zu bytes needed, %zu "
+		            "left)",
+		            (unsigned long long)offset_now(c), hl, have);
 	}
 	const uint8_t *p = c->buf + c->pos;
 	uint32_t sec = rd32(c, p), frac = rd32(c, p + 4);
@@ -450,13 +457,13 @@ static enum capture_status next_pcap(struct capture_file *c, struct capture_fram
 	}
 	if (caplen > limit)
 		return fail(c,
-			    "invalid packet capture length %u at offset %llu (snaplen %u, maximum "
-			    "%u): damaged record header",
-			    caplen, (unsigned long long)offset_now(c), c->snaplen, limit);
+		            "invalid packet capture length %u at offset %llu (snaplen %u, maximum "
+		            "%u): damaged record header",
+		            caplen, (unsigned long long)offset_now(c), c->snaplen, limit);
 	have = need(c, hl + (size_t)caplen);
 	if (have < hl + (size_t)caplen)
 		return fail(c, "truncated at offset %llu (record header says %u bytes, %zu left)",
-			    (unsigned long long)offset_now(c), caplen, have - hl);
+		            (unsigned long long)offset_now(c), caplen, have - hl);
 	p = c->buf + c->pos; /* need() may have moved the window */
 	f->data = p + hl;
 	f->caplen = caplen;
@@ -492,14 +499,14 @@ static uint64_t ts_to_ns(const struct iface *ifc, uint64_t ts)
 }
 
 static enum capture_status parse_idb(struct capture_file *c, const uint8_t *body, uint32_t blen,
-				     uint64_t off)
+                                     uint64_t off)
 {
 	if (blen < 8)
 		return fail(c, "interface description block at offset %llu too short (%u bytes)",
-			    (unsigned long long)off, blen);
+		            (unsigned long long)off, blen);
 	if (c->nifs >= MAX_INTERFACES)
 		return fail(c, "too many interfaces (more than %u) at offset %llu", MAX_INTERFACES,
-			    (unsigned long long)off);
+		            (unsigned long long)off);
 	if (c->nifs == c->ifcap) {
 		uint32_t ncap = c->ifcap ? c->ifcap * 2 : 8;
 		struct iface *n = realloc(c->ifs, ncap * sizeof(*n));
@@ -527,13 +534,15 @@ static enum capture_status parse_idb(struct capture_file *c, const uint8_t *body
 			uint64_t units = 1;
 			if (r & 0x80) {
 				if ((r & 0x7f) > 63)
-					return fail(c, "if_tsresol 2^-%u out of range at offset %llu",
-						    r & 0x7f, (unsigned long long)off);
+					return fail(c,
+					            "if_tsresol 2^-%u out of range at offset %llu",
+					            r & 0x7f, (unsigned long long)off);
 				units = 1ull << (r & 0x7f);
 			} else {
 				if (r > 19)
-					return fail(c, "if_tsresol 10^-%u out of range at offset %llu",
-						    r, (unsigned long long)off);
+					return fail(c,
+					            "if_tsresol 10^-%u out of range at offset %llu",
+					            r, (unsigned long long)off);
 				for (unsigned i = 0; i < r; i++)
 					units *= 10;
 			}
@@ -560,10 +569,12 @@ static enum capture_status next_pcapng(struct capture_file *c, struct capture_fr
 			if (have == 0)
 				return CAPTURE_END;
 			return fail(c,
-				    "truncated at offset %llu (block header cut: 12 bytes needed, "
-				    "%zu left)",
-				    (unsigned long long)off, have);
+			            "truncated at offset %llu (block header cut: 12 bytes needed, "
+			            "%zu left)",
+			            (unsigned long long)off, have);
 		}
+		if (off >= c->stop_at && !c->prescan)
+			return CAPTURE_END;
 		const uint8_t *p = c->buf + c->pos;
 		uint32_t type;
 		memcpy(&type, p, 4);
@@ -576,32 +587,34 @@ static enum capture_status next_pcapng(struct capture_file *c, struct capture_fr
 			else if (bom == 0x4D3C2B1A)
 				c->swap = true;
 			else
-				return fail(c, "bad section header byte-order magic 0x%08x at offset "
-					       "%llu",
-					    bom, (unsigned long long)off);
+				return fail(c,
+				            "bad section header byte-order magic 0x%08x at offset "
+				            "%llu",
+				            bom, (unsigned long long)off);
 		} else {
 			type = rd32(c, p);
 		}
 		uint32_t tlen = rd32(c, p + 4);
 		if (tlen < 12 || (tlen & 3))
-			return fail(c, "bad block total length %u at offset %llu (type 0x%08x)", tlen,
-				    (unsigned long long)off, type);
+			return fail(c, "bad block total length %u at offset %llu (type 0x%08x)",
+			            tlen, (unsigned long long)off, type);
 		if (tlen > CAPTURE_MAX_BLOCK)
-			return fail(c,
-				    "block total length %u at offset %llu exceeds the maximum of %u: "
-				    "damaged block header",
-				    tlen, (unsigned long long)off, CAPTURE_MAX_BLOCK);
+			return fail(
+			    c,
+			    "block total length %u at offset %llu exceeds the maximum of %u: "
+			    "damaged block header",
+			    tlen, (unsigned long long)off, CAPTURE_MAX_BLOCK);
 		have = need(c, tlen);
 		if (have < tlen)
-			return fail(c,
-				    "truncated at offset %llu (block header says %u bytes, %zu left)",
-				    (unsigned long long)off, tlen, have);
+			return fail(
+			    c, "truncated at offset %llu (block header says %u bytes, %zu left)",
+			    (unsigned long long)off, tlen, have);
 		p = c->buf + c->pos;
 		if (rd32(c, p + tlen - 4) != tlen)
 			return fail(c,
-				    "block at offset %llu: trailing total length %u differs from "
-				    "leading %u",
-				    (unsigned long long)off, rd32(c, p + tlen - 4), tlen);
+			            "block at offset %llu: trailing total length %u differs from "
+			            "leading %u",
+			            (unsigned long long)off, rd32(c, p + tlen - 4), tlen);
 		const uint8_t *body = p + 8;
 		uint32_t blen = tlen - 12;
 		c->pos += tlen;
@@ -610,12 +623,12 @@ static enum capture_status next_pcapng(struct capture_file *c, struct capture_fr
 		case BT_SHB: {
 			if (blen < 16)
 				return fail(c, "section header block at offset %llu too short",
-					    (unsigned long long)off);
+				            (unsigned long long)off);
 			uint16_t major = rd16(c, body + 4);
 			if (major != 1)
-				return fail(c,
-					    "unsupported pcapng version %u.%u in section at offset %llu",
-					    major, rd16(c, body + 6), (unsigned long long)off);
+				return fail(
+				    c, "unsupported pcapng version %u.%u in section at offset %llu",
+				    major, rd16(c, body + 6), (unsigned long long)off);
 			c->nifs = 0; /* interfaces are per section */
 			continue;
 		}
@@ -641,25 +654,27 @@ static enum capture_status next_pcapng(struct capture_file *c, struct capture_fr
 		case BT_OPB: {
 			if (blen < 20)
 				return fail(c, "packet block at offset %llu too short (%u bytes)",
-					    (unsigned long long)off, blen);
+				            (unsigned long long)off, blen);
 			uint32_t ifid = type == BT_EPB ? rd32(c, body) : rd16(c, body);
 			uint64_t ts = ((uint64_t)rd32(c, body + 4) << 32) | rd32(c, body + 8);
 			uint32_t caplen = rd32(c, body + 12), wirelen = rd32(c, body + 16);
 			if (ifid >= c->nifs)
-				return fail(c,
-					    "packet block at offset %llu names interface %u, but only "
-					    "%u are described",
-					    (unsigned long long)off, ifid, c->nifs);
+				return fail(
+				    c,
+				    "packet block at offset %llu names interface %u, but only "
+				    "%u are described",
+				    (unsigned long long)off, ifid, c->nifs);
 			if (caplen > blen - 20)
-				return fail(c,
-					    "packet block at offset %llu: capture length %u exceeds "
-					    "the block (%u bytes of data)",
-					    (unsigned long long)off, caplen, blen - 20);
+				return fail(
+				    c,
+				    "packet block at offset %llu: capture length %u exceeds "
+				    "the block (%u bytes of data)",
+				    (unsigned long long)off, caplen, blen - 20);
 			if (caplen > CAPTURE_MAX_FRAME)
 				return fail(c,
-					    "invalid packet capture length %u at offset %llu "
-					    "(maximum %u)",
-					    caplen, (unsigned long long)off, CAPTURE_MAX_FRAME);
+				            "invalid packet capture length %u at offset %llu "
+				            "(maximum %u)",
+				            caplen, (unsigned long long)off, CAPTURE_MAX_FRAME);
 			const struct iface *ifc = &c->ifs[ifid];
 			f->data = body + 20;
 			f->caplen = caplen;
@@ -672,12 +687,13 @@ static enum capture_status next_pcapng(struct capture_file *c, struct capture_fr
 		case BT_SPB: {
 			if (blen < 4)
 				return fail(c, "simple packet block at offset %llu too short",
-					    (unsigned long long)off);
+				            (unsigned long long)off);
 			if (c->nifs == 0)
-				return fail(c,
-					    "simple packet block at offset %llu before any interface "
-					    "description",
-					    (unsigned long long)off);
+				return fail(
+				    c,
+				    "simple packet block at offset %llu before any interface "
+				    "description",
+				    (unsigned long long)off);
 			const struct iface *ifc = &c->ifs[0];
 			uint32_t wirelen = rd32(c, body);
 			uint32_t caplen = blen - 4;
@@ -687,9 +703,9 @@ static enum capture_status next_pcapng(struct capture_file *c, struct capture_fr
 				caplen = ifc->snaplen;
 			if (caplen > CAPTURE_MAX_FRAME)
 				return fail(c,
-					    "invalid packet capture length %u at offset %llu "
-					    "(maximum %u)",
-					    caplen, (unsigned long long)off, CAPTURE_MAX_FRAME);
+				            "invalid packet capture length %u at offset %llu "
+				            "(maximum %u)",
+				            caplen, (unsigned long long)off, CAPTURE_MAX_FRAME);
 			f->data = body + 4;
 			f->caplen = caplen;
 			f->wirelen = wirelen;
@@ -709,4 +725,87 @@ enum capture_status capture_next(struct capture_file *c, struct capture_frame *f
 	if (c->fmt == FMT_PCAPNG)
 		return next_pcapng(c, frame);
 	return next_pcap(c, frame);
+}
+
+/* ------------------------------------------------------------- batches */
+
+/* A mapped classic pcap file in the host's byte order: the whole window is
+ * in memory, so a record needs only the checks of next_pcap() that can fail
+ * on damage.  Anything else goes frame by frame through capture_next(). */
+static unsigned next_pcap_mapped_batch(struct capture_file *c, struct capture_frame *frames,
+                                       unsigned max)
+{
+	const size_t hl = c->rec_hdr;
+	uint32_t limit = CAPTURE_MAX_FRAME;
+	if (c->snaplen != 0) {
+		uint64_t slack = (uint64_t)(c->snaplen > 65535 ? c->snaplen : 65535) * 2;
+		if (slack < limit)
+			limit = (uint32_t)slack;
+	}
+	const uint64_t stop = c->stop_at < c->len ? c->stop_at : c->len;
+	const uint8_t *buf = c->buf;
+	const uint64_t mult = c->frac_mult;
+	const int lt = c->linktype;
+	size_t pos = c->pos;
+	unsigned n = 0;
+	while (n < max && pos < stop && c->len - pos >= hl) {
+		const uint8_t *p = buf + pos;
+		uint32_t hdr[4];
+		memcpy(hdr, p, sizeof hdr);
+		uint32_t caplen = hdr[2];
+		if (caplen > limit || c->len - pos - hl < caplen)
+			break; /* damaged or cut: next_pcap() reports it */
+		struct capture_frame *f = &frames[n++];
+		f->data = p + hl;
+		f->caplen = caplen;
+		f->wirelen = hdr[3];
+		f->time_ns = (uint64_t)hdr[0] * 1000000000ull + (uint64_t)hdr[1] * mult;
+		f->linktype = lt;
+		f->interface = 0;
+		pos += hl + caplen;
+	}
+	c->pos = pos;
+	return n;
+}
+
+unsigned capture_next_batch(struct capture_file *c, struct capture_frame *frames, unsigned max,
+                            enum capture_status *status)
+{
+	unsigned n = 0;
+	if (c->mapped && !c->swap && c->fmt != FMT_PCAPNG && !c->failed)
+		n = next_pcap_mapped_batch(c, frames, max);
+	while (n < max) {
+		enum capture_status s = capture_next(c, &frames[n]);
+		if (s != CAPTURE_FRAME) {
+			*status = s;
+			return n;
+		}
+		n++;
+	}
+	*status = CAPTURE_FRAME;
+	return n;
+}
+
+enum capture_status capture_skip_to(struct capture_file *c, uint64_t offset)
+{
+	struct capture_frame f[256];
+	uint64_t end = c->stop_at;
+	enum capture_status s = CAPTURE_FRAME;
+	c->stop_at = offset < end ? offset : end;
+	while (s == CAPTURE_FRAME)
+		(void)capture_next_batch(c, f, 256, &s);
+	c->stop_at = end;
+	if (s == CAPTURE_END && offset_now(c) >= offset)
+		return CAPTURE_FRAME;
+	return s;
+}
+
+void capture_set_end(struct capture_file *c, uint64_t offset)
+{
+	c->stop_at = offset;
+}
+
+int capture_splittable(const struct capture_file *c)
+{
+	return c->mapped && c->fmt != FMT_PCAPNG;
 }

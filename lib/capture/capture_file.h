@@ -38,6 +38,26 @@ struct capture_file *capture_open(const char *path, char *err, size_t errlen);
 
 enum capture_status capture_next(struct capture_file *c, struct capture_frame *frame);
 
+/* Up to max frames at once (the same frames capture_next() would return, in
+ * order); the data of all of them stays valid until the next call.  Returns
+ * the number filled; *status is CAPTURE_FRAME when more may follow, else the
+ * status that ended the batch (CAPTURE_END or CAPTURE_ERROR). */
+unsigned capture_next_batch(struct capture_file *c, struct capture_frame *frames, unsigned max,
+                            enum capture_status *status);
+
+/* Reading one file in parts (several readers, each with its own handle).
+ * A part is the records that start in [from, to): capture_skip_to(c, from)
+ * walks the records before it without returning them (CAPTURE_FRAME when
+ * it stopped at the first record starting at or after from, else the status
+ * that stopped it), and capture_set_end(c, to) makes capture_next() end
+ * cleanly at the first record starting at or after to.  Readers of
+ * neighbouring parts agree on the boundary record because both walk from
+ * the start.  capture_splittable() says whether the file is mapped classic
+ * pcap, where walking record headers is cheap. */
+enum capture_status capture_skip_to(struct capture_file *c, uint64_t offset);
+void capture_set_end(struct capture_file *c, uint64_t offset);
+int capture_splittable(const struct capture_file *c);
+
 const char *capture_error(const struct capture_file *c);
 /* Link type of the first interface (pcap: the file's). */
 int capture_linktype(const struct capture_file *c);
