@@ -47,27 +47,29 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: synackd -c FILE [options]                 capture on DPDK ports\n"
-	        "       synackd --pcap FILE... --internal PREFIXES [options]   read capture files\n"
-	        "\n"
-	        "  -c, --config FILE       configuration file (doc/configuration.md)\n"
-	        "      --set KEY=VALUE     override any configuration key (repeatable)\n"
-	        "      --internal P        internal prefixes (adds to the file's)\n"
-	        "      --exclude P         excluded prefixes (adds to the file's)\n"
-	        "      --strict            accept only flags == 0x12 (the paper's filter)\n"
-	        "      --peers any|external  destinations counted (default external)\n"
-	        "      --data-dir DIR      where logs/ and synack.db go\n"
-	        "      --sensor-id N       sensor id written into the logs\n"
-	        "      --file-prefix NAME  EAL file prefix (ports mode)\n"
-	        "      --stats-interval D  periodic stats line (e.g. 10s; 0 = off)\n"
-	        "      --exit-on-idle D    stop after D without a received frame (vdev tests)\n"
-	        "  --pcap mode:\n"
-	        "      --pcap              the remaining arguments are pcap/pcapng files\n"
-	        "      --workers N         worker lcores (files shared round-robin; default 1)\n"
-	        "      --progress          show progress on stderr even when it is not a tty\n"
-	        "      --summary-json      print the summary as one JSON object\n"
-	        "  -h, --help, --version\n");
+	fprintf(
+	    f,
+	    "usage: synackd -c FILE [options]                 capture on DPDK ports\n"
+	    "       synackd --pcap FILE... --internal PREFIXES [options]   read capture files\n"
+	    "\n"
+	    "  -c, --config FILE       configuration file (doc/configuration.md)\n"
+	    "      --set KEY=VALUE     override any configuration key (repeatable)\n"
+	    "      --internal P        internal prefixes (adds to the file's)\n"
+	    "      --exclude P         excluded prefixes (adds to the file's)\n"
+	    "      --strict            accept only flags == 0x12 (the paper's filter)\n"
+	    "      --peers any|external  destinations counted (default external)\n"
+	    "      --data-dir DIR      where logs/ and synack.db go\n"
+	    "      --sensor-id N       sensor id written into the logs\n"
+	    "      --file-prefix NAME  EAL file prefix (ports mode)\n"
+	    "      --stats-interval D  periodic stats line (e.g. 10s; 0 = off)\n"
+	    "      --exit-on-idle D    stop after D without a received frame (vdev tests)\n"
+	    "  --pcap mode:\n"
+	    "      --pcap              the remaining arguments are pcap/pcapng files\n"
+	    "      --workers N         worker threads (files round-robin; one pcap file is read\n"
+	    "                          in N parts; default 1)\n"
+	    "      --progress          show progress on stderr even when it is not a tty\n"
+	    "      --summary-json      print the summary as one JSON object\n"
+	    "  -h, --help, --version\n");
 }
 
 enum {
