@@ -486,6 +486,9 @@ int main(int argc, char **argv)
 	const char *config_path = NULL;
 	bool pcap = false;
 	unsigned n_workers_pcap = 1;
+	/* The inventory of open ports is sensitive: data files 0640, folders
+	 * 0750, whatever the caller's umask (doc/security.md). */
+	umask(027);
 	overrides = calloc((size_t)argc + 1, sizeof *overrides);
 	if (!overrides)
 		return 3;
