@@ -160,7 +160,7 @@ static void rm_rf(const char *p)
 
 static long long du_bytes(const char *p)
 {
-	char cmd[600];
+	char cmd[700];
 	long long b = 0;
 	snprintf(cmd, sizeof(cmd), "du -sb '%s' 2>/dev/null", p);
 	FILE *f = popen(cmd, "r");

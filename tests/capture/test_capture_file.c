@@ -540,7 +540,7 @@ static void test_mutations(void)
 	fb_writer_close(w);
 	uint64_t x = 0x9E3779B97F4A7C15ull;
 	for (int k = 0; k < 2; k++) {
-		size_t len;
+		size_t len = 0;
 		uint8_t *orig = slurp(src[k], &len);
 		uint8_t *b = malloc(len);
 		for (int it = 0; it < 1500; it++) {
