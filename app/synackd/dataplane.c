@@ -573,8 +573,13 @@ int writer_main(void *arg)
 		}
 		uint32_t rq = __atomic_load_n(&g.req_seq, __ATOMIC_ACQUIRE);
 		if (rq != g.ack_seq) {
-			int rc = g.req_kind == REQ_ROTATE ? writer_rotate(g.writer)
-			                                  : writer_flush(g.writer);
+			int rc = 0;
+			if (g.req_kind == REQ_ROTATE)
+				rc = writer_rotate(g.writer);
+			else if (g.req_kind == REQ_FLUSH)
+				rc = writer_flush(g.writer);
+			else if (g.req_kind == REQ_FTP)
+				writer_set_ftp(g.writer, &g.req_ftp);
 			g.req_rc = rc;
 			snprintf(g.current_log, sizeof g.current_log, "%s",
 			         writer_current_log(g.writer) ? writer_current_log(g.writer) : "");

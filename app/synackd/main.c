@@ -223,7 +223,7 @@ static int writer_request(int kind, char *err, size_t errlen)
 	}
 	if (g.req_rc < 0) {
 		snprintf(err, errlen, "%s failed (see the daemon's log)",
-		         kind == REQ_ROTATE ? "rotate" : "flush");
+		         kind == REQ_ROTATE ? "rotate" : kind == REQ_FLUSH ? "flush" : "ftp");
 		return -1;
 	}
 	return 0;
@@ -280,6 +280,34 @@ static int apply_overrides(struct synackd_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Hand changed FTP rules to the writer, which owns the filter. */
+static int reload_ftp(const struct synackd_config *c, char *err, size_t errlen)
+{
+	if (strcmp(c->ftp_service_ports, g.cfg.ftp_service_ports) == 0 && c->ftp == g.cfg.ftp &&
+	    c->ftp_passive_timeout_ns == g.cfg.ftp_passive_timeout_ns)
+		return 0;
+	struct ftp_options fo;
+	ftp_options_default(&fo);
+	fo.enabled = c->ftp;
+	fo.passive_timeout_ns = c->ftp_passive_timeout_ns;
+	if (c->ftp_service_ports[0] &&
+	    ftp_options_parse_ports(&fo, c->ftp_service_ports, err, errlen) < 0)
+		return -1;
+	g.req_ftp = fo;
+	int rc = writer_request(REQ_FTP, err, errlen);
+	if (c->ftp_service_ports[0])
+		ftp_options_free_ports(&fo);
+	if (rc < 0)
+		return -1;
+	g.cfg.ftp = c->ftp;
+	g.cfg.ftp_passive_timeout_ns = c->ftp_passive_timeout_ns;
+	snprintf(g.cfg.ftp_service_ports, sizeof g.cfg.ftp_service_ports, "%s",
+	         c->ftp_service_ports);
+	fprintf(stderr, "synackd: reload: FTP rules updated\n");
+	return 0;
+}
+
+
 int synackd_request_reload(char *err, size_t errlen)
 {
 	if (!g.config_file[0]) {
@@ -298,10 +326,11 @@ int synackd_request_reload(char *err, size_t errlen)
 		config_free(&c);
 		return -1;
 	}
-	if (strcmp(c.ftp_service_ports, g.cfg.ftp_service_ports) != 0 || c.ftp != g.cfg.ftp ||
-	    c.ftp_passive_timeout_ns != g.cfg.ftp_passive_timeout_ns)
-		fprintf(stderr, "synackd: reload: FTP settings changed; they take effect at the "
-		                "next start (the writer keeps its FTP state)\n");
+	if (reload_ftp(&c, err, errlen) < 0) {
+		policy_free(np);
+		config_free(&c);
+		return -1;
+	}
 	struct policy *old = __atomic_exchange_n(&g.policy, np, __ATOMIC_ACQ_REL);
 	/* keep the new texts for status; the rest of the running config stays */
 	free(g.cfg.internal_text);

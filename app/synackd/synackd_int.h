@@ -78,7 +78,7 @@ struct port_state {
 	uint32_t speed;
 };
 
-enum writer_req { REQ_NONE = 0, REQ_ROTATE, REQ_FLUSH };
+enum writer_req { REQ_NONE = 0, REQ_ROTATE, REQ_FLUSH, REQ_FTP };
 
 struct tsc_anchor {
 	uint64_t tsc, ns;
@@ -115,6 +115,7 @@ struct synackd {
 	struct writer *writer;
 	volatile uint32_t req_seq, ack_seq;
 	volatile int req_kind, req_rc;
+	struct ftp_options req_ftp; /* REQ_FTP: the new rules, owned by main */
 	char req_err[256];
 	struct writer_stats wstats; /* copy published by the writer lcore */
 	volatile uint32_t wstats_seq;

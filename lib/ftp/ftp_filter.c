@@ -140,13 +140,10 @@ struct ftp_filter *ftp_filter_new(const struct ftp_options *opt)
 		ftp_options_default(&def);
 		opt = &def;
 	}
-	f->enabled = opt->enabled;
-	f->timeout_ns = opt->passive_timeout_ns;
 	f->max_sessions = opt->max_sessions ? opt->max_sessions : 1;
 	if (f->max_sessions > (size_t)1 << 30)
 		f->max_sessions = (size_t)1 << 30;
-	for (size_t i = 0; i < opt->n_service_ports; i++)
-		f->service_bits[opt->service_ports[i] >> 6] |= 1ull << (opt->service_ports[i] & 63);
+	ftp_filter_configure(f, opt);
 	f->free_head = NIL;
 	f->lru_head = f->lru_tail = NIL;
 	return f;
@@ -317,4 +314,13 @@ int ftp_filter_mark(struct ftp_filter *f, struct synack_record *rec)
 size_t ftp_filter_sessions(const struct ftp_filter *f)
 {
 	return f ? f->live : 0;
+}
+
+void ftp_filter_configure(struct ftp_filter *f, const struct ftp_options *opt)
+{
+	f->enabled = opt->enabled;
+	f->timeout_ns = opt->passive_timeout_ns;
+	memset(f->service_bits, 0, sizeof(f->service_bits));
+	for (size_t i = 0; i < opt->n_service_ports; i++)
+		f->service_bits[opt->service_ports[i] >> 6] |= 1ull << (opt->service_ports[i] & 63);
 }

@@ -37,6 +37,10 @@ struct ftp_filter;
 struct ftp_filter *ftp_filter_new(const struct ftp_options *opt);
 void ftp_filter_free(struct ftp_filter *f);
 
+/* Change the rules of a running filter (reload): enabled, passive timeout
+ * and service ports.  Tracked control sessions are kept. */
+void ftp_filter_configure(struct ftp_filter *f, const struct ftp_options *opt);
+
 /* Sets rec->ftp (SYNACK_FTP_*) and returns it. */
 int ftp_filter_mark(struct ftp_filter *f, struct synack_record *rec);
 

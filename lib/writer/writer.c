@@ -260,6 +260,11 @@ int writer_rotate(struct writer *w)
 	return ret;
 }
 
+void writer_set_ftp(struct writer *w, const struct ftp_options *opt)
+{
+	ftp_filter_configure(w->ftp, opt);
+}
+
 void writer_get_stats(const struct writer *w, struct writer_stats *st)
 {
 	*st = w->st;

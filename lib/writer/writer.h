@@ -60,6 +60,8 @@ int writer_push(struct writer *w, struct synack_record *recs, size_t n, uint64_t
 int writer_tick(struct writer *w, uint64_t now_ns);
 int writer_flush(struct writer *w);
 int writer_rotate(struct writer *w);
+/* New FTP rules (reload); the filter's tracked sessions are kept. */
+void writer_set_ftp(struct writer *w, const struct ftp_options *opt);
 void writer_get_stats(const struct writer *w, struct writer_stats *st);
 const char *writer_current_log(const struct writer *w);
 /* Last error text after a -1 return. */

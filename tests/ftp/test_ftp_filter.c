@@ -268,8 +268,37 @@ static void test_random_against_reference(void)
 	ftp_filter_free(f);
 }
 
+/* A running filter takes new rules (reload) and keeps its sessions. */
+static void test_configure(void)
+{
+	struct ftp_options o;
+	char err[256];
+	uint64_t t = 1700000000 * S;
+	ftp_options_default(&o);
+	struct ftp_filter *f = ftp_filter_new(&o);
+	CHECK_EQ(mark(f, rec4("10.0.0.5", 44444, "192.0.2.9", 20, t)), SYNACK_FTP_ACTIVE);
+	CHECK_EQ(mark(f, rec4("10.0.0.6", 21, "192.0.2.7", 5000, t)), SYNACK_FTP_NONE);
+
+	CHECK(ftp_options_parse_ports(&o, "44444", err, sizeof(err)) == 0);
+	ftp_filter_configure(f, &o);
+	ftp_options_free_ports(&o);
+	CHECK_EQ(mark(f, rec4("10.0.0.5", 44444, "192.0.2.9", 20, t + S)), SYNACK_FTP_NONE);
+	/* the list was replaced: 3389 is data now */
+	CHECK_EQ(mark(f, rec4("10.0.0.5", 3389, "192.0.2.9", 20, t + S)), SYNACK_FTP_ACTIVE);
+	/* the passive session opened before the change is still known */
+	CHECK_EQ(mark(f, rec4("10.0.0.6", 40000, "192.0.2.7", 5001, t + 2 * S)),
+		 SYNACK_FTP_PASSIVE);
+
+	ftp_options_default(&o);
+	o.enabled = false;
+	ftp_filter_configure(f, &o);
+	CHECK_EQ(mark(f, rec4("10.0.0.5", 3389, "192.0.2.9", 20, t + 3 * S)), SYNACK_FTP_NONE);
+	ftp_filter_free(f);
+}
+
 int main(void)
 {
+	test_configure();
 	test_active();
 	test_configured_ports();
 	test_passive();

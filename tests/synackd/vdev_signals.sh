@@ -99,6 +99,12 @@ b=$(stat_of "$T/hup.log" ipv4); y=$(stat_of "$T/hup.log" excluded); v6b=$(stat_o
 expect_eq "after reload no new IPv4 matches" "$b" "$a"
 [ "$y" -gt "$x" ] && pass "after reload excluded grows ($x -> $y)" || fail "excluded did not grow: $x -> $y"
 [ "$v6b" -gt "$v6a" ] && pass "IPv6 still matched" || fail "IPv6 stopped: $v6a -> $v6b"
+# new FTP rules reach the writer
+printf '[ftp]\nftp_passive_timeout = 5m\nftp_service_ports = 3389, 4444\n' >>"$T/hup.conf"
+kill -HUP $PID
+for i in $(seq 1 50); do grep -q "reload: FTP rules updated" "$T/hup.log" && break; sleep 0.1; done
+grep -q "reload: FTP rules updated" "$T/hup.log" && pass "FTP rules reloaded" ||
+	fail "FTP reload: $(grep reload "$T/hup.log")"
 # a broken file keeps the old policy
 sed -i "s|^internal = .*|&\nexclude = 198.18.0.0/99|" "$T/hup.conf"
 kill -HUP $PID
