@@ -21,7 +21,8 @@ wait_frames "$T/lock.log" 100000 60 || fail "lock: no traffic seen"
 db=$T/data-lock/synack.db
 
 # held read transaction: the row count still grows
-{ echo 'BEGIN; SELECT count(*) FROM hourly;'; sleep 3; echo 'COMMIT;'; } | sqlite3 "$db" >/dev/null &
+{ echo '.timeout 5000'; echo 'BEGIN; SELECT count(*) FROM hourly;'; sleep 3; echo 'COMMIT;'; } |
+	sqlite3 "$db" >/dev/null &
 R=$!
 sleep 0.5
 a=$(db_records "$T/data-lock")
@@ -32,9 +33,14 @@ b=$(db_records "$T/data-lock")
 wait $R
 
 # held write lock: nothing is committed meanwhile, all of it afterwards
-{ echo 'BEGIN IMMEDIATE;'; sleep 3; echo 'COMMIT;'; } | sqlite3 "$db" &
+# (.timeout: the shell waits for a commit of the writer in progress instead
+# of failing; "locked" is printed once the lock is held.)
+{ echo '.timeout 5000'; echo 'BEGIN IMMEDIATE;'; echo '.print locked'; sleep 3; echo 'COMMIT;'; } |
+	sqlite3 "$db" >"$T/locked" &
 W=$!
-sleep 0.5
+for i in $(seq 1 50); do grep -q locked "$T/locked" 2>/dev/null && break; sleep 0.1; done
+grep -q locked "$T/locked" || fail "the operator's shell did not get the write lock in 5 s"
+sleep 0.2
 a=$(db_records "$T/data-lock")
 r0=$(stat_of "$T/lock.log" records)
 sleep 2
