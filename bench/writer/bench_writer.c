@@ -2,7 +2,8 @@
  * bench_writer.c - bench-writer: records/s through the writer (FTP filter,
  * hourly logs, SQLite) on one core, and database bytes per record.
  *
- *   bench-writer [--records N] [--peers P] [--dir DIR] [--month N] [--quick]
+ *   bench-writer [--records N] [--peers P] [--dir DIR] [--month N] [--quick] [--alerts]
+ *   (--alerts: the writer also feeds the alerts, as synackd does by default)
  *
  * Workloads (records are generated in memory before timing starts):
  *  storm    every frame a SYN+ACK: a SYN flood / scan storm answered by a few
@@ -19,6 +20,7 @@
  */
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -31,6 +33,9 @@
 #include "writer/writer.h"
 
 #define S 1000000000ull
+
+/* --alerts: feed the alerts too (synackd does by default). */
+static bool with_alerts;
 
 static uint64_t rng = 0x853c49e6748fea9bull;
 static inline uint64_t next_rand(void)
@@ -194,6 +199,8 @@ static int run_writer(const char *base, const struct synack_record *src, size_t 
 	o.data_dir = d;
 	o.write_logs = logs;
 	o.write_db = db;
+	o.alerts = with_alerts && db;
+	o.alerts_opt.syslog = false;
 	struct writer *w = writer_open(&o, err, sizeof(err));
 	if (!w) {
 		fprintf(stderr, "bench-writer: %s\n", err);
@@ -299,10 +306,11 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 	    {"records", required_argument, NULL, 'n'}, {"month", required_argument, NULL, 'm'},
 	    {"peers", required_argument, NULL, 'p'},   {"dir", required_argument, NULL, 'd'},
-	    {"quick", no_argument, NULL, 'q'},         {NULL, 0, NULL, 0},
+	    {"quick", no_argument, NULL, 'q'},         {"alerts", no_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "n:m:p:d:q", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:m:p:d:qa", options, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			storm_n = strtoull(optarg, NULL, 10);
@@ -316,13 +324,16 @@ int main(int argc, char **argv)
 		case 'd':
 			dir = optarg;
 			break;
+		case 'a':
+			with_alerts = true;
+			break;
 		case 'q':
 			storm_n = 500000;
 			month_n = 100000;
 			break;
 		default:
 			fprintf(stderr, "usage: bench-writer [--records N] [--peers P] [--month N] "
-			                "[--dir DIR] [--quick]\n");
+			                "[--dir DIR] [--quick] [--alerts]\n");
 			return 64;
 		}
 	}
