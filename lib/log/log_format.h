@@ -15,8 +15,9 @@
 #define LOGF_SKIP_MAGIC_BASE 0x184D2A50u
 #define LOGF_HDR_MAGIC       "SYNACK"
 #define LOGF_HDR_MAGIC_LEN   6
-#define LOGF_VERSION         1
-#define LOGF_HDR_PAYLOAD     32 /* bytes of header payload (version 1) */
+#define LOGF_VERSION         2 /* written; version 1 is still read */
+#define LOGF_VERSION_1       1
+#define LOGF_HDR_PAYLOAD     32 /* bytes of header payload (versions 1 and 2) */
 #define LOGF_HDR_TOTAL       (8 + LOGF_HDR_PAYLOAD)
 
 /* Column blocks inside the zstd frame. */
@@ -24,6 +25,16 @@
 #define LOGF_SVC_DICT_MAX   65536u   /* internal (addr, port) entries per frame */
 #define LOGF_EXT_DICT_MAX   262144u  /* external address entries per frame */
 #define LOGF_MISC_DICT_MAX  65536u   /* (flags, family, ftp, worker, vlan) tuples */
+
+/* Version 2: one zstd frame per session, made of raw zstd blocks (one per
+ * block of records) that hold range-coded records (log_codec.h). */
+#define LOGF2_FRAME_HDR_LEN   6    /* magic, descriptor 0x00, window 128 KiB */
+#define LOGF2_FHD             0x00 /* no content size, no checksum, no dictionary */
+#define LOGF2_WINDOW          0x38 /* window log 17: blocks of up to 128 KiB */
+#define LOGF2_BLOCK_HDR_LEN   3
+#define LOGF2_BLOCK_BYTES     131072u /* largest raw zstd block */
+#define LOGF2_RECORD_MAX      512u    /* more than one record ever takes, coded */
+#define LOGF2_CHECK_SEED      0x5359414Eull
 
 /* Time deltas of 2^32-1 us (71 min) and more go to the escape column. */
 #define LOGF_TIME_ESCAPE 0xFFFFFFFFu
@@ -138,9 +149,37 @@ static inline uint32_t logf_get_u32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* zstd block header: last flag, type (0 = raw), size. */
+static inline void logf2_block_hdr(uint8_t *p, size_t size, int last)
+{
+	uint32_t v = (uint32_t)size << 3 | (last ? 1u : 0u);
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+}
+
 static inline uint64_t logf_get_u64(const uint8_t *p)
 {
 	return (uint64_t)logf_get_u32(p) | (uint64_t)logf_get_u32(p + 4) << 32;
+}
+
+/* A version 2 session's start: the header (skippable frame) and the zstd
+ * frame header, LOGF_HDR_TOTAL + LOGF2_FRAME_HDR_LEN bytes. */
+static inline void logf2_session_header(uint8_t *p, uint32_t sensor_id, uint64_t start_ns,
+					uint64_t hour_unix)
+{
+	memset(p, 0, LOGF_HDR_TOTAL);
+	logf_put_u32(p, LOGF_SKIP_MAGIC);
+	logf_put_u32(p + 4, LOGF_HDR_PAYLOAD);
+	memcpy(p + 8, LOGF_HDR_MAGIC, LOGF_HDR_MAGIC_LEN);
+	logf_put_u16(p + 14, LOGF_VERSION);
+	logf_put_u32(p + 16, sensor_id);
+	logf_put_u64(p + 24, start_ns);
+	logf_put_u64(p + 32, hour_unix);
+	p += LOGF_HDR_TOTAL;
+	logf_put_u32(p, 0xFD2FB528u); /* zstd frame magic */
+	p[4] = LOGF2_FHD;
+	p[5] = LOGF2_WINDOW;
 }
 
 #endif /* SYNACK_LOG_FORMAT_H */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "log/log_codec.h"
 #include "log/log_dict.h"
 #include "log/log_format.h"
 
@@ -29,6 +30,11 @@ struct log_reader {
 	size_t pos;     /* next byte of the file to look at */
 	size_t seg_end; /* end of the current segment */
 	bool in_frame;  /* decoding a zstd frame */
+	int version;    /* of the current segment */
+	bool v2_checksum;       /* the frame ends with a content checksum */
+	uint64_t frame_blocks;  /* blocks of the current frame */
+	uint64_t sessions, blocks;
+	struct logf2_state v2;  /* version 2 coder state */
 	bool have_header;
 	bool truncated;
 	uint32_t sensor_id;
@@ -146,7 +152,7 @@ struct log_reader *log_reader_open(const char *path, char *err, size_t errlen)
 	r->dec = malloc(r->dec_cap);
 	r->recs = malloc(LOGF_BLOCK_MAX * sizeof(*r->recs));
 	r->idx = malloc(LOGF_BLOCK_MAX * sizeof(*r->idx));
-	if (!r->dctx || !r->dec || !r->recs || !r->idx ||
+	if (!r->dctx || !r->dec || !r->recs || !r->idx || logf2_state_init(&r->v2) < 0 ||
 	    logf_dict_init(&r->svc, LOGF_SVC_DICT_MAX) < 0 ||
 	    logf_dict_init(&r->ext, LOGF_EXT_DICT_MAX) < 0 ||
 	    logf_dict_init(&r->misc, LOGF_MISC_DICT_MAX) < 0) {
@@ -171,6 +177,86 @@ static void frame_start(struct log_reader *r)
 	r->svc.n = r->ext.n = r->misc.n = 0;
 }
 
+/* Start a version 2 frame at r->pos: check its header (magic, no content
+ * size, no dictionary, a window) and reset the coder. */
+static void frame2_start(struct log_reader *r)
+{
+	const uint8_t *p = r->buf + r->pos;
+	size_t avail = r->seg_end - r->pos;
+
+	r->in_frame = false;
+	if (avail < LOGF2_FRAME_HDR_LEN || logf_get_u32(p) != ZSTD_MAGICNUMBER || (p[4] & ~0x04u)) {
+		r->truncated = true; /* cut or damaged frame header */
+		r->pos = r->seg_end;
+		return;
+	}
+	r->v2_checksum = (p[4] & 0x04) != 0;
+	r->pos += LOGF2_FRAME_HDR_LEN;
+	r->in_frame = true;
+	r->frame_blocks = 0;
+	logf2_state_reset(&r->v2);
+}
+
+/* Skip the rest of the segment after damage or a cut. */
+static void segment_broken(struct log_reader *r)
+{
+	r->truncated = true;
+	r->in_frame = false;
+	r->pos = r->seg_end;
+}
+
+/* Next block of a version 2 frame.  Returns 1 with records, 0 otherwise
+ * (the frame ended, was cut, or held an empty block). */
+static int block2_next(struct log_reader *r)
+{
+	const uint8_t *p = r->buf + r->pos;
+	size_t avail = r->seg_end - r->pos;
+
+	if (avail == 0) {
+		/* a frame that was never ended: a cut, unless nothing was in it
+		 * (a crash right after opening loses nothing) */
+		if (r->frame_blocks)
+			r->truncated = true;
+		r->in_frame = false;
+		return 0;
+	}
+	if (avail < LOGF2_BLOCK_HDR_LEN) {
+		segment_broken(r);
+		return 0;
+	}
+	uint32_t bh = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+	size_t size = bh >> 3;
+	if (((bh >> 1) & 3) != 0 || size > LOGF2_BLOCK_BYTES ||
+	    avail - LOGF2_BLOCK_HDR_LEN < size) {
+		segment_broken(r); /* not a raw block (damage), or cut inside */
+		return 0;
+	}
+	r->pos += LOGF2_BLOCK_HDR_LEN;
+	long n = 0;
+	if (size) {
+		n = logf2_block_decode(&r->v2, r->buf + r->pos, size, r->recs);
+		if (n < 0) {
+			segment_broken(r);
+			return 0;
+		}
+		r->frame_blocks++;
+		r->blocks++;
+	}
+	r->pos += size;
+	if (bh & 1) { /* last block */
+		r->in_frame = false;
+		if (r->v2_checksum) {
+			if (r->seg_end - r->pos < 4)
+				segment_broken(r);
+			else
+				r->pos += 4;
+		}
+	}
+	r->nrecs = (size_t)n;
+	r->next = 0;
+	return n > 0;
+}
+
 /* Go to the next segment: returns false at the end of the file. */
 static bool next_segment(struct log_reader *r)
 {
@@ -190,14 +276,20 @@ static bool next_segment(struct log_reader *r)
 	}
 	r->pos = at + 8 + plen;
 	r->seg_end = find_marker(r, r->pos);
-	if (version != LOGF_VERSION) {
+	r->sessions++;
+	r->version = version;
+	if (version != LOGF_VERSION_1 && version != LOGF_VERSION) {
 		/* unknown version: skip the segment, say so */
 		r->truncated = true;
 		r->pos = r->seg_end;
 		return true;
 	}
-	if (r->pos < r->seg_end)
-		frame_start(r);
+	if (r->pos < r->seg_end) {
+		if (version == LOGF_VERSION)
+			frame2_start(r);
+		else
+			frame_start(r);
+	}
 	return true;
 }
 
@@ -376,6 +468,7 @@ static int parse_block(struct log_reader *r)
 	r->dec_len -= used;
 	r->nrecs = n;
 	r->next = 0;
+	r->blocks++;
 	return 1;
 }
 
@@ -383,6 +476,11 @@ static int parse_block(struct log_reader *r)
 static int fill(struct log_reader *r)
 {
 	for (;;) {
+		if (r->version == LOGF_VERSION && r->in_frame) {
+			if (block2_next(r))
+				return 1;
+			continue;
+		}
 		if (r->dec_len) {
 			int pb = parse_block(r);
 			if (pb == 1)
@@ -432,7 +530,7 @@ static int fill(struct log_reader *r)
 		}
 		if (r->pos < r->seg_end) {
 			/* another frame in the same segment, or junk */
-			if (r->seg_end - r->pos >= 4 &&
+			if (r->version == LOGF_VERSION_1 && r->seg_end - r->pos >= 4 &&
 			    logf_get_u32(r->buf + r->pos) == ZSTD_MAGICNUMBER) {
 				frame_start(r);
 			} else {
@@ -473,6 +571,12 @@ bool log_reader_truncated(const struct log_reader *r)
 	return r->truncated;
 }
 
+void log_reader_counts(const struct log_reader *r, uint64_t *sessions, uint64_t *blocks)
+{
+	*sessions = r->sessions;
+	*blocks = r->blocks;
+}
+
 uint32_t log_reader_sensor_id(const struct log_reader *r)
 {
 	return r->sensor_id;
@@ -495,5 +599,6 @@ void log_reader_close(struct log_reader *r)
 	logf_dict_free(&r->svc);
 	logf_dict_free(&r->ext);
 	logf_dict_free(&r->misc);
+	logf2_state_free(&r->v2);
 	free(r);
 }

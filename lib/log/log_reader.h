@@ -24,6 +24,9 @@ long log_reader_next(struct log_reader *r, struct synack_record *recs, size_t ma
 /* After the end: true when the file ended inside a frame or block. */
 bool log_reader_truncated(const struct log_reader *r);
 uint32_t log_reader_sensor_id(const struct log_reader *r);
+
+/* Sessions (headers) and blocks of records met so far. */
+void log_reader_counts(const struct log_reader *r, uint64_t *sessions, uint64_t *blocks);
 const char *log_reader_error(const struct log_reader *r);
 
 void log_reader_close(struct log_reader *r);

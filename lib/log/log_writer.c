@@ -1,11 +1,14 @@
 /*
- * log_writer.c - the lossless hourly archive: column blocks in zstd frames.
+ * log_writer.c - the lossless hourly archive: range-coded blocks in zstd
+ * frames (doc/log-format.md, version 2).
  *
- * Each open hour file has its own zstd stream, per-frame dictionaries and a
- * pending block of records.  A block is encoded (doc/log-format.md) when it
- * is full or at a flush; full blocks go to zstd with ZSTD_e_continue, the
- * flush uses ZSTD_e_flush so that everything appended so far is decodable
- * from the file, and closing ends the frame (ZSTD_e_end) and fsyncs.
+ * Each open hour file has its own session: a header, then one zstd frame
+ * whose raw blocks hold range-coded records (log_codec.h).  Records are
+ * coded as they arrive into the file's open block; a block is written when
+ * it is full or at a flush, so everything appended until a flush is in the
+ * file and decodable.  Closing writes the frame's last block and fsyncs; an
+ * hour closed on time (its grace period over) is then sealed: re-encoded as
+ * one session with large blocks (log_seal.c).
  */
 #include "log/log_writer.h"
 
@@ -20,32 +23,35 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zstd.h>
 
-#include "log/log_dict.h"
+#include "log/log_codec.h"
 #include "log/log_format.h"
+#include "log/log_seal.h"
 
-#define NS_PER_HOUR  3600000000000ull
-#define MAX_OPEN     4
-#define PATH_LEN     4096
+#define NS_PER_HOUR 3600000000000ull
+#define MAX_OPEN    4
+#define PATH_LEN    4096
 
 struct hour_file {
 	bool used;
 	uint64_t hour; /* time_ns / NS_PER_HOUR */
 	int fd;
 	char path[PATH_LEN];
-	ZSTD_CCtx *cctx;
-	struct synack_record *pend;
-	uint32_t npend;
-	uint64_t prev_us;
-	struct logf_dict svc, ext, misc;
+	struct logf2_state coder;
+	struct logf2_block block;
 	uint64_t last_flush_ns;
 	uint64_t last_fsync_ns;
 	uint64_t last_append_ns;
 	uint64_t lru;
-	bool unflushed; /* data given to zstd (or pending) since the last flush */
+	bool unflushed; /* records in the open block */
 	bool unsynced;  /* bytes written since the last fsync */
+	bool appended;  /* the file had other sessions before this one */
+	uint64_t records, blocks; /* of this session */
 };
+
+/* A session of one file whose blocks hold this many records on average
+ * gains next to nothing from sealing (a few bytes per block). */
+#define SEAL_MIN_RECORDS_PER_BLOCK 256
 
 struct log_writer {
 	char data_dir[PATH_LEN];
@@ -56,29 +62,6 @@ struct log_writer {
 	char current[PATH_LEN];
 	const struct hour_file *current_file; /* whose path is in current */
 	char error[256];
-	/* encoder scratch */
-	uint8_t *block;
-	size_t block_cap;
-	uint8_t *col;
-	uint64_t *tmp_idx;
-	uint8_t *zout;
-	size_t zout_cap;
-};
-
-/* column scratch layout inside w->col (per record bytes) */
-enum {
-	C_TIME = 0,                          /* 4 planes + 10 escape */
-	C_SVCI = C_TIME + 14 * LOGF_BLOCK_MAX, /* 5 */
-	C_SVCK = C_SVCI + 5 * LOGF_BLOCK_MAX,  /* 1 */
-	C_SVCA = C_SVCK + LOGF_BLOCK_MAX,      /* 16 */
-	C_SVCP = C_SVCA + 16 * LOGF_BLOCK_MAX, /* 5: port, vlan, family */
-	C_EXTI = C_SVCP + 5 * LOGF_BLOCK_MAX,  /* 5 */
-	C_EXTK = C_EXTI + 5 * LOGF_BLOCK_MAX,  /* 1 */
-	C_EXTA = C_EXTK + LOGF_BLOCK_MAX,      /* 16 */
-	C_DPRT = C_EXTA + 16 * LOGF_BLOCK_MAX, /* 2 */
-	C_MSCI = C_DPRT + 2 * LOGF_BLOCK_MAX,  /* 5 */
-	C_MSCD = C_MSCI + 5 * LOGF_BLOCK_MAX,  /* 8 */
-	C_END = C_MSCD + 8 * LOGF_BLOCK_MAX,
 };
 
 static void set_err(struct log_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -98,6 +81,7 @@ void log_options_default(struct log_options *opt)
 	opt->fsync_interval_ns = 60000000000ull;
 	opt->grace_ns = 120000000000ull;
 	opt->compression_level = 3;
+	opt->seal = 1;
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -164,164 +148,24 @@ static int hour_path(struct log_writer *w, uint64_t hour, char *path, size_t len
 	return 0;
 }
 
-/* Run zstd on in (may be empty) with the given directive; write the output. */
-static int zrun(struct log_writer *w, struct hour_file *f, const void *src, size_t len,
-		ZSTD_EndDirective mode)
+static int write_out(struct log_writer *w, struct hour_file *f, const void *buf, size_t len)
 {
-	ZSTD_inBuffer in = {src, len, 0};
-	for (;;) {
-		ZSTD_outBuffer out = {w->zout, w->zout_cap, 0};
-		size_t rem = ZSTD_compressStream2(f->cctx, &out, &in, mode);
-		if (ZSTD_isError(rem)) {
-			set_err(w, "%s: zstd: %s", f->path, ZSTD_getErrorName(rem));
-			return -1;
-		}
-		if (out.pos) {
-			if (write_all(f->fd, w->zout, out.pos) < 0) {
-				set_err(w, "write %s: %s", f->path, strerror(errno));
-				return -1;
-			}
-			f->unsynced = true;
-		}
-		if (mode == ZSTD_e_continue ? in.pos == in.size : rem == 0)
-			return 0;
+	if (write_all(f->fd, buf, len) < 0) {
+		set_err(w, "write %s: %s", f->path, strerror(errno));
+		return -1;
 	}
+	f->unsynced = true;
+	return 0;
 }
 
-/* Encode f's pending records as one block and hand it to zstd. */
-static int encode_block(struct log_writer *w, struct hour_file *f, ZSTD_EndDirective mode)
+/* Write the open block of f, if any. */
+static int block_write(struct log_writer *w, struct hour_file *f)
 {
-	uint32_t n = f->npend;
-	uint8_t *c = w->col;
-	uint8_t *pt = c + C_TIME + 4 * (size_t)n, *psi = c + C_SVCI, *psk = c + C_SVCK, *psa = c + C_SVCA;
-	uint8_t *pei = c + C_EXTI, *pek = c + C_EXTK, *pea = c + C_EXTA;
-	uint8_t *pmi = c + C_MSCI, *pmd = c + C_MSCD;
-	uint8_t *dhi = c + C_DPRT, *dlo = c + C_DPRT + LOGF_BLOCK_MAX;
-	const struct synack_record **svc_new = (const struct synack_record **)(void *)w->tmp_idx;
-	uint32_t nsvc = 0;
-	struct logf_key k;
-
-	if (n == 0)
-		return mode == ZSTD_e_continue ? 0 : zrun(w, f, NULL, 0, mode);
-
-	for (uint32_t i = 0; i < n; i++) {
-		const struct synack_record *r = &f->pend[i];
-		uint64_t us = r->time_ns / 1000;
-		uint64_t z = logf_zigzag((int64_t)(us - f->prev_us));
-		uint32_t v = z < LOGF_TIME_ESCAPE ? (uint32_t)z : LOGF_TIME_ESCAPE;
-		for (int j = 0; j < 4; j++)
-			c[C_TIME + (size_t)j * n + i] = (uint8_t)(v >> (8 * j));
-		if (v == LOGF_TIME_ESCAPE)
-			pt = logf_put_varint(pt, z);
-		f->prev_us = us;
-
-		/* internal address + port */
-		logf_svc_key(&k, r->saddr, r->sport, r->vlan, r->family);
-		uint64_t h = logf_hash(&k);
-		int64_t idx = logf_dict_find(&f->svc, &k, h);
-		if (idx >= 0) {
-			psi = logf_put_varint(psi, (uint64_t)idx + 1);
-		} else {
-			*psi++ = 0;
-			int kind = logf_addr_kind(r->saddr);
-			*psk++ = (uint8_t)kind;
-			memcpy(psa, r->saddr, (size_t)kind);
-			psa += kind;
-			svc_new[nsvc++] = r;
-			if (logf_dict_add(&f->svc, &k, h, true) < 0 && f->svc.n < f->svc.max) {
-				set_err(w, "out of memory");
-				return -1;
-			}
-		}
-
-		/* external address */
-		logf_ext_key(&k, r->daddr);
-		h = logf_hash(&k);
-		idx = logf_dict_find(&f->ext, &k, h);
-		if (idx >= 0) {
-			pei = logf_put_varint(pei, (uint64_t)idx + 1);
-		} else {
-			*pei++ = 0;
-			int kind = logf_addr_kind(r->daddr);
-			*pek++ = (uint8_t)kind;
-			memcpy(pea, r->daddr, (size_t)kind);
-			pea += kind;
-			if (logf_dict_add(&f->ext, &k, h, true) < 0 && f->ext.n < f->ext.max) {
-				set_err(w, "out of memory");
-				return -1;
-			}
-		}
-
-		dhi[i] = (uint8_t)(r->dport >> 8);
-		dlo[i] = (uint8_t)r->dport;
-
-		/* flags, family, ftp, worker, vlan */
-		memset(&k, 0, sizeof(k));
-		k.w[0] = logf_misc_pack(r->flags, r->ftp, r->worker);
-		h = logf_hash(&k);
-		idx = logf_dict_find(&f->misc, &k, h);
-		if (idx >= 0) {
-			pmi = logf_put_varint(pmi, (uint64_t)idx + 1);
-		} else {
-			*pmi++ = 0;
-			logf_put_u64(pmd, k.w[0]);
-			pmd += 8;
-			if (logf_dict_add(&f->misc, &k, h, true) < 0 && f->misc.n < f->misc.max) {
-				set_err(w, "out of memory");
-				return -1;
-			}
-		}
-	}
-
-	/* assemble: header (count, payload length) + columns in order */
-	size_t lens[] = {
-		(size_t)(pt - (c + C_TIME)),
-		(size_t)(psi - (c + C_SVCI)),
-		(size_t)(psk - (c + C_SVCK)),
-		(size_t)(psa - (c + C_SVCA)),
-		(size_t)nsvc * 5, /* port hi, lo, vlan hi, lo, family planes */
-		(size_t)(pei - (c + C_EXTI)),
-		(size_t)(pek - (c + C_EXTK)),
-		(size_t)(pea - (c + C_EXTA)),
-		(size_t)n, (size_t)n, /* dport hi, lo */
-		(size_t)(pmi - (c + C_MSCI)),
-		(size_t)(pmd - (c + C_MSCD)),
-	};
-	size_t payload = 0;
-	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
-		payload += lens[i];
-	uint8_t *b = w->block;
-	b = logf_put_varint(b, n);
-	b = logf_put_varint(b, payload);
-#define COPY(src, len)                                                                             \
-	do {                                                                                       \
-		memcpy(b, (src), (len));                                                           \
-		b += (len);                                                                        \
-	} while (0)
-	COPY(c + C_TIME, lens[0]);
-	COPY(c + C_SVCI, lens[1]);
-	COPY(c + C_SVCK, lens[2]);
-	COPY(c + C_SVCA, lens[3]);
-	for (uint32_t i = 0; i < nsvc; i++)
-		*b++ = (uint8_t)(svc_new[i]->sport >> 8);
-	for (uint32_t i = 0; i < nsvc; i++)
-		*b++ = (uint8_t)svc_new[i]->sport;
-	for (uint32_t i = 0; i < nsvc; i++)
-		*b++ = (uint8_t)(svc_new[i]->vlan >> 8);
-	for (uint32_t i = 0; i < nsvc; i++)
-		*b++ = (uint8_t)svc_new[i]->vlan;
-	for (uint32_t i = 0; i < nsvc; i++)
-		*b++ = svc_new[i]->family;
-	COPY(c + C_EXTI, lens[5]);
-	COPY(c + C_EXTK, lens[6]);
-	COPY(c + C_EXTA, lens[7]);
-	COPY(dhi, n);
-	COPY(dlo, n);
-	COPY(c + C_MSCI, lens[10]);
-	COPY(c + C_MSCD, lens[11]);
-#undef COPY
-	f->npend = 0;
-	return zrun(w, f, w->block, (size_t)(b - w->block), mode);
+	if (f->block.n == 0)
+		return 0;
+	size_t len = logf2_block_end(&f->coder, &f->block);
+	f->blocks++;
+	return write_out(w, f, f->block.buf, len);
 }
 
 static void file_release(struct hour_file *f)
@@ -330,14 +174,14 @@ static void file_release(struct hour_file *f)
 		close(f->fd);
 	f->fd = -1;
 	f->used = false;
-	f->npend = 0;
+	f->block.n = 0;
 }
 
-/* Flush everything given so far (ZSTD_e_flush). */
+/* Write everything appended so far. */
 static int file_flush(struct log_writer *w, struct hour_file *f, uint64_t now_ns)
 {
 	if (f->unflushed) {
-		if (encode_block(w, f, ZSTD_e_flush) < 0)
+		if (block_write(w, f) < 0)
 			return -1;
 		f->unflushed = false;
 	}
@@ -356,24 +200,37 @@ static int file_sync(struct log_writer *w, struct hour_file *f, uint64_t now_ns)
 	return 0;
 }
 
-/* End the frame, fsync, close. The slot is free afterwards even on error. */
-static int file_close(struct log_writer *w, struct hour_file *f)
+/* End the frame, fsync, close; seal the file when asked and the hour is
+ * over.  The slot is free afterwards even on error. */
+static int file_close(struct log_writer *w, struct hour_file *f, bool seal)
 {
+	static const uint8_t last_block[LOGF2_BLOCK_HDR_LEN] = {1, 0, 0};
+	char path[PATH_LEN];
 	int rc = 0;
+
 	if (!f->used)
 		return 0;
-	if (encode_block(w, f, ZSTD_e_end) < 0)
+	if (block_write(w, f) < 0 || write_out(w, f, last_block, sizeof(last_block)) < 0 ||
+	    file_sync(w, f, 0) < 0)
 		rc = -1;
-	if (rc == 0 && file_sync(w, f, 0) < 0)
-		rc = -1;
+	snprintf(path, sizeof(path), "%s", f->path);
+	seal = seal && w->opt.seal &&
+	       (f->appended || f->records < SEAL_MIN_RECORDS_PER_BLOCK * f->blocks);
 	file_release(f);
+	if (rc == 0 && seal) {
+		char err[256];
+		if (log_seal_file(path, NULL, err, sizeof(err)) < 0) {
+			set_err(w, "%s", err);
+			rc = -1;
+		}
+	}
 	return rc;
 }
 
 static int file_open(struct log_writer *w, struct hour_file *f, uint64_t hour, uint64_t now_ns)
 {
 	char path[PATH_LEN];
-	uint8_t hdr[LOGF_HDR_TOTAL];
+	uint8_t hdr[LOGF_HDR_TOTAL + LOGF2_FRAME_HDR_LEN];
 
 	if (hour_path(w, hour, path, sizeof(path)) < 0)
 		return -1;
@@ -382,20 +239,10 @@ static int file_open(struct log_writer *w, struct hour_file *f, uint64_t hour, u
 		set_err(w, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	ZSTD_CCtx_reset(f->cctx, ZSTD_reset_session_and_parameters);
-	ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_compressionLevel, w->opt.compression_level);
-	ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_checksumFlag, 1);
-
-	memset(hdr, 0, sizeof(hdr));
-	logf_put_u32(hdr, LOGF_SKIP_MAGIC);
-	logf_put_u32(hdr + 4, LOGF_HDR_PAYLOAD);
-	memcpy(hdr + 8, LOGF_HDR_MAGIC, LOGF_HDR_MAGIC_LEN);
-	logf_put_u16(hdr + 14, LOGF_VERSION);
-	logf_put_u32(hdr + 16, w->opt.sensor_id);
-	logf_put_u32(hdr + 20, 0); /* reserved */
-	logf_put_u64(hdr + 24, now_ns);
-	logf_put_u64(hdr + 32, hour * 3600ull);
-	/* A crash can leave a cut frame at the end: the marker re-syncs the
+	struct stat st;
+	bool appended = fstat(fd, &st) == 0 && st.st_size > 0;
+	logf2_session_header(hdr, w->opt.sensor_id, now_ns, hour * 3600ull);
+	/* A crash can leave a cut frame at the end: the header re-syncs the
 	 * reader, so a restart simply appends. */
 	if (write_all(fd, hdr, sizeof(hdr)) < 0) {
 		set_err(w, "write %s: %s", path, strerror(errno));
@@ -408,11 +255,10 @@ static int file_open(struct log_writer *w, struct hour_file *f, uint64_t hour, u
 		w->current_file = NULL;
 	f->hour = hour;
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	f->npend = 0;
-	f->prev_us = 0;
-	logf_dict_reset(&f->svc);
-	logf_dict_reset(&f->ext);
-	logf_dict_reset(&f->misc);
+	logf2_state_reset(&f->coder);
+	f->block.n = 0;
+	f->appended = appended;
+	f->records = f->blocks = 0;
 	f->last_flush_ns = now_ns;
 	f->last_fsync_ns = now_ns;
 	f->last_append_ns = now_ns;
@@ -450,21 +296,13 @@ struct log_writer *log_writer_open(const char *data_dir, const struct log_option
 		free(w);
 		return NULL;
 	}
-	w->block_cap = 16 + (size_t)C_END;
-	w->block = malloc(w->block_cap);
-	w->col = malloc((size_t)C_END);
-	w->tmp_idx = malloc(LOGF_BLOCK_MAX * sizeof(uint64_t));
-	w->zout_cap = ZSTD_CStreamOutSize();
-	w->zout = malloc(w->zout_cap);
-	bool ok = w->block && w->col && w->tmp_idx && w->zout;
+	bool ok = true;
+	for (int i = 0; i < MAX_OPEN; i++)
+		w->files[i].fd = -1;
 	for (int i = 0; i < MAX_OPEN && ok; i++) {
 		struct hour_file *f = &w->files[i];
-		f->fd = -1;
-		f->cctx = ZSTD_createCCtx();
-		f->pend = malloc(LOGF_BLOCK_MAX * sizeof(*f->pend));
-		if (!f->cctx || !f->pend || logf_dict_init(&f->svc, LOGF_SVC_DICT_MAX) < 0 ||
-		    logf_dict_init(&f->ext, LOGF_EXT_DICT_MAX) < 0 ||
-		    logf_dict_init(&f->misc, LOGF_MISC_DICT_MAX) < 0)
+		f->block.buf = malloc(LOGF2_BLOCK_HDR_LEN + LOGF2_BLOCK_BYTES);
+		if (!f->block.buf || logf2_state_init(&f->coder) < 0)
 			ok = false;
 	}
 	if (!ok) {
@@ -493,7 +331,7 @@ static struct hour_file *file_for(struct log_writer *w, uint64_t hour, uint64_t 
 		if (!victim || f->lru < victim->lru)
 			victim = f;
 	}
-	if (victim->used && file_close(w, victim) < 0)
+	if (victim->used && file_close(w, victim, false) < 0)
 		*rc = -1;
 	if (file_open(w, victim, hour, now_ns) < 0)
 		return NULL;
@@ -519,7 +357,8 @@ int log_writer_append(struct log_writer *w, const struct synack_record *recs, si
 				continue; /* error set; try the others */
 			}
 		}
-		f->pend[f->npend++] = *r;
+		int full = logf2_block_add(&f->coder, &f->block, r);
+		f->records++;
 		f->unflushed = true;
 		f->last_append_ns = now_ns;
 		f->lru = ++w->lru_clock;
@@ -527,7 +366,9 @@ int log_writer_append(struct log_writer *w, const struct synack_record *recs, si
 			snprintf(w->current, sizeof(w->current), "%s", f->path);
 			w->current_file = f;
 		}
-		if (f->npend == LOGF_BLOCK_MAX && encode_block(w, f, ZSTD_e_continue) < 0) {
+		if (full < 0)
+			set_err(w, "%s: out of memory", f->path);
+		if (full < 0 || (full > 0 && block_write(w, f) < 0)) {
 			file_release(f);
 			f = NULL;
 			rc = -1;
@@ -553,7 +394,7 @@ int log_writer_tick(struct log_writer *w, uint64_t now_ns)
 		bool old_by_clock = now_ns >= end && now_ns >= f->last_append_ns &&
 				    now_ns - f->last_append_ns >= w->opt.grace_ns;
 		if (old_by_records || old_by_clock) {
-			if (file_close(w, f) < 0)
+			if (file_close(w, f, true) < 0)
 				rc = -1;
 			continue;
 		}
@@ -596,7 +437,7 @@ int log_writer_rotate(struct log_writer *w)
 {
 	int rc = 0;
 	for (int i = 0; i < MAX_OPEN; i++)
-		if (w->files[i].used && file_close(w, &w->files[i]) < 0)
+		if (w->files[i].used && file_close(w, &w->files[i], false) < 0)
 			rc = -1;
 	return rc;
 }
@@ -618,15 +459,8 @@ void log_writer_close(struct log_writer *w)
 	log_writer_rotate(w);
 	for (int i = 0; i < MAX_OPEN; i++) {
 		struct hour_file *f = &w->files[i];
-		ZSTD_freeCCtx(f->cctx);
-		free(f->pend);
-		logf_dict_free(&f->svc);
-		logf_dict_free(&f->ext);
-		logf_dict_free(&f->misc);
+		free(f->block.buf);
+		logf2_state_free(&f->coder);
 	}
-	free(w->block);
-	free(w->col);
-	free(w->tmp_idx);
-	free(w->zout);
 	free(w);
 }

@@ -3,10 +3,12 @@
  *
  * Each record goes into the log of its own UTC hour:
  *   DATA/logs/YYYY/MM/DD/synack-YYYYMMDD-HH.zst
- * Files are zstd streams of column blocks (doc/log-format.md).  The writer
- * flushes at most every flush interval so a crash loses at most that much,
- * fsyncs at rotation and at a configurable interval, and never overwrites an
- * existing file: a restart appends a new zstd frame.
+ * Files are zstd streams of range-coded blocks (doc/log-format.md).  The
+ * writer flushes at most every flush interval so a crash loses at most that
+ * much, fsyncs at rotation and at a configurable interval, and never
+ * overwrites an existing file: a restart appends a new session.  An hour
+ * closed on time is sealed: replaced, atomically, by the same records in
+ * one session with large blocks.
  */
 #ifndef SYNACK_LOG_WRITER_H
 #define SYNACK_LOG_WRITER_H
@@ -21,7 +23,9 @@ struct log_options {
 	uint64_t flush_interval_ns; /* default 1 s */
 	uint64_t fsync_interval_ns; /* default 60 s; 0 = only at rotation */
 	uint64_t grace_ns;          /* keep the previous hour open this long; default 120 s */
-	int compression_level;      /* zstd level; default 3 */
+	int compression_level;      /* zstd level of version 1 logs; unused since version 2 */
+	int seal;                   /* 1 (default): re-encode an hour closed on time as one
+				       session with large blocks (doc/log-format.md) */
 };
 
 void log_options_default(struct log_options *opt);
