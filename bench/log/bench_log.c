@@ -3,7 +3,8 @@
  * but realistic SYN+ACK streams.
  *
  *   bench-log [--days-realistic N] [--storm-records N] [--fast-records N]
- *             [--level L] [--flush-ms MS] [--const LIST] [--dir DIR] [--seed S]
+ *             [--level L] [--flush-ms MS] [--const LIST] [--no-seal] [--dir DIR]
+ *             [--seed S]
  *
  * Streams (times simulated; the writer's clock is the record clock, so it
  * flushes once per simulated second as in production):
@@ -46,6 +47,7 @@
 static uint64_t rng_s = 88172645463325252ull;
 static uint64_t flush_ms = 1000;
 static const char *const_fields; /* --const: fields held constant (cost breakdown) */
+static int seal = 1;             /* --no-seal: keep the files as written */
 
 static uint64_t rnd(void)
 {
@@ -342,6 +344,7 @@ static struct result run(const char *name, enum kind kind, uint64_t days, uint64
 	log_options_default(&opt);
 	opt.compression_level = level;
 	opt.flush_interval_ns = flush_ms * 1000000ull;
+	opt.seal = seal;
 	struct log_writer *w = log_writer_open(dir, &opt, err, sizeof(err));
 	if (!w) {
 		fprintf(stderr, "%s\n", err);
@@ -420,11 +423,21 @@ static struct result run(const char *name, enum kind kind, uint64_t days, uint64
 		for (size_t i = 0; i < n; i++)
 			hash += rec_hash(&chunk[i]);
 
-		/* the writer: batches of 64 with the record clock as now */
+		/* the writer: batches of up to 64 records of one second with the
+		 * record clock as now, and a tick at the end of every second in
+		 * which records came (synackd ticks every few ms), so that the
+		 * flush interval holds at low rates too */
 		double t0 = now_s(), w0 = wall_s();
-		for (size_t i = 0; i < n; i += 64) {
-			size_t m = n - i < 64 ? n - i : 64;
-			if (log_writer_append(w, chunk + i, m, chunk[i + m - 1].time_ns) < 0) {
+		for (size_t i = 0; i < n;) {
+			uint64_t sec = chunk[i].time_ns / NS_S;
+			size_t m = 1;
+			while (i + m < n && m < 64 && chunk[i + m].time_ns / NS_S == sec)
+				m++;
+			int rc = log_writer_append(w, chunk + i, m, chunk[i + m - 1].time_ns);
+			i += m;
+			if (rc == 0 && i < n && chunk[i].time_ns / NS_S != sec)
+				rc = log_writer_tick(w, (sec + 1) * NS_S);
+			if (rc < 0) {
 				fprintf(stderr, "append: %s\n", log_writer_error(w));
 				exit(1);
 			}
@@ -510,6 +523,7 @@ int main(int argc, char **argv)
 		{"seed", required_argument, NULL, 'S'},
 		{"flush-ms", required_argument, NULL, 'F'},
 		{"const", required_argument, NULL, 'C'},
+		{"no-seal", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -524,12 +538,13 @@ int main(int argc, char **argv)
 		case 'l': level = atoi(optarg); break;
 		case 'D': dir = optarg; break;
 		case 'C': const_fields = optarg; break;
+		case 'N': seal = 0; break;
 		case 'F': flush_ms = strtoull(optarg, NULL, 10); break;
 		case 'S': rng_s = strtoull(optarg, NULL, 10) | 1; break;
 		default:
 			fprintf(stderr, "usage: bench-log [--days-realistic N] [--storm-records N] "
 					"[--fast-records N] [--level L] [--flush-ms MS] [--const LIST]\n"
-					"                 [--dir DIR] [--seed S]\n");
+					"                 [--no-seal] [--dir DIR] [--seed S]\n");
 			return c == 'h' ? 0 : 64;
 		}
 	}

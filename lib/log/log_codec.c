@@ -39,7 +39,8 @@ void logf2_state_reset(struct logf2_state *s)
 	rc_uint_init(&m->svc);
 	rc_uint_init(&m->ext);
 	/* every other member is an array of probabilities */
-	rc_probs_init(&m->more, (sizeof(*m) - offsetof(struct logf2_models, more)) / sizeof(rc_prob));
+	rc_probs_init(&m->more,
+	              (sizeof(*m) - offsetof(struct logf2_models, more)) / sizeof(rc_prob));
 	logf_dict_reset(&s->svc);
 	logf_dict_reset(&s->ext);
 	s->npairs = 0;
@@ -104,7 +105,7 @@ static void flags_to_front(struct logf2_state *s, unsigned j, uint16_t flags)
 /* ---- encoder ---- */
 
 static void enc_addr(struct rc_enc *e, rc_prob *v6p, rc_prob byte[2][16], uint8_t last[16],
-		     const uint8_t addr[16])
+                     const uint8_t addr[16])
 {
 	unsigned v6 = logf_addr_kind(addr) == LOGF_ADDR_16;
 	unsigned len = v6 ? 16 : 4;
@@ -139,8 +140,8 @@ static int enc_service(struct logf2_state *s, struct rc_enc *e, const struct syn
 	if (r->vlan != s->svc_last_vlan)
 		rc_enc_direct(e, r->vlan, 16);
 	s->svc_last_vlan = r->vlan;
-	unsigned usual = logf_addr_kind(r->saddr) == LOGF_ADDR_16 ? SYNACK_FAMILY_IPV6
-								   : SYNACK_FAMILY_IPV4;
+	unsigned usual =
+	    logf_addr_kind(r->saddr) == LOGF_ADDR_16 ? SYNACK_FAMILY_IPV6 : SYNACK_FAMILY_IPV4;
 	rc_enc_bit(e, &m->svc_family_usual, r->family != usual);
 	if (r->family != usual)
 		rc_enc_direct(e, r->family, 8);
@@ -225,7 +226,7 @@ int logf2_encode(struct logf2_state *s, struct rc_enc *e, const struct synack_re
 /* ---- decoder ---- */
 
 static void dec_addr(struct rc_dec *d, rc_prob *v6p, rc_prob byte[2][16], uint8_t last[16],
-		     uint8_t addr[16])
+                     uint8_t addr[16])
 {
 	unsigned v6 = rc_dec_bit(d, v6p);
 	unsigned len = v6 ? 16 : 4;
@@ -255,8 +256,8 @@ static int dec_service(struct logf2_state *s, struct rc_dec *d, struct synack_re
 		uint16_t port = (uint16_t)(hi << 8 | rc_dec_direct(d, 8));
 		if (rc_dec_bit(d, &m->svc_vlan_same))
 			s->svc_last_vlan = (uint16_t)rc_dec_direct(d, 16);
-		unsigned family = logf_addr_kind(addr) == LOGF_ADDR_16 ? SYNACK_FAMILY_IPV6
-									: SYNACK_FAMILY_IPV4;
+		unsigned family =
+		    logf_addr_kind(addr) == LOGF_ADDR_16 ? SYNACK_FAMILY_IPV6 : SYNACK_FAMILY_IPV4;
 		if (rc_dec_bit(d, &m->svc_family_usual))
 			family = rc_dec_direct(d, 8);
 		if (family != SYNACK_FAMILY_IPV4 && family != SYNACK_FAMILY_IPV6)
@@ -340,7 +341,7 @@ int logf2_decode(struct logf2_state *s, struct rc_dec *d, struct synack_record *
 		r->ftp = (uint8_t)rc_dec_direct(d, 8);
 
 	r->worker = rc_dec_bit(d, &m->worker_same[hit]) ? (uint8_t)rc_dec_tree(d, m->worker, 8)
-							 : predicted_worker;
+	                                                : predicted_worker;
 	s->prev_worker = r->worker;
 	s->last_hit = hit;
 	pair_to_front(s, hit ? j : LOGF2_PAIRS, r);
@@ -375,7 +376,7 @@ size_t logf2_block_end(struct logf2_state *s, struct logf2_block *b)
 }
 
 long logf2_block_decode(struct logf2_state *s, const uint8_t *p, size_t len,
-			struct synack_record *out)
+                        struct synack_record *out)
 {
 	struct rc_dec d;
 	uint64_t check = LOGF2_CHECK_SEED;

@@ -21,17 +21,17 @@
 
 struct logf2_models {
 	struct rc_uint_model time, svc, ext;
-	rc_prob more;                   /* another record in the block? */
-	rc_prob pair[2][8];             /* recent pair 0..3, or 4 = none; [last was recent] */
-	rc_prob dport_hi[256];          /* high byte of the external port */
-	rc_prob dport_near;             /* port = recent pair's port + 1..16 */
+	rc_prob more;          /* another record in the block? */
+	rc_prob pair[2][8];    /* recent pair 0..3, or 4 = none; [last was recent] */
+	rc_prob dport_hi[256]; /* high byte of the external port */
+	rc_prob dport_near;    /* port = recent pair's port + 1..16 */
 	rc_prob dport_step[16];
-	rc_prob flags[8];               /* recent flag value 0..3, or 4 = literal */
-	rc_prob ftp_set;                /* ftp != 0 */
-	rc_prob worker_same[2];         /* worker = predicted; [pair was recent] */
-	rc_prob worker[256];            /* otherwise, the worker */
-	rc_prob svc_v6, ext_v6;         /* address kind of a definition */
-	rc_prob svc_byte[2][16];        /* byte = previous definition's byte; [v6][i] */
+	rc_prob flags[8];        /* recent flag value 0..3, or 4 = literal */
+	rc_prob ftp_set;         /* ftp != 0 */
+	rc_prob worker_same[2];  /* worker = predicted; [pair was recent] */
+	rc_prob worker[256];     /* otherwise, the worker */
+	rc_prob svc_v6, ext_v6;  /* address kind of a definition */
+	rc_prob svc_byte[2][16]; /* byte = previous definition's byte; [v6][i] */
 	rc_prob ext_byte[2][16];
 	rc_prob svc_port_hi[256];
 	rc_prob svc_vlan_same, svc_family_usual;
@@ -51,7 +51,7 @@ struct logf2_state {
 	uint8_t ext_last[16];
 };
 
-int logf2_state_init(struct logf2_state *s);  /* 0, or -1 out of memory */
+int logf2_state_init(struct logf2_state *s);   /* 0, or -1 out of memory */
 void logf2_state_reset(struct logf2_state *s); /* start of a session */
 void logf2_state_free(struct logf2_state *s);
 
@@ -84,6 +84,6 @@ size_t logf2_block_end(struct logf2_state *s, struct logf2_block *b);
 /* Decode the payload of one block into out (room for LOGF_BLOCK_MAX).
  * Returns the number of records, or -1 when the block is damaged. */
 long logf2_block_decode(struct logf2_state *s, const uint8_t *p, size_t len,
-			struct synack_record *out);
+                        struct synack_record *out);
 
 #endif /* SYNACK_LOG_CODEC_H */

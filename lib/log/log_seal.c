@@ -70,7 +70,7 @@ static int read_header(const char *path, uint8_t hdr[LOGF_HDR_TOTAL])
 	ssize_t n = pread(fd, hdr, LOGF_HDR_TOTAL, 0);
 	close(fd);
 	return n == LOGF_HDR_TOTAL && memcmp(hdr + 8, LOGF_HDR_MAGIC, LOGF_HDR_MAGIC_LEN) == 0 ? 0
-											       : -1;
+	                                                                                       : -1;
 }
 
 static int sealer_block(struct sealer *s)
@@ -82,7 +82,7 @@ static int sealer_block(struct sealer *s)
 
 /* Copy every record of r into s's file as one session. */
 static int sealer_copy(struct sealer *s, struct log_reader *r, struct synack_record *chunk,
-		       uint64_t *records)
+                       uint64_t *records)
 {
 	long n;
 
@@ -105,8 +105,8 @@ static int sealer_copy(struct sealer *s, struct log_reader *r, struct synack_rec
 
 /* Write the sealed copy to tmp.  Returns 1 written, 0 not worth it or a
  * cut (nothing left behind), -1 error. */
-static int write_sealed(const char *path, const char *tmp, struct log_seal_result *res,
-			char *err, size_t errlen)
+static int write_sealed(const char *path, const char *tmp, struct log_seal_result *res, char *err,
+                        size_t errlen)
 {
 	uint8_t hdr[LOGF_HDR_TOTAL + LOGF2_FRAME_HDR_LEN];
 	struct sealer s = {.fd = -1};
@@ -127,7 +127,7 @@ static int write_sealed(const char *path, const char *tmp, struct log_seal_resul
 		goto out;
 	}
 	logf2_session_header(hdr, logf_get_u32(hdr + 16), logf_get_u64(hdr + 24),
-			     logf_get_u64(hdr + 32));
+	                     logf_get_u64(hdr + 32));
 	unlink(tmp);
 	s.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (s.fd < 0 || write_all(s.fd, hdr, sizeof(hdr)) < 0) {
@@ -137,7 +137,7 @@ static int write_sealed(const char *path, const char *tmp, struct log_seal_resul
 	s.bytes = sizeof(hdr);
 	if (sealer_copy(&s, r, chunk, &res->records) < 0) {
 		snprintf(err, errlen, "seal %s: %s", path,
-			 log_reader_error(r)[0] ? log_reader_error(r) : strerror(errno));
+		         log_reader_error(r)[0] ? log_reader_error(r) : strerror(errno));
 		goto out;
 	}
 	res->bytes_after = s.bytes;
@@ -156,7 +156,7 @@ out:
 }
 
 int log_seal_file_until(const char *path, enum log_seal_step stop, struct log_seal_result *res,
-			char *err, size_t errlen)
+                        char *err, size_t errlen)
 {
 	struct log_seal_result local;
 	char tmp[4200];

@@ -19,8 +19,8 @@
 #include <stdint.h>
 
 struct log_seal_result {
-	bool sealed;         /* the file was replaced */
-	uint64_t records;    /* records in the file */
+	bool sealed;      /* the file was replaced */
+	uint64_t records; /* records in the file */
 	uint64_t bytes_before, bytes_after;
 };
 
@@ -39,7 +39,7 @@ int log_seal_file(const char *path, struct log_seal_result *res, char *err, size
 /* The same, stopping right after the given step as if the process had died
  * there (the temporary file is left behind). */
 int log_seal_file_until(const char *path, enum log_seal_step stop, struct log_seal_result *res,
-			char *err, size_t errlen);
+                        char *err, size_t errlen);
 
 /* Name of the temporary file of path (path + ".seal"). */
 int log_seal_temp_path(const char *path, char *out, size_t outlen);

@@ -10,7 +10,10 @@ static int rec_eq(const struct synack_record *a, const struct synack_record *b)
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
-static void roundtrip(size_t n, bool many_hosts)
+/* many_hosts: random internal hosts (the dictionaries overflow at large n);
+ * visits: half of the records repeat one of the last pairs with a nearby
+ * external port (the recent-pair coding). */
+static void roundtrip(size_t n, bool many_hosts, bool visits)
 {
 	char *dir = tu_tmpdir();
 	char err[256], path[4200];
@@ -37,6 +40,17 @@ static void roundtrip(size_t n, bool many_hosts)
 			recs[i].time_ns = base + tu_rand() % (t - base + 1); /* out of order */
 		if (i == 5) /* IPv4 family with a 16-byte-looking address */
 			recs[i].daddr[9] = 1;
+		if (visits && i > 4 && tu_rand() % 2) {
+			const struct synack_record *p = &recs[i - 1 - tu_rand() % 4];
+			memcpy(recs[i].saddr, p->saddr, 16);
+			memcpy(recs[i].daddr, p->daddr, 16);
+			recs[i].sport = p->sport;
+			recs[i].vlan = p->vlan;
+			recs[i].family = p->family;
+			recs[i].dport = (uint16_t)(p->dport + tu_rand() % 24);
+			if (tu_rand() % 4)
+				recs[i].worker = p->worker;
+		}
 	}
 	/* in batches of odd sizes, with flushes in between */
 	uint64_t now = base;
@@ -86,10 +100,12 @@ static void roundtrip(size_t n, bool many_hosts)
 int main(void)
 {
 	umask(022);
-	roundtrip(1, false);
-	roundtrip(100, false);
-	roundtrip(50000, false);
-	roundtrip(30000, true); /* svc dictionary indices beyond one byte */
+	roundtrip(1, false, false);
+	roundtrip(100, false, false);
+	roundtrip(50000, false, false);
+	roundtrip(30000, true, false); /* svc dictionary indices beyond one byte */
+	roundtrip(20000, false, true);
+	roundtrip(300000, true, true); /* both dictionaries overflow */
 
 	/* not a log */
 	char err[256];
