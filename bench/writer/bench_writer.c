@@ -5,6 +5,12 @@
  *   bench-writer [--records N] [--peers P] [--dir DIR] [--month N] [--quick] [--alerts]
  *   (--alerts: the writer also feeds the alerts, as synackd does by default)
  *
+ * The store commits in its own thread (the default): the writer's rate is
+ * given per CPU second of the thread calling writer_push, next to the
+ * commit thread's CPU, the process CPU and the wall-clock rate; the same
+ * writer with the commit thread off (commits on the writer's thread) runs
+ * in the same process for comparison.
+ *
  * Workloads (records are generated in memory before timing starts):
  *  storm    every frame a SYN+ACK: a SYN flood / scan storm answered by a few
  *           services (4 internal services) towards P distinct peers
@@ -20,9 +26,9 @@
  */
 #include <arpa/inet.h>
 #include <getopt.h>
-#include <stdbool.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +63,13 @@ static double cpu_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -178,7 +191,9 @@ static long long du_bytes(const char *p)
 }
 
 struct result {
-	double rate; /* records per CPU second (the process is single-threaded) */
+	double rate;       /* records per CPU second of the writer's thread */
+	double proc_rate;  /* records per CPU second of the process (all threads) */
+	double writer_cpu; /* CPU seconds of the writer's thread */
 	double wall_rate;
 	long long db_bytes, log_bytes;
 	struct store_stats ss;
@@ -186,7 +201,7 @@ struct result {
 
 /* Push recs through a writer in batches of 256 (as the writer lcore does). */
 static int run_writer(const char *base, const struct synack_record *src, size_t n, bool logs,
-                      bool db, struct result *res)
+                      bool db, bool commit_thread, struct result *res)
 {
 	char d[512], err[512];
 	snprintf(d, sizeof(d), "%s/w", base);
@@ -201,13 +216,14 @@ static int run_writer(const char *base, const struct synack_record *src, size_t 
 	o.write_db = db;
 	o.alerts = with_alerts && db;
 	o.alerts_opt.syslog = false;
+	o.store.commit_thread = commit_thread;
 	struct writer *w = writer_open(&o, err, sizeof(err));
 	if (!w) {
 		fprintf(stderr, "bench-writer: %s\n", err);
 		free(r);
 		return -1;
 	}
-	double t0 = now_s(), c0 = cpu_s();
+	double t0 = now_s(), c0 = cpu_s(), w0 = thread_cpu_s();
 	for (size_t i = 0; i < n; i += 256) {
 		size_t k = n - i < 256 ? n - i : 256;
 		uint64_t now = wall_ns();
@@ -215,11 +231,13 @@ static int run_writer(const char *base, const struct synack_record *src, size_t 
 		writer_tick(w, now);
 	}
 	writer_flush(w);
+	res->writer_cpu = thread_cpu_s() - w0;
 	if (db)
 		store_get_stats(writer_store(w), &res->ss);
 	writer_close(w);
 	double el = now_s() - t0;
-	res->rate = (double)n / (cpu_s() - c0);
+	res->rate = (double)n / res->writer_cpu;
+	res->proc_rate = (double)n / (cpu_s() - c0);
 	res->wall_rate = (double)n / el;
 	char p[600];
 	snprintf(p, sizeof(p), "%s/synack.db", d);
@@ -270,27 +288,48 @@ static double run_naive(const char *base, const struct synack_record *r, size_t 
 	return (double)n / el;
 }
 
+static void print_store(const char *label, const struct result *x, size_t n)
+{
+	printf("  %s: commits %llu, SQL statements %llu (%.3f per record), %.2f s in commits, "
+	       "commit CPU %.2f s; pending rows max %llu, writer waits %llu (%.3f s), "
+	       "dropped %llu\n",
+	       label, (unsigned long long)x->ss.commits, (unsigned long long)x->ss.statements,
+	       (double)x->ss.statements / (double)n, (double)x->ss.commit_ns / 1e9,
+	       (double)x->ss.commit_cpu_ns / 1e9, (unsigned long long)x->ss.max_pending_rows,
+	       (unsigned long long)x->ss.waits, (double)x->ss.wait_ns / 1e9,
+	       (unsigned long long)x->ss.dropped);
+}
+
 static void workload(const char *name, const char *base, const struct synack_record *r, size_t n)
 {
-	struct result full, dbo, lgo;
+	struct result full, dbo, lgo, sync;
 	long long naive_bytes = 0;
 	memset(&full, 0, sizeof(full));
 	memset(&dbo, 0, sizeof(dbo));
 	memset(&lgo, 0, sizeof(lgo));
-	if (run_writer(base, r, n, true, true, &full) ||
-	    run_writer(base, r, n, false, true, &dbo) || run_writer(base, r, n, true, false, &lgo))
+	memset(&sync, 0, sizeof(sync));
+	if (run_writer(base, r, n, true, true, true, &full) ||
+	    run_writer(base, r, n, false, true, true, &dbo) ||
+	    run_writer(base, r, n, true, false, true, &lgo) ||
+	    run_writer(base, r, n, true, true, false, &sync))
 		return;
 	double naive = run_naive(base, r, n, &naive_bytes);
-	printf("%s: %zu records (rates per CPU second; wall-clock rate in brackets)\n", name, n);
-	printf("  writer (FTP + logs + SQLite): %10.0f records/s  (%.2f x naive) [%.0f/s wall]\n",
-	       full.rate, full.rate / naive, full.wall_rate);
-	printf("  writer, SQLite only:          %10.0f records/s  (%.2f x naive)\n", dbo.rate,
-	       dbo.rate / naive);
-	printf("  writer, logs only:            %10.0f records/s\n", lgo.rate);
-	printf("  naive (1 INSERT/record, 1 tx): %9.0f records/s\n", naive);
-	printf("  commits %llu, SQL statements %llu (%.3f per record), %.2f s in commits\n",
-	       (unsigned long long)full.ss.commits, (unsigned long long)full.ss.statements,
-	       (double)full.ss.statements / (double)n, (double)full.ss.commit_ns / 1e9);
+	printf("%s: %zu records (rates per CPU second of the writer's thread; process CPU and "
+	       "wall-clock rates in brackets)\n",
+	       name, n);
+	printf("  writer (FTP + logs + SQLite):  %10.0f records/s  (%.2f x naive) "
+	       "[%.0f/s process CPU, %.0f/s wall; writer %.2f CPU s]\n",
+	       full.rate, full.rate / naive, full.proc_rate, full.wall_rate, full.writer_cpu);
+	printf("  writer, SQLite only:           %10.0f records/s  (%.2f x naive) "
+	       "[%.0f/s process CPU, %.0f/s wall]\n",
+	       dbo.rate, dbo.rate / naive, dbo.proc_rate, dbo.wall_rate);
+	printf("  writer, logs only:             %10.0f records/s\n", lgo.rate);
+	printf("  writer, commits on its thread: %10.0f records/s  (%.2f x naive) "
+	       "[%.0f/s wall]\n",
+	       sync.rate, sync.rate / naive, sync.wall_rate);
+	printf("  naive (1 INSERT/record, 1 tx): %10.0f records/s\n", naive);
+	print_store("commit thread", &full, n);
+	print_store("commits on the writer", &sync, n);
 	printf("  database %lld bytes = %.2f bytes/record; logs %lld bytes = %.2f bytes/record; "
 	       "naive table %.2f bytes/record\n",
 	       full.db_bytes, (double)full.db_bytes / (double)n, full.log_bytes,
@@ -304,9 +343,12 @@ int main(int argc, char **argv)
 	uint32_t peers = 0; /* 0: both 4096 and 65536 */
 	const char *dir = NULL;
 	static const struct option options[] = {
-	    {"records", required_argument, NULL, 'n'}, {"month", required_argument, NULL, 'm'},
-	    {"peers", required_argument, NULL, 'p'},   {"dir", required_argument, NULL, 'd'},
-	    {"quick", no_argument, NULL, 'q'},         {"alerts", no_argument, NULL, 'a'},
+	    {"records", required_argument, NULL, 'n'},
+	    {"month", required_argument, NULL, 'm'},
+	    {"peers", required_argument, NULL, 'p'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"quick", no_argument, NULL, 'q'},
+	    {"alerts", no_argument, NULL, 'a'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;

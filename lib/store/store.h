@@ -4,13 +4,18 @@
  *
  * Rows are batched: records are aggregated in memory (bounded) and written
  * in one transaction per flush interval or per batch size.  WAL mode.
- * Under load the interval stretches to 3x the duration of the last commit
- * (the writer spends at most ~25 % of its time in SQLite), so a storm is
- * aggregated over more records; max_pending still forces a commit.
+ * By default a commit thread owned by the store runs the transactions from
+ * a frozen copy of the aggregates, so the caller (the writer lcore) only
+ * aggregates; while a commit runs the caller keeps aggregating, and at the
+ * memory bound max_pending it waits for the commit thread (counted).
+ * Without the thread the caller commits itself: under load the interval
+ * stretches to 3x the duration of the last commit (the writer spends at
+ * most ~25 % of its time in SQLite).  One caller thread per store.
  */
 #ifndef SYNACK_STORE_H
 #define SYNACK_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +33,10 @@ struct store_options {
 	                               writer); a backlog is written in chunks of
 	                               max(this, backlog / 8); 0 = all; default 16384.
 	                               store_commit, store_close and the memory bound
-	                               write everything. */
+	                               write everything.  Without the commit thread only. */
+	bool commit_thread;         /* commit in a thread of the store (created by
+	                               store_open, inheriting its CPU affinity);
+	                               default true */
 };
 
 void store_options_default(struct store_options *opt);
@@ -49,17 +57,22 @@ int store_commit(struct store *s);                /* commit now */
  * retries), -1 on an error (store_error tells; the aggregates stay too). */
 
 struct store_stats {
-	uint64_t records;         /* records added (FTP data included) */
-	uint64_t ftp_records;     /* of which FTP data */
-	uint64_t commits;         /* successful transactions */
-	uint64_t busy;            /* commits deferred by SQLITE_BUSY */
-	uint64_t errors;          /* failed commits (not busy) */
-	uint64_t dropped;         /* records whose aggregates were dropped (memory bound hit
-	                             while the database stayed unavailable; still in the logs) */
-	uint64_t pending_rows;    /* aggregated rows in memory now */
-	uint64_t pending_records; /* records behind them */
-	uint64_t statements;      /* SQL statements executed by commits */
-	uint64_t commit_ns;       /* time spent in commits (monotonic) */
+	uint64_t records;          /* records added (FTP data included) */
+	uint64_t ftp_records;      /* of which FTP data */
+	uint64_t commits;          /* successful transactions */
+	uint64_t busy;             /* commits deferred by SQLITE_BUSY */
+	uint64_t errors;           /* failed commits (not busy) */
+	uint64_t dropped;          /* records whose aggregates were dropped (memory bound hit
+	                              while the database stayed unavailable; still in the logs) */
+	uint64_t pending_rows;     /* aggregated rows in memory now */
+	uint64_t pending_records;  /* records behind them */
+	uint64_t statements;       /* SQL statements executed by commits */
+	uint64_t commit_ns;        /* time spent in commits (monotonic) */
+	uint64_t commit_cpu_ns;    /* CPU time of the thread running the commits in them */
+	uint64_t waits;            /* times the caller waited for the commit thread at the
+	                              memory bound */
+	uint64_t wait_ns;          /* time spent in those waits (monotonic) */
+	uint64_t max_pending_rows; /* highest pending_rows at a hand-over */
 };
 void store_get_stats(const struct store *s, struct store_stats *st);
 

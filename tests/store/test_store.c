@@ -1,7 +1,8 @@
 /*
  * test_store.c - the SQLite store: every table against expectations the
  * test computes from its own records (store_check.h), incremental commits,
- * the memory bound, SQLITE_BUSY, schema versions, time zones.
+ * the memory bound, SQLITE_BUSY, schema versions, time zones; with the
+ * commit thread (the default) and without it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,13 @@
 #define S 1000000000ull
 
 static char dir[256];
+static bool threaded; /* the commit thread on in the tests run in both modes */
+
+static void options(struct store_options *o)
+{
+	store_options_default(o);
+	o->commit_thread = threaded;
+}
 
 static void path_in(char *out, size_t len, const char *name)
 {
@@ -23,7 +31,7 @@ static void path_in(char *out, size_t len, const char *name)
 
 static void remove_db(const char *p)
 {
-	char x[512];
+	char x[600];
 	unlink(p);
 	snprintf(x, sizeof(x), "%s-wal", p);
 	unlink(x);
@@ -88,9 +96,9 @@ static void test_round_trip(void)
 	/* 2023-11-14 20:00 UTC; ~6000 * 100 s average = ~7 days */
 	struct synack_record *r = gen(n, 1699992000ull * S, 300);
 
-	path_in(db, sizeof(db), "rt.db");
+	path_in(db, sizeof(db), threaded ? "rt-thread.db" : "rt.db");
 	remove_db(db);
-	store_options_default(&o);
+	options(&o);
 	o.batch_records = 257;  /* many commits, rows updated across them */
 	o.max_commit_rows = 40; /* timed commits write chunks of the backlog */
 	o.sensor_id = 42;
@@ -107,11 +115,14 @@ static void test_round_trip(void)
 		i += k;
 		if (next_rand() % 5 == 0)
 			CHECK(store_tick(s, r[i - 1].time_ns) == 0);
+		if (threaded && next_rand() % 20 == 0)
+			CHECK(store_commit(s) == 0); /* rows updated across commits, surely */
 	}
 	struct store_stats st;
 	store_get_stats(s, &st);
 	CHECK_EQ(st.records, n);
 	CHECK(st.commits > 10);
+	CHECK(st.commit_cpu_ns > 0);
 	store_close(s);
 	check_db_equals(db, r, n, 0, "round trip");
 
@@ -148,9 +159,11 @@ static void test_round_trip(void)
 static void test_small_exact(void)
 {
 	char db[512], err[512];
-	path_in(db, sizeof(db), "small.db");
+	struct store_options o;
+	path_in(db, sizeof(db), threaded ? "small-thread.db" : "small.db");
 	remove_db(db);
-	struct store *s = store_open(db, NULL, err, sizeof(err));
+	options(&o);
+	struct store *s = store_open(db, &o, err, sizeof(err));
 	CHECK(s != NULL);
 	struct synack_record r[5];
 	memset(r, 0, sizeof(r));
@@ -201,9 +214,9 @@ static void test_bounded(void)
 	char db[512], err[512];
 	struct store_options o;
 	size_t n = 20000;
-	path_in(db, sizeof(db), "bounded.db");
+	path_in(db, sizeof(db), threaded ? "bounded-thread.db" : "bounded.db");
 	remove_db(db);
-	store_options_default(&o);
+	options(&o);
 	o.max_pending = 64;
 	o.batch_records = 1000000;
 	o.flush_interval_ns = 3600 * S;
@@ -219,11 +232,17 @@ static void test_bounded(void)
 		if (st.pending_rows > max_seen)
 			max_seen = st.pending_rows;
 	}
-	CHECK(max_seen < 64);
+	/* with the thread, the rows in flight count too: at most the bound */
+	CHECK(threaded ? max_seen <= 64 : max_seen < 64);
 	struct store_stats st;
 	store_get_stats(s, &st);
 	CHECK(st.commits > 100);
 	CHECK_EQ(st.dropped, 0);
+	CHECK(st.max_pending_rows <= 64);
+	if (threaded)
+		CHECK(st.waits > 0 && st.wait_ns > 0); /* the writer outruns the commits */
+	else
+		CHECK_EQ(st.waits, 0);
 	store_close(s);
 	check_db_equals(db, r, n, 0, "bounded");
 	free(r);
@@ -237,6 +256,7 @@ static void test_busy(void)
 	path_in(db, sizeof(db), "busy.db");
 	remove_db(db);
 	store_options_default(&o);
+	o.commit_thread = false; /* the tick's return values, step by step */
 	o.busy_timeout_ms = 5;
 	o.flush_interval_ns = 1 * S;
 	struct synack_record *r = gen(n, 1699992000ull * S, 200);
@@ -284,9 +304,9 @@ static void test_busy_full(void)
 	char db[512], err[512];
 	struct store_options o;
 	size_t n = 400;
-	path_in(db, sizeof(db), "busyfull.db");
+	path_in(db, sizeof(db), threaded ? "busyfull-thread.db" : "busyfull.db");
 	remove_db(db);
-	store_options_default(&o);
+	options(&o);
 	o.busy_timeout_ms = 1;
 	o.max_pending = 32;
 	struct synack_record *r = gen(n, 1699992000ull * S, 1000);
@@ -334,6 +354,7 @@ static void test_chunks(void)
 	path_in(db, sizeof(db), "chunks.db");
 	remove_db(db);
 	store_options_default(&o);
+	o.commit_thread = false; /* chunks bound the pause of a writer that commits itself */
 	o.max_commit_rows = 100;
 	struct synack_record *r = gen(n, 1699992000ull * S, 3000);
 	struct store *s = store_open(db, &o, err, sizeof(err));
@@ -359,6 +380,98 @@ static void test_chunks(void)
 	CHECK_EQ(st.pending_records, 0);
 	store_close(s);
 	check_db_equals(db, r, n, 0, "chunks");
+	free(r);
+}
+
+/* The commit thread meets a lock: the result comes back at a later tick,
+ * nothing is lost, store_commit waits and tells. */
+static void test_busy_thread(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	size_t n = 3000;
+	path_in(db, sizeof(db), "busy-thread.db");
+	remove_db(db);
+	store_options_default(&o);
+	o.busy_timeout_ms = 5;
+	o.flush_interval_ns = 1 * S;
+	struct synack_record *r = gen(n, 1699992000ull * S, 200);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	sqlite3 *other;
+	CHECK(sqlite3_open(db, &other) == SQLITE_OK);
+	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES('x', 'y')", NULL, NULL,
+	                   NULL) == SQLITE_OK);
+	uint64_t now = 1000 * S;
+	CHECK(store_add(s, r, n / 2, now) == 0);
+	/* ticks hand the rows over, then report the deferral (bounded: 5 s) */
+	int rc = 0;
+	for (int i = 0; i < 5000 && rc == 0; i++) {
+		now += 2 * S;
+		rc = store_tick(s, now);
+		if (rc == 0)
+			usleep(1000);
+	}
+	CHECK_EQ(rc, 1);
+	CHECK(strstr(store_error(s), "locked") != NULL);
+	CHECK_EQ(store_commit(s), 1); /* waits for its own attempt, deferred too */
+	CHECK(store_add(s, r + n / 2, n - n / 2, now) == 0);
+	struct store_stats st;
+	store_get_stats(s, &st);
+	CHECK(st.busy >= 2);
+	CHECK_EQ(st.pending_records, n);
+	CHECK_EQ(st.commits, 0);
+	CHECK(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(other);
+	CHECK_EQ(store_commit(s), 0);
+	store_get_stats(s, &st);
+	CHECK_EQ(st.pending_records, 0);
+	CHECK_EQ(st.pending_rows, 0);
+	CHECK_EQ(st.commits, 1);
+	CHECK_EQ(st.dropped, 0);
+	store_close(s);
+	check_db_equals(db, r, n, 0, "busy thread");
+	free(r);
+}
+
+/* The stats while the commit thread works: its counters only grow, the
+ * writer's are exact at every step, and nothing stays pending at the end. */
+static void test_stats_thread(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	size_t n = 20000;
+	path_in(db, sizeof(db), "stats-thread.db");
+	remove_db(db);
+	store_options_default(&o);
+	o.flush_interval_ns = 1;
+	struct synack_record *r = gen(n, 1699992000ull * S, 3000);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	struct store_stats prev;
+	memset(&prev, 0, sizeof(prev));
+	int shrank = 0;
+	for (size_t i = 0; i < n; i += 100) {
+		CHECK(store_add(s, r + i, 100, r[i].time_ns) == 0);
+		CHECK(store_tick(s, r[i + 99].time_ns) == 0);
+		struct store_stats st;
+		store_get_stats(s, &st);
+		CHECK_EQ(st.records, i + 100);
+		CHECK(st.pending_records <= i + 100);
+		if (st.commits < prev.commits || st.statements < prev.statements ||
+		    st.commit_ns < prev.commit_ns)
+			shrank++;
+		prev = st;
+	}
+	CHECK_EQ(shrank, 0);
+	CHECK_EQ(store_commit(s), 0);
+	struct store_stats st;
+	store_get_stats(s, &st);
+	CHECK(st.commits >= 1);
+	CHECK_EQ(st.pending_rows, 0);
+	CHECK_EQ(st.pending_records, 0);
+	store_close(s);
+	check_db_equals(db, r, n, 0, "stats thread");
 	free(r);
 }
 
@@ -400,7 +513,7 @@ static void test_timezone(void)
 	}
 	path_in(db, sizeof(db), "tz.db");
 	remove_db(db);
-	store_options_default(&o);
+	options(&o);
 	o.timezone = "Asia/Kolkata"; /* +05:30, no DST: days split inside a UTC hour */
 	o.batch_records = 100;
 	struct synack_record *r = gen(3000, 1699992000ull * S, 100);
@@ -425,13 +538,19 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	test_small_exact();
-	test_round_trip();
-	test_bounded();
+	for (int mode = 0; mode < 2; mode++) {
+		threaded = mode == 1;
+		test_small_exact();
+		test_round_trip();
+		test_bounded();
+		test_busy_full();
+	}
 	test_busy();
-	test_busy_full();
+	test_busy_thread();
+	test_stats_thread();
 	test_chunks();
 	test_schema_version();
+	threaded = true;
 	test_timezone(); /* last: sets TZ for the process */
 	int rc = check_done("test_store");
 	if (rc == 0) {
