@@ -12,19 +12,97 @@
 #include "log/log_codec.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log/log_format.h"
 
 static const uint16_t initial_flags[LOGF2_FLAGS] = {0x012, 0x052, 0x152, 0x092};
 
+/* ---- ranking of dictionary entries by uses ---- */
+
+static int rank_init(struct logf2_rank *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->cap = 256;
+	k->order = malloc(k->cap * sizeof(uint32_t));
+	k->pos = malloc(k->cap * sizeof(uint32_t));
+	k->count = malloc(k->cap * sizeof(uint32_t));
+	k->first = malloc((LOGF2_COUNT_MAX + 2) * sizeof(uint32_t));
+	return k->order && k->pos && k->count && k->first ? 0 : -1;
+}
+
+static void rank_free(struct logf2_rank *k)
+{
+	free(k->order);
+	free(k->pos);
+	free(k->count);
+	free(k->first);
+	memset(k, 0, sizeof(*k));
+}
+
+/* Is there an entry with c uses?  Then it starts at first[c] < limit. */
+static bool rank_block_live(const struct logf2_rank *k, uint32_t c, uint32_t limit)
+{
+	uint32_t f = k->first[c];
+	return f < limit && k->count[k->order[f]] == c;
+}
+
+/* The next entry (number n) was added to the dictionary: last rank. */
+static int rank_add(struct logf2_rank *k)
+{
+	if (k->n == k->cap) {
+		uint32_t nc = k->cap * 2;
+		uint32_t *o = realloc(k->order, nc * sizeof(uint32_t));
+		if (o)
+			k->order = o;
+		uint32_t *p = realloc(k->pos, nc * sizeof(uint32_t));
+		if (p)
+			k->pos = p;
+		uint32_t *c = realloc(k->count, nc * sizeof(uint32_t));
+		if (c)
+			k->count = c;
+		if (!o || !p || !c)
+			return -1;
+		k->cap = nc;
+	}
+	uint32_t e = k->n;
+	k->order[e] = e;
+	k->pos[e] = e;
+	k->count[e] = 1;
+	if (!rank_block_live(k, 1, e))
+		k->first[1] = e;
+	k->n++;
+	return 0;
+}
+
+/* Entry e was used once more: it changes places with the first entry of as
+ * many uses as it had, and so stays in order of uses. */
+static void rank_hit(struct logf2_rank *k, uint32_t e)
+{
+	uint32_t c = k->count[e];
+
+	if (c >= LOGF2_COUNT_MAX)
+		return;
+	uint32_t r = k->pos[e], f = k->first[c];
+	uint32_t y = k->order[f];
+	k->order[f] = e;
+	k->pos[e] = f;
+	k->order[r] = y;
+	k->pos[y] = r;
+	k->first[c] = f + 1;
+	k->count[e] = c + 1;
+	if (!rank_block_live(k, c + 1, f))
+		k->first[c + 1] = f;
+}
+
 int logf2_state_init(struct logf2_state *s)
 {
 	memset(s, 0, sizeof(*s));
-	if (logf_dict_init(&s->svc, LOGF_SVC_DICT_MAX) < 0)
-		return -1;
-	if (logf_dict_init(&s->ext, LOGF_EXT_DICT_MAX) < 0) {
-		logf_dict_free(&s->svc);
+	if (logf_dict_init(&s->svc, LOGF_SVC_DICT_MAX) < 0 ||
+	    logf_dict_init(&s->ext, LOGF_EXT_DICT_MAX) < 0 || rank_init(&s->svc_rank) < 0 ||
+	    rank_init(&s->ext_rank) < 0) {
+		logf2_state_free(s);
 		return -1;
 	}
 	logf2_state_reset(s);
@@ -43,6 +121,8 @@ void logf2_state_reset(struct logf2_state *s)
 	              (sizeof(*m) - offsetof(struct logf2_models, more)) / sizeof(rc_prob));
 	logf_dict_reset(&s->svc);
 	logf_dict_reset(&s->ext);
+	s->svc_rank.n = 0;
+	s->ext_rank.n = 0;
 	s->npairs = 0;
 	memcpy(s->flags, initial_flags, sizeof(s->flags));
 	s->prev_us = 0;
@@ -57,6 +137,8 @@ void logf2_state_free(struct logf2_state *s)
 {
 	logf_dict_free(&s->svc);
 	logf_dict_free(&s->ext);
+	rank_free(&s->svc_rank);
+	rank_free(&s->ext_rank);
 }
 
 uint64_t logf2_check_add(uint64_t h, const struct synack_record *r)
@@ -74,6 +156,18 @@ uint64_t logf2_check_add(uint64_t h, const struct synack_record *r)
 		h ^= h >> 29;
 	}
 	return h;
+}
+
+/* Add a new value to a dictionary and its ranking; a full dictionary takes
+ * no more (on both sides).  Returns -1 out of memory. */
+static int dict_add(struct logf_dict *d, struct logf2_rank *k, const struct logf_key *key,
+                    uint64_t h, bool hashed)
+{
+	if (d->n >= d->max)
+		return 0;
+	if (logf_dict_add(d, key, h, hashed) < 0 || rank_add(k) < 0)
+		return -1;
+	return 0;
 }
 
 static bool same_pair(const struct synack_record *a, const struct synack_record *b)
@@ -129,7 +223,8 @@ static int enc_service(struct logf2_state *s, struct rc_enc *e, const struct syn
 	uint64_t h = logf_hash(&k);
 	int64_t idx = logf_dict_find(&s->svc, &k, h);
 	if (idx >= 0) {
-		rc_enc_uint(e, &m->svc, (uint64_t)idx + 1);
+		rc_enc_uint(e, &m->svc, (uint64_t)s->svc_rank.pos[idx] + 1);
+		rank_hit(&s->svc_rank, (uint32_t)idx);
 		return 0;
 	}
 	rc_enc_uint(e, &m->svc, 0);
@@ -145,9 +240,7 @@ static int enc_service(struct logf2_state *s, struct rc_enc *e, const struct syn
 	rc_enc_bit(e, &m->svc_family_usual, r->family != usual);
 	if (r->family != usual)
 		rc_enc_direct(e, r->family, 8);
-	if (logf_dict_add(&s->svc, &k, h, true) < 0 && s->svc.n < s->svc.max)
-		return -1;
-	return 0;
+	return dict_add(&s->svc, &s->svc_rank, &k, h, true);
 }
 
 static int enc_external(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r)
@@ -159,14 +252,13 @@ static int enc_external(struct logf2_state *s, struct rc_enc *e, const struct sy
 	uint64_t h = logf_hash(&k);
 	int64_t idx = logf_dict_find(&s->ext, &k, h);
 	if (idx >= 0) {
-		rc_enc_uint(e, &m->ext, (uint64_t)idx + 1);
+		rc_enc_uint(e, &m->ext, (uint64_t)s->ext_rank.pos[idx] + 1);
+		rank_hit(&s->ext_rank, (uint32_t)idx);
 		return 0;
 	}
 	rc_enc_uint(e, &m->ext, 0);
 	enc_addr(e, &m->ext_v6, m->ext_byte, s->ext_last, r->daddr);
-	if (logf_dict_add(&s->ext, &k, h, true) < 0 && s->ext.n < s->ext.max)
-		return -1;
-	return 0;
+	return dict_add(&s->ext, &s->ext_rank, &k, h, true);
 }
 
 int logf2_encode(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r)
@@ -246,9 +338,11 @@ static int dec_service(struct logf2_state *s, struct rc_dec *d, struct synack_re
 	if (rc_dec_uint(d, &m->svc, &idx) < 0)
 		return -1;
 	if (idx) {
-		if (idx > s->svc.n)
+		if (idx > s->svc_rank.n)
 			return -1;
-		k = s->svc.keys[idx - 1];
+		uint32_t entry = s->svc_rank.order[idx - 1];
+		k = s->svc.keys[entry];
+		rank_hit(&s->svc_rank, entry);
 	} else {
 		uint8_t addr[16];
 		dec_addr(d, &m->svc_v6, m->svc_byte, s->svc_last, addr);
@@ -263,7 +357,7 @@ static int dec_service(struct logf2_state *s, struct rc_dec *d, struct synack_re
 		if (family != SYNACK_FAMILY_IPV4 && family != SYNACK_FAMILY_IPV6)
 			return -1;
 		logf_svc_key(&k, addr, port, s->svc_last_vlan, (uint8_t)family);
-		if (logf_dict_add(&s->svc, &k, 0, false) < 0 && s->svc.n < s->svc.max)
+		if (dict_add(&s->svc, &s->svc_rank, &k, 0, false) < 0)
 			return -1;
 	}
 	memcpy(r->saddr, &k.w[0], 16);
@@ -282,16 +376,16 @@ static int dec_external(struct logf2_state *s, struct rc_dec *d, struct synack_r
 	if (rc_dec_uint(d, &m->ext, &idx) < 0)
 		return -1;
 	if (idx) {
-		if (idx > s->ext.n)
+		if (idx > s->ext_rank.n)
 			return -1;
-		memcpy(r->daddr, &s->ext.keys[idx - 1].w[0], 16);
+		uint32_t entry = s->ext_rank.order[idx - 1];
+		memcpy(r->daddr, &s->ext.keys[entry].w[0], 16);
+		rank_hit(&s->ext_rank, entry);
 		return 0;
 	}
 	dec_addr(d, &m->ext_v6, m->ext_byte, s->ext_last, r->daddr);
 	logf_ext_key(&k, r->daddr);
-	if (logf_dict_add(&s->ext, &k, 0, false) < 0 && s->ext.n < s->ext.max)
-		return -1;
-	return 0;
+	return dict_add(&s->ext, &s->ext_rank, &k, 0, false);
 }
 
 int logf2_decode(struct logf2_state *s, struct rc_dec *d, struct synack_record *r)

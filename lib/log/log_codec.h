@@ -16,8 +16,9 @@
 #include "log/log_rc.h"
 #include "record.h"
 
-#define LOGF2_PAIRS 4 /* recent (service, external host) pairs */
-#define LOGF2_FLAGS 4 /* recent flag values */
+#define LOGF2_PAIRS     4      /* recent (service, external host) pairs */
+#define LOGF2_COUNT_MAX 65535u /* uses counted per dictionary entry */
+#define LOGF2_FLAGS     4      /* recent flag values */
 
 struct logf2_models {
 	struct rc_uint_model time, svc, ext;
@@ -37,9 +38,20 @@ struct logf2_models {
 	rc_prob svc_vlan_same, svc_family_usual;
 };
 
+/* The entries of a dictionary ranked by their number of uses: an entry's
+ * index in the log is its rank, so frequent values get small numbers. */
+struct logf2_rank {
+	uint32_t *order; /* rank -> entry */
+	uint32_t *pos;   /* entry -> rank */
+	uint32_t *count; /* entry -> uses, at most LOGF2_COUNT_MAX */
+	uint32_t *first; /* count -> first rank with that count, while there is one */
+	uint32_t n, cap;
+};
+
 struct logf2_state {
 	struct logf2_models m;
 	struct logf_dict svc, ext;
+	struct logf2_rank svc_rank, ext_rank;
 	struct synack_record pairs[LOGF2_PAIRS]; /* most recent first */
 	unsigned npairs;
 	uint16_t flags[LOGF2_FLAGS]; /* most recent first */
