@@ -53,6 +53,10 @@ const char *log_writer_current_path(const struct log_writer *w);
 /* Last error text (after a -1 return). */
 const char *log_writer_error(const struct log_writer *w);
 
+/* Seals that failed (the files stay complete, unsealed) and the last one's
+ * message (last may be NULL). */
+uint64_t log_writer_seal_failures(const struct log_writer *w, const char **last);
+
 void log_writer_close(struct log_writer *w); /* flush, fsync, close; NULL ok */
 
 #endif /* SYNACK_LOG_WRITER_H */

@@ -208,6 +208,32 @@ static void test_writer_seals(void)
 	/* a later session of the same hour is appended to the sealed file */
 	write_session(dir, H, NREC, NREC, false);
 	check_file("appended", path, 2 * NREC, 2);
+
+	/* a seal that cannot be done (a directory where its temporary file
+	 * goes) is counted, is no error of the log, and leaves the file */
+	char tmp[4300], err[256];
+	CHECK_EQ(log_seal_temp_path(path, tmp, sizeof(tmp)), 0);
+	CHECK_EQ(mkdir(tmp, 0700), 0);
+	long before = tu_file_size(path);
+	struct log_options opt;
+	log_options_default(&opt);
+	struct log_writer *w = log_writer_open(dir, &opt, err, sizeof(err));
+	CHECK(w != NULL);
+	if (w) {
+		CHECK_EQ(log_writer_append(w, &recs[2 * NREC - 1], 1, recs[2 * NREC - 1].time_ns),
+		         0);
+		CHECK_EQ(log_writer_tick(w, H + NS_H + 3600 * NS_S), 0);
+		const char *msg = NULL;
+		CHECK_EQ(log_writer_seal_failures(w, &msg), 1);
+		CHECK(msg && strstr(msg, path) != NULL);
+		log_writer_close(w);
+	}
+	CHECK(tu_file_size(path) > before);
+	struct synack_record *got;
+	bool trunc = true;
+	CHECK_EQ(tu_read_all(path, &got, &trunc), 2 * NREC + 1);
+	CHECK(!trunc);
+	free(got);
 	tu_rm_rf(dir);
 	free(dir);
 }
