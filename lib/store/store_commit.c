@@ -23,22 +23,23 @@
 #include "store/store_int.h"
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_HOURLY] = "INSERT INTO hourly(hour, saddr, sport, daddr, packets) VALUES(?1,?2,?3,?4,?5) "
+    [ST_HOURLY] = "INSERT INTO hourly_ids(hour, saddr_id, sport, daddr_id, packets) "
+                  "VALUES(?1,?2,?3,?4,?5) "
                   "ON CONFLICT DO UPDATE SET packets = packets + excluded.packets",
-    [ST_SVC_PEER] = "INSERT INTO service_peers(addr, port, peer, first_seen, last_seen, packets) "
-                    "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT DO UPDATE SET "
+    [ST_SVC_PEER] = "INSERT INTO service_peer_ids(addr_id, port, peer_id, first_seen, last_seen, "
+                    "packets) VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT DO UPDATE SET "
                     "first_seen = min(first_seen, excluded.first_seen), "
                     "last_seen = max(last_seen, excluded.last_seen), "
                     "packets = packets + excluded.packets RETURNING packets",
-    [ST_DSP_INSERT] = "INSERT OR IGNORE INTO daily_service_peers(day, addr, peer, port) "
+    [ST_DSP_INSERT] = "INSERT OR IGNORE INTO daily_service_peer_ids(day, addr_id, peer_id, port) "
                       "VALUES(?1,?2,?3,?4)",
-    [ST_DSP_OTHER_PORT] = "SELECT 1 FROM daily_service_peers WHERE day = ?1 AND addr = ?2 "
-                          "AND peer = ?3 AND port <> ?4 LIMIT 1",
+    [ST_DSP_OTHER_PORT] = "SELECT 1 FROM daily_service_peer_ids WHERE day = ?1 AND addr_id = ?2 "
+                          "AND peer_id = ?3 AND port <> ?4 LIMIT 1",
     [ST_DAILY_SVC] = "INSERT INTO daily_services(day, addr, port, packets, peers) "
                      "VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET "
                      "packets = packets + excluded.packets, peers = peers + excluded.peers "
                      "RETURNING packets",
-    [ST_DAILY_PEER] = "INSERT INTO daily_peers(day, peer, packets, services, hosts) "
+    [ST_DAILY_PEER] = "INSERT INTO daily_peer_ids(day, peer_id, packets, services, hosts) "
                       "VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET "
                       "packets = packets + excluded.packets, "
                       "services = services + excluded.services, hosts = hosts + excluded.hosts",
@@ -55,6 +56,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                 "ports = ports + excluded.ports, packets = packets + excluded.packets",
     [ST_FTP] = "INSERT INTO ftp_data(day, mode, packets) VALUES(?1,?2,?3) "
                "ON CONFLICT DO UPDATE SET packets = packets + excluded.packets",
+    [ST_ADDR_GET] = "SELECT id FROM addrs WHERE addr = ?1",
+    [ST_ADDR_PUT] = "INSERT INTO addrs(addr) VALUES(?1)",
 };
 
 void store_back_init(struct store_back *b)
@@ -64,6 +67,7 @@ void store_back_init(struct store_back *b)
 	agg_map_init(&b->host);
 	agg_map_init(&b->dsvc);
 	agg_map_init(&b->dpeer);
+	agg_map_init(&b->addr_ids);
 }
 
 void store_back_free(struct store_back *b)
@@ -82,6 +86,7 @@ void store_back_free(struct store_back *b)
 	agg_map_free(&b->host);
 	agg_map_free(&b->dsvc);
 	agg_map_free(&b->dpeer);
+	agg_map_free(&b->addr_ids);
 	free(b->order);
 	b->order = NULL;
 }
@@ -180,6 +185,61 @@ static void merge_times(struct agg_val *d, const struct agg_val *v)
 	d->packets += v->packets;
 }
 
+/* The id of an address in addrs: from the cache, else looked up, else
+ * inserted.  Inside the commit's transaction: a failed commit empties the
+ * cache, since the ids it inserted are rolled back. */
+static int addr_id(struct store_back *b, uint8_t family, const uint8_t *a, int64_t *id)
+{
+	struct agg_key k;
+	int is_new, rc;
+	memset(&k, 0, sizeof(k));
+	k.family = family;
+	memcpy(k.a, a, 16);
+	struct agg_val *v = agg_map_get(&b->addr_ids, &k, &is_new);
+	if (!v)
+		return SQLITE_NOMEM;
+	if (!is_new) {
+		*id = (int64_t)v->n1;
+		return SQLITE_OK;
+	}
+	char text[64];
+	int len = (int)addr_text(family, a, text);
+	int64_t found = 0;
+	sqlite3_bind_text(b->st[ST_ADDR_GET], 1, text, len, SQLITE_STATIC);
+	if (!step_ok(rc = run(b, b->st[ST_ADDR_GET], &found)))
+		return rc;
+	if (!found) {
+		sqlite3_bind_text(b->st[ST_ADDR_PUT], 1, text, len, SQLITE_STATIC);
+		if (!step_ok(rc = run(b, b->st[ST_ADDR_PUT], NULL)))
+			return rc;
+		found = sqlite3_last_insert_rowid(b->db);
+	}
+	v->n1 = (uint64_t)found;
+	*id = found;
+	return SQLITE_OK;
+}
+
+/* Ids of both addresses of every active row, kept in n1 (internal) and n2
+ * (external) for the sort and the statements. */
+static int resolve_ids(struct store_back *b)
+{
+	if (b->addr_ids.n >= b->max_pending)
+		agg_map_clear(&b->addr_ids);
+	for (uint32_t i = 0; i < b->rows.n; i++) {
+		struct agg_entry *e = &b->rows.e[i];
+		int64_t ia, ib;
+		int rc;
+		if (!e->v.packets || !e->k.family)
+			continue;
+		if ((rc = addr_id(b, e->k.family, e->k.a, &ia)) != SQLITE_OK ||
+		    (rc = addr_id(b, e->k.family, e->k.b, &ib)) != SQLITE_OK)
+			return rc;
+		e->v.n1 = (uint64_t)ia;
+		e->v.n2 = (uint64_t)ib;
+	}
+	return SQLITE_OK;
+}
+
 /* Merge the handed-over rows into the kept ones.  A known key (packets 0,
  * n3 1: its daily-set row exists) becomes active again and stays known. */
 static int merge_in(struct store_back *b, struct agg_map *in)
@@ -208,24 +268,24 @@ static int merge_in(struct store_back *b, struct agg_map *in)
 	return ret;
 }
 
-/* B-tree order of the keys: hour, then internal address, port, external. */
+/* B-tree order of the keys: hour, then internal address id, port, day,
+ * external address id (ids resolved before the sort). */
 static int cmp_order(const void *x, const void *y, void *base)
 {
-	const struct agg_entry *e = base;
-	const struct agg_key *a = &e[*(const uint32_t *)x].k;
-	const struct agg_key *b = &e[*(const uint32_t *)y].k;
+	const struct agg_entry *ex = &((const struct agg_entry *)base)[*(const uint32_t *)x];
+	const struct agg_entry *ey = &((const struct agg_entry *)base)[*(const uint32_t *)y];
+	const struct agg_key *a = &ex->k, *b = &ey->k;
 	if (a->hour != b->hour)
 		return a->hour < b->hour ? -1 : 1;
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	int c = memcmp(a->a, b->a, 16);
-	if (c)
-		return c;
+	if (ex->v.n1 != ey->v.n1)
+		return ex->v.n1 < ey->v.n1 ? -1 : 1;
 	if (a->port != b->port)
 		return a->port < b->port ? -1 : 1;
 	if (a->day != b->day)
 		return a->day < b->day ? -1 : 1;
-	return memcmp(a->b, b->b, 16);
+	if (ex->v.n2 != ey->v.n2)
+		return ex->v.n2 < ey->v.n2 ? -1 : 1;
+	return a->kind - b->kind;
 }
 
 /* Visit the active rows in key order: the UPSERTs then walk each B-tree
@@ -251,27 +311,23 @@ static int sort_rows(struct store_back *b)
 static int write_row(struct store_back *b, const struct agg_key *k, const struct agg_val *v)
 {
 	sqlite3_stmt **st = b->st;
-	char a[64], p[64], day[32];
+	int64_t ia = (int64_t)v->n1, ib = (int64_t)v->n2;
 	int64_t r = 0;
 	int rc;
 
-	int la = (int)addr_text(k->family, k->a, a);
-	int lb = (int)addr_text(k->family, k->b, p);
-	day_text(k->day, day);
-
 	/* the paper's hourly row */
 	sqlite3_bind_int64(st[ST_HOURLY], 1, k->hour);
-	sqlite3_bind_text(st[ST_HOURLY], 2, a, la, SQLITE_STATIC);
+	sqlite3_bind_int64(st[ST_HOURLY], 2, ia);
 	sqlite3_bind_int(st[ST_HOURLY], 3, k->port);
-	sqlite3_bind_text(st[ST_HOURLY], 4, p, lb, SQLITE_STATIC);
+	sqlite3_bind_int64(st[ST_HOURLY], 4, ib);
 	sqlite3_bind_int64(st[ST_HOURLY], 5, (int64_t)v->packets);
 	if (!step_ok(rc = run(b, st[ST_HOURLY], NULL)))
 		return rc;
 
 	/* the service's peer */
-	sqlite3_bind_text(st[ST_SVC_PEER], 1, a, la, SQLITE_STATIC);
+	sqlite3_bind_int64(st[ST_SVC_PEER], 1, ia);
 	sqlite3_bind_int(st[ST_SVC_PEER], 2, k->port);
-	sqlite3_bind_text(st[ST_SVC_PEER], 3, p, lb, SQLITE_STATIC);
+	sqlite3_bind_int64(st[ST_SVC_PEER], 3, ib);
 	sqlite3_bind_int64(st[ST_SVC_PEER], 4, secs(v->first_ns));
 	sqlite3_bind_int64(st[ST_SVC_PEER], 5, secs(v->last_ns));
 	sqlite3_bind_int64(st[ST_SVC_PEER], 6, (int64_t)v->packets);
@@ -299,23 +355,24 @@ static int write_row(struct store_back *b, const struct agg_key *k, const struct
 	struct agg_val *pv = agg_map_get(&b->dpeer, &pk, NULL);
 	if (!sv || !hv || !dv || !pv)
 		return SQLITE_NOMEM;
+	pv->n3 = (uint64_t)ib;
 	if (new_peer)
 		sv->n1++;
 
 	/* the service's peer on this day */
 	if (!known) {
-		sqlite3_bind_text(st[ST_DSP_INSERT], 1, day, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st[ST_DSP_INSERT], 2, a, la, SQLITE_STATIC);
-		sqlite3_bind_text(st[ST_DSP_INSERT], 3, p, lb, SQLITE_STATIC);
+		sqlite3_bind_int(st[ST_DSP_INSERT], 1, k->day);
+		sqlite3_bind_int64(st[ST_DSP_INSERT], 2, ia);
+		sqlite3_bind_int64(st[ST_DSP_INSERT], 3, ib);
 		sqlite3_bind_int(st[ST_DSP_INSERT], 4, k->port);
 		if (!step_ok(rc = run(b, st[ST_DSP_INSERT], NULL)))
 			return rc;
 		if (sqlite3_changes(b->db) == 1) {
 			dv->n1++; /* a new peer of this service today */
 			pv->n1++; /* a new service of this peer today */
-			sqlite3_bind_text(st[ST_DSP_OTHER_PORT], 1, day, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st[ST_DSP_OTHER_PORT], 2, a, la, SQLITE_STATIC);
-			sqlite3_bind_text(st[ST_DSP_OTHER_PORT], 3, p, lb, SQLITE_STATIC);
+			sqlite3_bind_int(st[ST_DSP_OTHER_PORT], 1, k->day);
+			sqlite3_bind_int64(st[ST_DSP_OTHER_PORT], 2, ia);
+			sqlite3_bind_int64(st[ST_DSP_OTHER_PORT], 3, ib);
 			sqlite3_bind_int(st[ST_DSP_OTHER_PORT], 4, k->port);
 			r = 0;
 			if (!step_ok(rc = run(b, st[ST_DSP_OTHER_PORT], &r)))
@@ -364,16 +421,13 @@ static int write_daily_services(struct store_back *b)
 
 static int write_daily_peers(struct store_back *b)
 {
-	char p[64], day[32];
 	for (uint32_t i = 0; i < b->dpeer.n; i++) {
 		const struct agg_key *k = &b->dpeer.e[i].k;
 		const struct agg_val *v = &b->dpeer.e[i].v;
 		sqlite3_stmt *st = b->st[ST_DAILY_PEER];
 		int rc;
-		int lb = (int)addr_text(k->family, k->b, p);
-		day_text(k->day, day);
-		sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, p, lb, SQLITE_STATIC);
+		sqlite3_bind_int(st, 1, k->day);
+		sqlite3_bind_int64(st, 2, (int64_t)v->n3); /* the peer's id */
 		sqlite3_bind_int64(st, 3, (int64_t)v->packets);
 		sqlite3_bind_int64(st, 4, (int64_t)v->n1);
 		sqlite3_bind_int64(st, 5, (int64_t)v->n2);
@@ -458,6 +512,8 @@ static int do_commit(struct store_back *b, uint32_t cap)
 	agg_map_clear(&b->dsvc);
 	agg_map_clear(&b->dpeer);
 
+	if ((rc = resolve_ids(b)) != SQLITE_OK)
+		goto fail;
 	if (sort_rows(b) != 0) {
 		rc = SQLITE_NOMEM;
 		goto fail;
@@ -487,6 +543,7 @@ fail:
 	if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
 		set_err(b, "commit");
 	sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+	agg_map_clear(&b->addr_ids); /* ids inserted by this transaction are gone */
 	return rc == SQLITE_OK ? SQLITE_ERROR : rc;
 }
 
@@ -555,17 +612,18 @@ static int commit_full(struct store_back *b)
  * Retention: delete the time-bound rows older than a cutoff.  The inventory
  * (services, hosts) is history and stays; the hourly rows, the daily
  * roll-ups, the per-peer rows of services last seen before the cutoff and
- * the FTP counts go.  Days compare as 'YYYY-MM-DD' text.
+ * the FTP counts go.  Text days compare as 'YYYY-MM-DD', integer days as
+ * day numbers; both against the cutoff's UTC date.  Addresses stay.
  */
 static int prune(struct store_back *b, uint64_t cutoff, uint64_t *deleted)
 {
 	static const char *const sql[] = {
-	    "DELETE FROM hourly WHERE hour < ?1",
+	    "DELETE FROM hourly_ids WHERE hour < ?1",
 	    "DELETE FROM daily_services WHERE day < date(?1, 'unixepoch')",
-	    "DELETE FROM daily_peers WHERE day < date(?1, 'unixepoch')",
-	    "DELETE FROM daily_service_peers WHERE day < date(?1, 'unixepoch')",
+	    "DELETE FROM daily_peer_ids WHERE day < ?1 / 86400",
+	    "DELETE FROM daily_service_peer_ids WHERE day < ?1 / 86400",
 	    "DELETE FROM ftp_data WHERE day < date(?1, 'unixepoch')",
-	    "DELETE FROM service_peers WHERE last_seen < ?1",
+	    "DELETE FROM service_peer_ids WHERE last_seen < ?1",
 	};
 	int rc = sqlite3_exec(b->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	*deleted = 0;

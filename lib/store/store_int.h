@@ -28,6 +28,8 @@ enum {
 	ST_SERVICE,
 	ST_HOST,
 	ST_FTP,
+	ST_ADDR_GET,
+	ST_ADDR_PUT,
 	ST_COUNT
 };
 
@@ -70,6 +72,7 @@ struct store_back {
 	uint32_t *order; /* active rows in key order */
 	uint32_t order_n, order_cap, done_n;
 	struct agg_map svc, host, dsvc, dpeer; /* derived rows of one commit */
+	struct agg_map addr_ids; /* address -> addrs.id (value n1), at most max_pending */
 
 	/* counters, read by the front half under the store's mutex */
 	uint64_t commits, busy, errors, dropped, statements, commit_ns, cpu_ns;

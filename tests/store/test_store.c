@@ -496,6 +496,18 @@ static void test_schema_version(void)
 	CHECK(strstr(err, db) != NULL);
 	store_close(s);
 
+	/* a version 1 database (text addresses) is refused: rebuild it */
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK(sqlite3_exec(h, "UPDATE meta SET value = '1' WHERE key = 'schema_version'", NULL,
+	                   NULL, NULL) == SQLITE_OK);
+	sqlite3_close(h);
+	err[0] = 0;
+	s = store_open(db, NULL, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK(strstr(err, "older") != NULL);
+	CHECK(strstr(err, "synackctl rebuild") != NULL);
+	CHECK(strstr(err, db) != NULL);
+
 	/* unopenable path: the message names it */
 	s = store_open("/nonexistent-dir/x/synack.db", NULL, err, sizeof(err));
 	CHECK(s == NULL);
