@@ -5,8 +5,10 @@
  * DISTINCT and GROUP BY is done here with hash tables, so the cost is one
  * sequential pass over the period's rows of each table:
  *   A  (day, internal host, port, packets)  daily_services, or regrouped
- *   B  (day, external host, packets)        daily_peers, or regrouped
- *   C  (port, external host) pairs          daily_service_peers, or regrouped
+ *   B  (day, external host, packets)        daily_peer_ids, or regrouped
+ *   C  (port, external host) pairs          daily_service_peer_ids, or regrouped
+ * External hosts are counted by their address ids (schema version 2); the
+ * text of an address is looked up only for a row that may enter a top list.
  */
 #include "report/report.h"
 
@@ -344,15 +346,6 @@ static int64_t strtab_id(struct strtab *t, const char *s, size_t len, bool *is_n
 	return strtab_id_h(t, s, len, hash_str(s, len), is_new);
 }
 
-/* Empties the table, keeping its memory. */
-static void strtab_reset(struct strtab *t)
-{
-	t->n = 0;
-	t->len = 0;
-	if (t->slot)
-		memset(t->slot, 0, t->scap * sizeof(*t->slot));
-}
-
 /* --- computation ------------------------------------------------------- */
 
 struct arow { /* one (day, internal host, port) */
@@ -370,8 +363,9 @@ struct ctx {
 	bool utc;
 
 	struct strtab in; /* internal addresses */
-	struct keyvec peers;  /* daily path: 64-bit hashes of external addresses (B) */
-	struct keyvec pairs64; /* daily path: hashes of (port, external) (C) */
+	struct keyvec peers;  /* address ids of external hosts (B) */
+	struct keyvec pairs64; /* (external id << 16 | port) (C) */
+	sqlite3_stmt *addr_st; /* id -> text */
 	struct arow *a;
 	size_t na, acap;
 	uint32_t *port_ext;  /* [65536] */
@@ -448,6 +442,45 @@ static int add_peer(struct ctx *c, uint32_t d, const char *peer, size_t len, uin
 	return 0;
 }
 
+/* The text of an address id (addrs). */
+static int addr_of(struct ctx *c, int64_t id, char *out, size_t outlen)
+{
+	if (!c->addr_st && sqlite3_prepare_v2(c->db, "SELECT addr FROM addrs WHERE id = ?1", -1,
+					      &c->addr_st, NULL) != SQLITE_OK)
+		return sql_err(c, "addrs");
+	sqlite3_bind_int64(c->addr_st, 1, id);
+	int rc = sqlite3_step(c->addr_st);
+	const unsigned char *t = rc == SQLITE_ROW ? sqlite3_column_text(c->addr_st, 0) : NULL;
+	snprintf(out, outlen, "%s", t ? (const char *)t : "?");
+	sqlite3_reset(c->addr_st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sql_err(c, "addrs");
+	return 0;
+}
+
+/* B by address id: the text is looked up only when the row may enter the
+ * day's top list (the same test add_peer makes first). */
+static int add_peer_id(struct ctx *c, uint32_t d, int64_t id, uint64_t packets)
+{
+	struct report_day *day = &c->r->days[d];
+	int top = c->r->sources;
+	char text[64];
+	if (keyvec_add(&c->peers, (uint64_t)id, 0) != 0)
+		return oom(c);
+	if (top <= 0 || (day->ntop == (uint32_t)top && packets < day->top[top - 1].packets)) {
+		day->externals++;
+		return 0;
+	}
+	if (addr_of(c, id, text, sizeof(text)) != 0)
+		return -1;
+	return add_peer(c, d, text, strlen(text), packets, false);
+}
+
+static inline uint64_t pair_key(int64_t peer_id, int port)
+{
+	return (uint64_t)peer_id << 16 | (uint64_t)(port & 0xffff);
+}
+
 /* distinct externals, distinct (port, external) */
 static int count_distinct(struct ctx *c)
 {
@@ -507,51 +540,37 @@ static int read_daily(struct ctx *c)
 
 	/* B */
 	if (sqlite3_prepare_v2(c->db,
-			       "SELECT day, peer, packets FROM daily_peers WHERE day BETWEEN ?1 AND ?2",
+			       "SELECT day, peer_id, packets FROM daily_peer_ids "
+			       "WHERE day BETWEEN ?1 AND ?2",
 			       -1, &st, NULL) != SQLITE_OK)
-		return sql_err(c, "daily_peers");
-	sqlite3_bind_text(st, 1, from, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, to, -1, SQLITE_TRANSIENT);
-	const unsigned char *last = NULL;
-	char lastday[16] = "";
-	uint32_t d = 0;
-	bool dok = false;
+		return sql_err(c, "daily_peer_ids");
+	sqlite3_bind_int64(st, 1, c->day0);
+	sqlite3_bind_int64(st, 2, c->day0 + (int64_t)c->r->ndays - 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		last = sqlite3_column_text(st, 0);
-		if (!last)
+		int64_t z = sqlite3_column_int64(st, 0);
+		if (z < c->day0 || (uint64_t)(z - c->day0) >= c->r->ndays)
 			continue;
-		if (strcmp((const char *)last, lastday) != 0) { /* rows come in day order */
-			snprintf(lastday, sizeof(lastday), "%s", (const char *)last);
-			dok = day_index(c, last, &d) == 0;
-		}
-		if (!dok)
-			continue;
-		const char *p = (const char *)sqlite3_column_text(st, 1);
-		size_t n = p ? (size_t)sqlite3_column_bytes(st, 1) : 0;
-		if (keyvec_add(&c->peers, hash_str(p ? p : "", n), 0) != 0 ||
-		    add_peer(c, d, p ? p : "", n, (uint64_t)sqlite3_column_int64(st, 2), false) != 0) {
+		if (add_peer_id(c, (uint32_t)(z - c->day0), sqlite3_column_int64(st, 1),
+				(uint64_t)sqlite3_column_int64(st, 2)) != 0) {
 			sqlite3_finalize(st);
-			return oom(c);
+			return -1;
 		}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sql_err(c, "daily_peers");
+		return sql_err(c, "daily_peer_ids");
 
 	/* C */
 	if (sqlite3_prepare_v2(c->db,
-			       "SELECT port, peer FROM daily_service_peers WHERE day BETWEEN ?1 AND ?2",
+			       "SELECT port, peer_id FROM daily_service_peer_ids "
+			       "WHERE day BETWEEN ?1 AND ?2",
 			       -1, &st, NULL) != SQLITE_OK)
-		return sql_err(c, "daily_service_peers");
-	sqlite3_bind_text(st, 1, from, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, to, -1, SQLITE_TRANSIENT);
+		return sql_err(c, "daily_service_peer_ids");
+	sqlite3_bind_int64(st, 1, c->day0);
+	sqlite3_bind_int64(st, 2, c->day0 + (int64_t)c->r->ndays - 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *p = (const char *)sqlite3_column_text(st, 1);
-		size_t n = p ? (size_t)sqlite3_column_bytes(st, 1) : 0;
 		int port = sqlite3_column_int(st, 0) & 0xffff;
-		/* (port, external) by a 64-bit hash: a collision among a few
-		 * million pairs has a chance of about 1e-7 */
-		if (keyvec_add(&c->pairs64, mix64(hash_str(p ? p : "", n) + (uint64_t)port),
+		if (keyvec_add(&c->pairs64, pair_key(sqlite3_column_int64(st, 1), port),
 			       (uint32_t)port) != 0) {
 			sqlite3_finalize(st);
 			return oom(c);
@@ -559,30 +578,38 @@ static int read_daily(struct ctx *c)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sql_err(c, "daily_service_peers");
+		return sql_err(c, "daily_service_peer_ids");
 
 	return count_distinct(c);
 }
 
-/* One local day of the hourly path: its external hosts and their packets. */
-struct hday {
-	struct strtab names;
-	uint64_t *packets; /* by id */
-	uint32_t cap;
-};
-
-static int hday_flush(struct ctx *c, struct hday *h, int64_t d)
+/* One local day of the hourly path: its external hosts (ids) and their packets. */
+static int hday_flush(struct ctx *c, struct u64map *h, int64_t d)
 {
-	for (uint32_t id = 0; id < h->names.n; id++) {
-		const char *name = strtab_str(&h->names, id);
-		size_t len = strlen(name);
-		if (keyvec_add(&c->peers, hash_str(name, len), 0) != 0)
-			return oom(c);
-		if (add_peer(c, (uint32_t)d, name, len, h->packets[id], false) != 0)
+	for (size_t i = 0; i < h->cap; i++)
+		if (h->k[i] && add_peer_id(c, (uint32_t)d, (int64_t)(h->k[i] - 1), h->v[i]) != 0)
 			return -1;
-	}
-	strtab_reset(&h->names);
+	u64map_free(h);
 	return 0;
+}
+
+/* The report's id of an internal address id: its text interned once. */
+static int64_t internal_id(struct ctx *c, struct u64map *ids, int64_t addr_id)
+{
+	bool is_new;
+	uint64_t *v = u64map_get(ids, (uint64_t)addr_id, &is_new);
+	char text[64];
+	if (!v)
+		return oom(c);
+	if (!is_new)
+		return (int64_t)*v;
+	if (addr_of(c, addr_id, text, sizeof(text)) != 0)
+		return -1;
+	int64_t aid = strtab_id(&c->in, text, strlen(text), NULL);
+	if (aid < 0 || aid >= (1ll << 32))
+		return oom(c);
+	*v = (uint64_t)aid;
+	return aid;
 }
 
 /* Regroups the hourly rows into local days.  The rows come in hour order,
@@ -593,16 +620,17 @@ static int read_hourly(struct ctx *c)
 	sqlite3_stmt *st = NULL;
 	int rc;
 	struct u64map svc = {0}; /* (d, port, aid) -> packets */
-	struct hday h = {0};
+	struct u64map h = {0};   /* external id -> packets, of the current day */
+	struct u64map ids = {0}; /* internal address id -> aid */
 	int64_t lo = local_midnight(c->day0, c->utc);
 	int64_t hi = local_midnight(c->day0 + (int32_t)c->r->ndays, c->utc);
 	int ret = -1;
 
 	if (sqlite3_prepare_v2(c->db,
-			       "SELECT hour, saddr, sport, daddr, packets FROM hourly "
+			       "SELECT hour, saddr_id, sport, daddr_id, packets FROM hourly_ids "
 			       "WHERE hour >= ?1 AND hour < ?2",
 			       -1, &st, NULL) != SQLITE_OK)
-		return sql_err(c, "hourly");
+		return sql_err(c, "hourly_ids");
 	/* an hour belongs to the day its start falls in */
 	sqlite3_bind_int64(st, 1, lo - 3600);
 	sqlite3_bind_int64(st, 2, hi + 3600);
@@ -622,39 +650,26 @@ static int read_hourly(struct ctx *c)
 				goto out;
 			cur = d;
 		}
-		const char *a = (const char *)sqlite3_column_text(st, 1);
-		size_t la = a ? (size_t)sqlite3_column_bytes(st, 1) : 0;
+		int64_t aid = internal_id(c, &ids, sqlite3_column_int64(st, 1));
 		int port = sqlite3_column_int(st, 2) & 0xffff;
-		const char *b = (const char *)sqlite3_column_text(st, 3);
-		size_t lb = b ? (size_t)sqlite3_column_bytes(st, 3) : 0;
+		int64_t pid = sqlite3_column_int64(st, 3);
 		uint64_t p = (uint64_t)sqlite3_column_int64(st, 4);
-		int64_t aid = strtab_id(&c->in, a ? a : "", la, NULL);
-		uint64_t hb = hash_str(b ? b : "", lb);
-		bool is_new;
-		int64_t pid = strtab_id_h(&h.names, b ? b : "", lb, hb, &is_new);
-		if (aid < 0 || pid < 0 || aid >= (1ll << 32))
+		if (aid < 0)
+			goto out;
+		uint64_t *hp = u64map_get(&h, (uint64_t)pid, NULL);
+		if (!hp)
 			goto nomem;
-		if ((uint32_t)pid >= h.cap) {
-			uint32_t ncap = h.cap ? h.cap * 2 : 4096;
-			uint64_t *np = realloc(h.packets, (size_t)ncap * sizeof(*np));
-			if (!np)
-				goto nomem;
-			h.packets = np;
-			h.cap = ncap;
-		}
-		if (is_new)
-			h.packets[pid] = 0;
-		h.packets[pid] += p;
+		*hp += p;
 		uint64_t *v = u64map_get(&svc, (uint64_t)d << 48 | (uint64_t)port << 32 | (uint64_t)aid,
 					 NULL);
 		if (!v)
 			goto nomem;
 		*v += p;
-		if (keyvec_add(&c->pairs64, mix64(hb + (uint64_t)port), (uint32_t)port) != 0)
+		if (keyvec_add(&c->pairs64, pair_key(pid, port), (uint32_t)port) != 0)
 			goto nomem;
 	}
 	if (rc != SQLITE_DONE) {
-		sql_err(c, "hourly");
+		sql_err(c, "hourly_ids");
 		goto out;
 	}
 	if (cur >= 0 && hday_flush(c, &h, cur) != 0)
@@ -674,8 +689,8 @@ nomem:
 out:
 	sqlite3_finalize(st);
 	u64map_free(&svc);
-	strtab_free(&h.names);
-	free(h.packets);
+	u64map_free(&h);
+	u64map_free(&ids);
 	return ret;
 }
 
@@ -1017,9 +1032,11 @@ struct sqlite3 *report_open_db(const char *data_dir, char *err, size_t errlen)
 	}
 	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
-	if (v > STORE_SCHEMA_VERSION || v < 1) {
-		snprintf(err, errlen, "%s has schema version %d; this synackctl reads version %d",
-			 path, v, STORE_SCHEMA_VERSION);
+	if (v != STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen,
+			 "%s has schema version %d; this synackctl reads version %d%s", path, v,
+			 STORE_SCHEMA_VERSION,
+			 v < STORE_SCHEMA_VERSION ? " (run 'synackctl rebuild' to recreate it)" : "");
 		sqlite3_close(db);
 		return NULL;
 	}
@@ -1099,7 +1116,7 @@ int report_compute(sqlite3 *db, const struct report_options *opt, struct report 
 				      report_parse_date((const char *)sqlite3_column_text(st, 1), &hi) == 0;
 			}
 		} else {
-			if (query_range(db, "SELECT min(hour), max(hour) FROM hourly", &st) == 0 &&
+			if (query_range(db, "SELECT min(hour), max(hour) FROM hourly_ids", &st) == 0 &&
 			    sqlite3_column_type(st, 0) != SQLITE_NULL) {
 				lo = local_day(sqlite3_column_int64(st, 0), c.utc);
 				hi = local_day(sqlite3_column_int64(st, 1), c.utc);
@@ -1168,6 +1185,7 @@ int report_compute(sqlite3 *db, const struct report_options *opt, struct report 
 		goto out;
 	ret = 0;
 out:
+	sqlite3_finalize(c.addr_st);
 	strtab_free(&c.in);
 	free(c.a);
 	free(c.peers.v);
