@@ -2,7 +2,8 @@
  * log_prune.c - deletes hourly logs older than the retention period.
  *
  * Walks DATA/logs/YYYY/MM/DD/ and removes synack-YYYYMMDD-HH.zst files
- * whose hour ended before the cutoff, then the folders left empty.  The
+ * whose hour ended before the cutoff (and a .zst.seal that a crash during
+ * sealing left behind), then the folders left empty.  The
  * hour comes from the file name, never from file times.  Symbolic links are
  * never followed (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW): an entry that is not a
  * plain file or folder is left alone.
@@ -22,11 +23,11 @@
 static long long hour_of_name(const char *name)
 {
 	int y, mo, d, h;
-	char tail[8];
+	char tail[16];
 	struct tm tm = {0};
 
-	if (sscanf(name, "synack-%4d%2d%2d-%2d.%7s", &y, &mo, &d, &h, tail) != 5 ||
-	    strcmp(tail, "zst") != 0)
+	if (sscanf(name, "synack-%4d%2d%2d-%2d.%15s", &y, &mo, &d, &h, tail) != 5 ||
+	    (strcmp(tail, "zst") != 0 && strcmp(tail, "zst.seal") != 0))
 		return -1;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;

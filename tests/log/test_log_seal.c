@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include "check.h"
+#include "log/log_prune.h"
 #include "log/log_seal.h"
 #include "log_test_util.h"
 
@@ -238,6 +239,27 @@ static void test_writer_seals(void)
 	free(dir);
 }
 
+/* Pruning an old hour removes a .seal file that a crash left beside it. */
+static void test_prune_leftover(void)
+{
+	char *dir = tu_tmpdir();
+	char path[4200], tmp[4300], err[256];
+	uint64_t H = 1720014400ull * NS_S / NS_H * NS_H;
+	make_records(H);
+	write_session(dir, H, 0, 100, false);
+	tu_hour_path(path, sizeof(path), dir, H);
+	struct log_seal_result res;
+	CHECK_EQ(log_seal_file_until(path, LOG_SEAL_TEMP_SYNCED, &res, err, sizeof(err)), 0);
+	CHECK_EQ(log_seal_temp_path(path, tmp, sizeof(tmp)), 0);
+	CHECK(exists(tmp));
+	struct log_prune_result pr;
+	CHECK_EQ(log_prune(dir, H / NS_S + 3600, &pr), 0);
+	CHECK_EQ(pr.files_removed, 2);
+	CHECK(!exists(path) && !exists(tmp));
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	umask(022);
@@ -245,5 +267,6 @@ int main(void)
 	test_seal_crash();
 	test_seal_cut();
 	test_writer_seals();
+	test_prune_leftover();
 	return check_done("test_log_seal");
 }
