@@ -19,7 +19,9 @@
  *              hosts answer on every port.
  *   fast       realistic mix at 500 k/s simulated, for writer throughput.
  * Baseline in the same run: the same records as raw 56-byte structs through
- * plain zstd streaming at the same level, same hourly frames and flushes.
+ * plain zstd streaming at --level (default 3), same hourly frames and
+ * flushes (the logs themselves are range coded: the level does not apply).
+ * --no-seal keeps the hours as written instead of sealing them at close.
  * Every log is read back and checked (count and order-free hash).
  * --const dport,ext,svc,worker,time holds those fields of the realistic
  * records constant (time: whole seconds), to see what each field costs.
