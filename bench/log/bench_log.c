@@ -142,15 +142,16 @@ static struct service *services;
 static size_t nservices;
 static struct zipf svc_zipf, ext_zipf;
 
-static const uint16_t top_ports[] = {80, 443, 25, 22, 53, 21, 110, 143, 993, 995, 587, 3389,
-				     8080, 3306, 5432, 8443, 465, 123, 389, 636, 1433, 5900};
+static const uint16_t top_ports[] = {80,   443,  25,   22,   53,   21,  110, 143, 993, 995,  587,
+                                     3389, 8080, 3306, 5432, 8443, 465, 123, 389, 636, 1433, 5900};
 
 static void build_network(void)
 {
 	services = malloc(NHOSTS * 60 * sizeof(*services));
 	for (int h = 0; h < NHOSTS; h++) {
 		struct host *ho = &hosts[h];
-		uint32_t a = 0xA3D10000u | (uint32_t)(mix64((uint64_t)h + 1) & 0xffff); /* 163.209/16 */
+		uint32_t a =
+		    0xA3D10000u | (uint32_t)(mix64((uint64_t)h + 1) & 0xffff); /* 163.209/16 */
 		ho->v4[0] = (uint8_t)(a >> 24);
 		ho->v4[1] = (uint8_t)(a >> 16);
 		ho->v4[2] = (uint8_t)(a >> 8);
@@ -166,7 +167,9 @@ static void build_network(void)
 		for (int i = 0; i < np; i++) {
 			uint16_t port;
 			if (i < (int)(sizeof(top_ports) / sizeof(top_ports[0])) && urand() < 0.7)
-				port = top_ports[(size_t)(pow(urand(), 2.0) * (double)(sizeof(top_ports) / sizeof(top_ports[0])))];
+				port = top_ports[(
+				    size_t)(pow(urand(), 2.0) *
+				            (double)(sizeof(top_ports) / sizeof(top_ports[0])))];
 			else
 				port = (uint16_t)(1024 + rnd() % 60000);
 			bool dup = false;
@@ -231,11 +234,22 @@ static void normal_record(struct synack_record *r, uint64_t t, uint64_t day)
 	r->ftp = urand() < 0.001 ? SYNACK_FTP_PASSIVE : SYNACK_FTP_NONE;
 	const char *c = const_fields;
 	if (c) {
-		if (strstr(c, "dport")) r->dport = 40000;
-		if (strstr(c, "ext")) { memset(r->daddr, 0, 16); r->daddr[0] = 8; }
-		if (strstr(c, "svc")) { memcpy(r->saddr, hosts[0].v4, 4); memset(r->saddr + 4, 0, 12); r->family = 4; r->sport = 80; }
-		if (strstr(c, "worker")) r->worker = 0;
-		if (strstr(c, "time")) r->time_ns = r->time_ns / 1000000000 * 1000000000;
+		if (strstr(c, "dport"))
+			r->dport = 40000;
+		if (strstr(c, "ext")) {
+			memset(r->daddr, 0, 16);
+			r->daddr[0] = 8;
+		}
+		if (strstr(c, "svc")) {
+			memcpy(r->saddr, hosts[0].v4, 4);
+			memset(r->saddr + 4, 0, 12);
+			r->family = 4;
+			r->sport = 80;
+		}
+		if (strstr(c, "worker"))
+			r->worker = 0;
+		if (strstr(c, "time"))
+			r->time_ns = r->time_ns / 1000000000 * 1000000000;
 	}
 }
 
@@ -333,7 +347,7 @@ enum kind { K_REALISTIC, K_STORM, K_FAST };
 #define CHUNK 65536
 
 static struct result run(const char *name, enum kind kind, uint64_t days, uint64_t storm_n,
-			 uint64_t fast_n, int level, const char *topdir)
+                         uint64_t fast_n, int level, const char *topdir)
 {
 	struct result res = {.name = name};
 	char dir[4096], err[256], cmd[8300];
@@ -363,7 +377,8 @@ static struct result run(const char *name, enum kind kind, uint64_t days, uint64
 	uint64_t t_end = DAY0 * NS_S + days * 24 * NS_H;
 	double t = (double)(DAY0 * NS_S), ts = t; /* normal and storm clocks (ns) */
 	double storm_rate = storm_n ? (double)storm_n / (6.0 * 3600.0) : 0; /* per s */
-	double storm_start = (double)(DAY0 * NS_S + 9 * NS_H), storm_stop = storm_start + 6.0 * NS_H;
+	double storm_start = (double)(DAY0 * NS_S + 9 * NS_H),
+	       storm_stop = storm_start + 6.0 * NS_H;
 	double base_rate = 1.47e6 / 86400.0;
 	uint64_t last_flush_s = 0;
 	if (kind == K_FAST) {
@@ -517,42 +532,62 @@ static struct result run(const char *name, enum kind kind, uint64_t days, uint64
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"days-realistic", required_argument, NULL, 'd'},
-		{"storm-records", required_argument, NULL, 's'},
-		{"fast-records", required_argument, NULL, 'f'},
-		{"level", required_argument, NULL, 'l'},
-		{"dir", required_argument, NULL, 'D'},
-		{"seed", required_argument, NULL, 'S'},
-		{"flush-ms", required_argument, NULL, 'F'},
-		{"const", required_argument, NULL, 'C'},
-		{"no-seal", no_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"days-realistic", required_argument, NULL, 'd'},
+	    {"storm-records", required_argument, NULL, 's'},
+	    {"fast-records", required_argument, NULL, 'f'},
+	    {"level", required_argument, NULL, 'l'},
+	    {"dir", required_argument, NULL, 'D'},
+	    {"seed", required_argument, NULL, 'S'},
+	    {"flush-ms", required_argument, NULL, 'F'},
+	    {"const", required_argument, NULL, 'C'},
+	    {"no-seal", no_argument, NULL, 'N'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint64_t days = 1, storm_n = 20000000, fast_n = 10000000;
 	int level = 3, c;
 	const char *dir = "/tmp/synack-bench-log";
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (c) {
-		case 'd': days = strtoull(optarg, NULL, 10); break;
-		case 's': storm_n = strtoull(optarg, NULL, 10); break;
-		case 'f': fast_n = strtoull(optarg, NULL, 10); break;
-		case 'l': level = atoi(optarg); break;
-		case 'D': dir = optarg; break;
-		case 'C': const_fields = optarg; break;
-		case 'N': seal = 0; break;
-		case 'F': flush_ms = strtoull(optarg, NULL, 10); break;
-		case 'S': rng_s = strtoull(optarg, NULL, 10) | 1; break;
+		case 'd':
+			days = strtoull(optarg, NULL, 10);
+			break;
+		case 's':
+			storm_n = strtoull(optarg, NULL, 10);
+			break;
+		case 'f':
+			fast_n = strtoull(optarg, NULL, 10);
+			break;
+		case 'l':
+			level = atoi(optarg);
+			break;
+		case 'D':
+			dir = optarg;
+			break;
+		case 'C':
+			const_fields = optarg;
+			break;
+		case 'N':
+			seal = 0;
+			break;
+		case 'F':
+			flush_ms = strtoull(optarg, NULL, 10);
+			break;
+		case 'S':
+			rng_s = strtoull(optarg, NULL, 10) | 1;
+			break;
 		default:
-			fprintf(stderr, "usage: bench-log [--days-realistic N] [--storm-records N] "
-					"[--fast-records N] [--level L] [--flush-ms MS] [--const LIST]\n"
-					"                 [--no-seal] [--dir DIR] [--seed S]\n");
+			fprintf(stderr,
+			        "usage: bench-log [--days-realistic N] [--storm-records N] "
+			        "[--fast-records N] [--level L] [--flush-ms MS] [--const LIST]\n"
+			        "                 [--no-seal] [--dir DIR] [--seed S]\n");
 			return c == 'h' ? 0 : 64;
 		}
 	}
 	mkdir(dir, 0755);
 	build_network();
-	printf("bench-log: zstd %s level %d, flush every %llu ms, %zu internal services on %d hosts%s%s\n",
+	printf("bench-log: zstd %s level %d, flush every %llu ms, %zu internal services on %d "
+	       "hosts%s%s\n",
 	       ZSTD_versionString(), level, (unsigned long long)flush_ms, nservices, NHOSTS,
 	       const_fields ? ", constant: " : "", const_fields ? const_fields : "");
 	printf("%-10s %11s %12s %7s %12s %7s %12s %12s %12s %s\n", "stream", "records", "log bytes",
@@ -570,13 +605,13 @@ int main(int argc, char **argv)
 		struct result *r = &rs[i];
 		if (!r->records)
 			continue;
-		printf("%-10s %11llu %12llu %7.2f %12llu %7.2f %12.0f %12.0f %12.0f %s (ratio %.1fx)\n",
+		printf("%-10s %11llu %12llu %7.2f %12llu %7.2f %12.0f %12.0f %12.0f %s (ratio "
+		       "%.1fx)\n",
 		       r->name, (unsigned long long)r->records, (unsigned long long)r->bytes,
 		       (double)r->bytes / (double)r->records, (unsigned long long)r->base_bytes,
 		       (double)r->base_bytes / (double)r->records, (double)r->records / r->write_s,
-		       (double)r->records / r->write_wall,
-		       (double)r->records / r->read_s, r->ok ? "ok" : "MISMATCH",
-		       (double)r->base_bytes / (double)r->bytes);
+		       (double)r->records / r->write_wall, (double)r->records / r->read_s,
+		       r->ok ? "ok" : "MISMATCH", (double)r->base_bytes / (double)r->bytes);
 		fail |= !r->ok;
 	}
 	return fail;

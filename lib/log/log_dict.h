@@ -51,7 +51,7 @@ static inline void logf_dict_reset(struct logf_dict *d)
 
 /* Returns the index of k, or -1. */
 static inline int64_t logf_dict_find(const struct logf_dict *d, const struct logf_key *k,
-				     uint64_t h)
+                                     uint64_t h)
 {
 	for (uint32_t i = (uint32_t)h & d->mask;; i = (i + 1) & d->mask) {
 		uint32_t v = d->table[i];
@@ -85,7 +85,7 @@ static inline int logf_dict_grow(struct logf_dict *d)
 /* Append k (not present).  Returns 0, or -1 when full / out of memory (the
  * entry is then not added: the caller's format rules stay the same). */
 static inline int logf_dict_add(struct logf_dict *d, const struct logf_key *k, uint64_t h,
-				bool hashed)
+                                bool hashed)
 {
 	if (d->n >= d->max)
 		return -1;

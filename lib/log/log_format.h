@@ -21,20 +21,20 @@
 #define LOGF_HDR_TOTAL       (8 + LOGF_HDR_PAYLOAD)
 
 /* Column blocks inside the zstd frame. */
-#define LOGF_BLOCK_MAX      4096u    /* records per block at most */
-#define LOGF_SVC_DICT_MAX   65536u   /* internal (addr, port) entries per frame */
-#define LOGF_EXT_DICT_MAX   262144u  /* external address entries per frame */
-#define LOGF_MISC_DICT_MAX  65536u   /* (flags, family, ftp, worker, vlan) tuples */
+#define LOGF_BLOCK_MAX     4096u   /* records per block at most */
+#define LOGF_SVC_DICT_MAX  65536u  /* internal (addr, port) entries per frame */
+#define LOGF_EXT_DICT_MAX  262144u /* external address entries per frame */
+#define LOGF_MISC_DICT_MAX 65536u  /* (flags, family, ftp, worker, vlan) tuples */
 
 /* Version 2: one zstd frame per session, made of raw zstd blocks (one per
  * block of records) that hold range-coded records (log_codec.h). */
-#define LOGF2_FRAME_HDR_LEN   6    /* magic, descriptor 0x00, window 128 KiB */
-#define LOGF2_FHD             0x00 /* no content size, no checksum, no dictionary */
-#define LOGF2_WINDOW          0x38 /* window log 17: blocks of up to 128 KiB */
-#define LOGF2_BLOCK_HDR_LEN   3
-#define LOGF2_BLOCK_BYTES     131072u /* largest raw zstd block */
-#define LOGF2_RECORD_MAX      512u    /* more than one record ever takes, coded */
-#define LOGF2_CHECK_SEED      0x5359414Eull
+#define LOGF2_FRAME_HDR_LEN 6    /* magic, descriptor 0x00, window 128 KiB */
+#define LOGF2_FHD           0x00 /* no content size, no checksum, no dictionary */
+#define LOGF2_WINDOW        0x38 /* window log 17: blocks of up to 128 KiB */
+#define LOGF2_BLOCK_HDR_LEN 3
+#define LOGF2_BLOCK_BYTES   131072u /* largest raw zstd block */
+#define LOGF2_RECORD_MAX    512u    /* more than one record ever takes, coded */
+#define LOGF2_CHECK_SEED    0x5359414Eull
 
 /* Time deltas of 2^32-1 us (71 min) and more go to the escape column. */
 #define LOGF_TIME_ESCAPE 0xFFFFFFFFu
@@ -62,7 +62,7 @@ static inline uint64_t logf_hash(const struct logf_key *k)
 /* svc key: saddr (16) | sport, vlan, family (the VLAN and the family go
  * with the internal host, so they cost nothing more in the dictionary) */
 static inline void logf_svc_key(struct logf_key *k, const uint8_t addr[16], uint16_t port,
-				uint16_t vlan, uint8_t family)
+                                uint16_t vlan, uint8_t family)
 {
 	memset(k, 0, sizeof(*k));
 	memcpy(&k->w[0], addr, 16);
@@ -166,7 +166,7 @@ static inline uint64_t logf_get_u64(const uint8_t *p)
 /* A version 2 session's start: the header (skippable frame) and the zstd
  * frame header, LOGF_HDR_TOTAL + LOGF2_FRAME_HDR_LEN bytes. */
 static inline void logf2_session_header(uint8_t *p, uint32_t sensor_id, uint64_t start_ns,
-					uint64_t hour_unix)
+                                        uint64_t hour_unix)
 {
 	memset(p, 0, LOGF_HDR_TOTAL);
 	logf_put_u32(p, LOGF_SKIP_MAGIC);

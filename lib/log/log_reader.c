@@ -27,14 +27,14 @@
 struct log_reader {
 	uint8_t *buf;
 	size_t size;
-	size_t pos;     /* next byte of the file to look at */
-	size_t seg_end; /* end of the current segment */
-	bool in_frame;  /* decoding a zstd frame */
-	int version;    /* of the current segment */
-	bool v2_checksum;       /* the frame ends with a content checksum */
-	uint64_t frame_blocks;  /* blocks of the current frame */
+	size_t pos;            /* next byte of the file to look at */
+	size_t seg_end;        /* end of the current segment */
+	bool in_frame;         /* decoding a zstd frame */
+	int version;           /* of the current segment */
+	bool v2_checksum;      /* the frame ends with a content checksum */
+	uint64_t frame_blocks; /* blocks of the current frame */
 	uint64_t sessions, blocks;
-	struct logf2_state v2;  /* version 2 coder state */
+	struct logf2_state v2; /* version 2 coder state */
 	bool have_header;
 	bool truncated;
 	uint32_t sensor_id;
@@ -52,7 +52,8 @@ struct log_reader {
 	char error[256];
 };
 
-static void set_err(struct log_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(struct log_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void set_err(struct log_reader *r, const char *fmt, ...)
 {
@@ -78,8 +79,8 @@ static size_t find_marker(const struct log_reader *r, size_t from)
 {
 	size_t p = from;
 	while (p + LOGF_HDR_TOTAL <= r->size) {
-		const uint8_t *hit = memmem(r->buf + p + 8, r->size - p - 8, LOGF_HDR_MAGIC,
-					    LOGF_HDR_MAGIC_LEN);
+		const uint8_t *hit =
+		    memmem(r->buf + p + 8, r->size - p - 8, LOGF_HDR_MAGIC, LOGF_HDR_MAGIC_LEN);
 		if (!hit)
 			break;
 		size_t at = (size_t)(hit - r->buf) - 8;
@@ -133,11 +134,13 @@ struct log_reader *log_reader_open(const char *path, char *err, size_t errlen)
 	fd = -1;
 	if (r->size > 0) {
 		/* must start with a header (possibly cut short) */
-		static const uint8_t want[14] = {0x53, 0x2a, 0x4d, 0x18, LOGF_HDR_PAYLOAD, 0, 0, 0,
-						 'S', 'Y', 'N', 'A', 'C', 'K'};
+		static const uint8_t want[14] = {0x53, 0x2a, 0x4d, 0x18, LOGF_HDR_PAYLOAD,
+		                                 0,    0,    0,    'S',  'Y',
+		                                 'N',  'A',  'C',  'K'};
 		size_t m = r->size < 14 ? r->size : 14;
-		bool ok = (r->buf[0] & 0xf0) == 0x50 && (m < 2 || memcmp(r->buf + 1, want + 1, 3 < m - 1 ? 3 : m - 1) == 0) &&
-			  (m <= 8 || memcmp(r->buf + 8, want + 8, m - 8) == 0);
+		bool ok = (r->buf[0] & 0xf0) == 0x50 &&
+		          (m < 2 || memcmp(r->buf + 1, want + 1, 3 < m - 1 ? 3 : m - 1) == 0) &&
+		          (m <= 8 || memcmp(r->buf + 8, want + 8, m - 8) == 0);
 		if (!ok && find_marker(r, 0) >= r->size) { /* no header anywhere */
 			snprintf(err, errlen, "%s: not a synack log", path);
 			goto fail;
@@ -325,7 +328,8 @@ static int parse_block(struct log_reader *r)
 		q += 4 * n;
 		for (size_t i = 0; i < n; i++) {
 			uint64_t z = (uint64_t)planes[i] | (uint64_t)planes[n + i] << 8 |
-				     (uint64_t)planes[2 * n + i] << 16 | (uint64_t)planes[3 * n + i] << 24;
+			             (uint64_t)planes[2 * n + i] << 16 |
+			             (uint64_t)planes[3 * n + i] << 24;
 			if (z == LOGF_TIME_ESCAPE) {
 				if (!(k = logf_get_varint(q, qe, &z)))
 					return -1;
@@ -356,7 +360,7 @@ static int parse_block(struct log_reader *r)
 	if ((size_t)(qe - addrs) < abytes + 5 * nnew)
 		return -1;
 	const uint8_t *phi = addrs + abytes, *plo = phi + nnew, *vhi = plo + nnew,
-		      *vlo = vhi + nnew, *fam = vlo + nnew;
+	              *vlo = vhi + nnew, *fam = vlo + nnew;
 	q = fam + nnew;
 	{
 		size_t j = 0;
@@ -370,9 +374,10 @@ static int parse_block(struct log_reader *r)
 				memcpy(addr, a, kinds[j]);
 				a += kinds[j];
 				logf_svc_key(&key, addr, (uint16_t)(phi[j] << 8 | plo[j]),
-					     (uint16_t)(vhi[j] << 8 | vlo[j]), fam[j]);
+				             (uint16_t)(vhi[j] << 8 | vlo[j]), fam[j]);
 				j++;
-				if (logf_dict_add(&r->svc, &key, 0, false) < 0 && r->svc.n < r->svc.max)
+				if (logf_dict_add(&r->svc, &key, 0, false) < 0 &&
+				    r->svc.n < r->svc.max)
 					return -1;
 			} else {
 				if (r->idx[i] > r->svc.n)
@@ -418,7 +423,8 @@ static int parse_block(struct log_reader *r)
 				a += kinds[j];
 				j++;
 				logf_ext_key(&key, addr);
-				if (logf_dict_add(&r->ext, &key, 0, false) < 0 && r->ext.n < r->ext.max)
+				if (logf_dict_add(&r->ext, &key, 0, false) < 0 &&
+				    r->ext.n < r->ext.max)
 					return -1;
 			} else {
 				if (r->idx[i] > r->ext.n)

@@ -25,7 +25,7 @@ struct log_options {
 	uint64_t grace_ns;          /* keep the previous hour open this long; default 120 s */
 	int compression_level;      /* zstd level of version 1 logs; unused since version 2 */
 	int seal;                   /* 1 (default): re-encode an hour closed on time as one
-				       session with large blocks (doc/log-format.md) */
+	                               session with large blocks (doc/log-format.md) */
 };
 
 void log_options_default(struct log_options *opt);
@@ -34,12 +34,12 @@ struct log_writer;
 
 /* data_dir must exist; logs/ below it is created as needed. */
 struct log_writer *log_writer_open(const char *data_dir, const struct log_options *opt, char *err,
-				   size_t errlen);
+                                   size_t errlen);
 
 /* Append records (any hour; each goes to its own hour's file).  now_ns is
  * the wall clock (drives flush, fsync and closing of old hours). */
 int log_writer_append(struct log_writer *w, const struct synack_record *recs, size_t n,
-		      uint64_t now_ns);
+                      uint64_t now_ns);
 
 /* Call regularly (every few ms) even when idle: flushes and rotates by time. */
 int log_writer_tick(struct log_writer *w, uint64_t now_ns);

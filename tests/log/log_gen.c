@@ -34,12 +34,14 @@ int main(int argc, char **argv)
 		struct synack_record r;
 		memset(&r, 0, sizeof(r));
 		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-		r.time_ns = base + (uint64_t)i * 3600ull * 1000000000ull * 3 / 3000 + (rng >> 40) % 1000;
+		r.time_ns =
+		    base + (uint64_t)i * 3600ull * 1000000000ull * 3 / 3000 + (rng >> 40) % 1000;
 		bool v6 = i % 5 == 0;
 		r.family = v6 ? SYNACK_FAMILY_IPV6 : SYNACK_FAMILY_IPV4;
 		if (v6) {
 			uint8_t s[16] = {0x20, 0x01, 0x0d, 0xb8, 0, (uint8_t)(1 + i % 2)};
-			uint8_t d[16] = {0x2a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (uint8_t)(i % 7)};
+			uint8_t d[16] = {0x2a, 0x00, 0, 0, 0, 0, 0, 0,
+			                 0,    0,    0, 0, 0, 0, 0, (uint8_t)(i % 7)};
 			s[15] = (uint8_t)(i % 3);
 			memcpy(r.saddr, s, 16);
 			memcpy(r.daddr, d, 16);
@@ -70,8 +72,8 @@ int main(int argc, char **argv)
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 		strftime(ds, sizeof(ds), "%Y-%m-%d", &tm);
 		printf("%s.%06uZ,%s,%d,%s,%u,%s,%u,0x%03x,%u,%u,%u\n", ts,
-		       (unsigned)(r.time_ns / 1000 % 1000000), ds, tm.tm_hour, sa, r.sport, da, r.dport,
-		       r.flags, r.ftp, r.worker, r.vlan);
+		       (unsigned)(r.time_ns / 1000 % 1000000), ds, tm.tm_hour, sa, r.sport, da,
+		       r.dport, r.flags, r.ftp, r.worker, r.vlan);
 	}
 	log_writer_close(w);
 	return 0;

@@ -19,8 +19,8 @@
 #include "log/log_writer.h"
 #include "record.h"
 
-#define NS_S  1000000000ull
-#define NS_H  (3600ull * NS_S)
+#define NS_S 1000000000ull
+#define NS_H (3600ull * NS_S)
 
 static uint64_t tu_rng = 0x2545F4914F6CDD1Dull;
 
@@ -122,8 +122,8 @@ static inline void tu_hour_path(char *buf, size_t len, const char *dir, uint64_t
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	snprintf(buf, len, "%s/logs/%04d/%02d/%02d/synack-%04d%02d%02d-%02d.zst", dir,
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour);
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour);
 }
 
 static inline long tu_file_size(const char *path)

@@ -16,7 +16,7 @@ struct flushpoint {
 /* Write nflush groups of records with a flush after each; returns records
  * and flush points. */
 static size_t write_session(const char *dir, uint64_t H, struct synack_record *recs, size_t off,
-			    int nflush, struct flushpoint *fp, char *path, size_t plen)
+                            int nflush, struct flushpoint *fp, char *path, size_t plen)
 {
 	char err[256];
 	struct log_options opt;
@@ -44,7 +44,7 @@ static size_t write_session(const char *dir, uint64_t H, struct synack_record *r
 }
 
 static void check_prefix(const char *what, const struct synack_record *got, long n,
-			 const struct synack_record *want, size_t nwant)
+                         const struct synack_record *want, size_t nwant)
 {
 	CHECK_EQ(n, nwant);
 	for (long i = 0; i < n && (size_t)n == nwant; i++) {
@@ -91,7 +91,7 @@ static void test_cut_everywhere(void)
 		/* a header without any frame bytes, or with only the frame's
 		 * header (6 bytes, written with it) is not a cut */
 		bool want_trunc = len != full && len != s1 && len != 40 && len != 46 &&
-				  len != s1 + 40 && len != s1 + 46;
+		                  len != s1 + 40 && len != s1 + 46;
 		if (len < s1 && len % 7 != 0 && len > 48)
 			continue; /* a sample of the first frame, every byte of the last */
 		if (len < s1) {

@@ -81,7 +81,7 @@ static void test_boundaries(void)
 	CHECK_EQ(log_writer_append(w, &r, 1, H + NS_H + 60 * NS_S), 0);
 	/* a batch mixing both hours */
 	struct synack_record batch[4] = {mk(H + NS_H + 61 * NS_S, 4), mk(H + NS_H - 2 * NS_S, 5),
-					 mk(H + NS_H + 62 * NS_S, 6), mk(H + 10, 7)};
+	                                 mk(H + NS_H + 62 * NS_S, 6), mk(H + 10, 7)};
 	e1.recs[e1.n++] = batch[0];
 	e0.recs[e0.n++] = batch[1];
 	e1.recs[e1.n++] = batch[2];
@@ -159,7 +159,8 @@ static void test_restart(void)
 		struct log_writer *w = log_writer_open(dir, &opt, err, sizeof(err));
 		CHECK(w != NULL);
 		for (int i = 0; i < 10; i++) {
-			struct synack_record r = mk(H + (uint64_t)(s * 10 + i) * NS_S, (uint16_t)(s * 100 + i));
+			struct synack_record r =
+			    mk(H + (uint64_t)(s * 10 + i) * NS_S, (uint16_t)(s * 100 + i));
 			e.recs[e.n++] = r;
 			CHECK_EQ(log_writer_append(w, &r, 1, H + 100 * NS_S), 0);
 		}
