@@ -119,6 +119,20 @@ struct override {
 	const char *value;
 };
 
+/* A directory named on the command line, relative to the current one, as an
+ * absolute path (the configuration file itself requires absolute paths).
+ * Lives until exit. */
+static const char *absolute_path(const char *path)
+{
+	static char buf[4096];
+	if (path[0] == '/' || !getcwd(buf, sizeof buf) ||
+	    strlen(buf) + 1 + strlen(path) >= sizeof buf)
+		return path;
+	strcat(buf, "/");
+	strcat(buf, path);
+	return buf;
+}
+
 static int die_config(const char *msg)
 {
 	fprintf(stderr, "synackd: %s\n", msg);
@@ -552,7 +566,7 @@ int main(int argc, char **argv)
 			o = (struct override){"peers", optarg};
 			break;
 		case OPT_DATA_DIR:
-			o = (struct override){"data_dir", optarg};
+			o = (struct override){"data_dir", absolute_path(optarg)};
 			break;
 		case OPT_SENSOR:
 			o = (struct override){"sensor_id", optarg};

@@ -67,4 +67,9 @@ grep -q "did you mean 'ring_size'" "$T/u3.err" && pass "--set suggestion" || fai
 expect_eq "progress exit" $? 0
 grep -q "100.0%" "$T/p.err" && pass "progress shown" || fail "progress: $(cat "$T/p.err")"
 grep -q "^records_stored" "$T/p.out" && pass "summary on stdout" || fail "summary: $(cat "$T/p.out")"
+# a relative --data-dir on the command line is taken from the current directory
+(cd "$T" && "$SYNACKD" --pcap full.pcap --internal "$P" --data-dir rel-data >/dev/null 2>"$T/rel.err")
+expect_eq "relative --data-dir exit" $? 0
+expect_eq "relative --data-dir: rows stored there" \
+	"$(db_sql "$T/rel-data" 'select coalesce(sum(packets),0) from hourly')" "$all"
 finish
