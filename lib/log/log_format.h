@@ -7,7 +7,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Skippable zstd frame that starts every session in a file. */
 #define LOGF_SKIP_MAGIC      0x184D2A53u /* any 0x184D2A50..5F is accepted */
@@ -180,6 +182,23 @@ static inline void logf2_session_header(uint8_t *p, uint32_t sensor_id, uint64_t
 	logf_put_u32(p, 0xFD2FB528u); /* zstd frame magic */
 	p[4] = LOGF2_FHD;
 	p[5] = LOGF2_WINDOW;
+}
+
+/* Writes all of buf (retrying short writes and EINTR); 0 or -1 with errno. */
+static inline int logf_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += (size_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 #endif /* SYNACK_LOG_FORMAT_H */

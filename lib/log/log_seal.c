@@ -27,22 +27,6 @@ struct sealer {
 	uint64_t bytes;
 };
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int log_seal_temp_path(const char *path, char *out, size_t outlen)
 {
 	int n = snprintf(out, outlen, "%s.seal", path);
@@ -77,7 +61,7 @@ static int sealer_block(struct sealer *s)
 {
 	size_t len = logf2_block_end(&s->coder, &s->block);
 	s->bytes += len;
-	return write_all(s->fd, s->block.buf, len);
+	return logf_write_all(s->fd, s->block.buf, len);
 }
 
 /* Copy every record of r into s's file as one session. */
@@ -100,7 +84,7 @@ static int sealer_copy(struct sealer *s, struct log_reader *r, struct synack_rec
 		return -1;
 	static const uint8_t last_block[LOGF2_BLOCK_HDR_LEN] = {1, 0, 0};
 	s->bytes += sizeof(last_block);
-	return write_all(s->fd, last_block, sizeof(last_block));
+	return logf_write_all(s->fd, last_block, sizeof(last_block));
 }
 
 /* Write the sealed copy to tmp.  Returns 1 written, 0 not worth it or a
@@ -130,7 +114,7 @@ static int write_sealed(const char *path, const char *tmp, struct log_seal_resul
 	                     logf_get_u64(hdr + 32));
 	unlink(tmp);
 	s.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (s.fd < 0 || write_all(s.fd, hdr, sizeof(hdr)) < 0) {
+	if (s.fd < 0 || logf_write_all(s.fd, hdr, sizeof(hdr)) < 0) {
 		snprintf(err, errlen, "seal %s: %s", tmp, strerror(errno));
 		goto out;
 	}

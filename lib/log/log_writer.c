@@ -87,22 +87,6 @@ void log_options_default(struct log_options *opt)
 	opt->seal = 1;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int mkdir_one(const char *path)
 {
 	if (mkdir(path, 0750) == 0 || errno == EEXIST)
@@ -153,7 +137,7 @@ static int hour_path(struct log_writer *w, uint64_t hour, char *path, size_t len
 
 static int write_out(struct log_writer *w, struct hour_file *f, const void *buf, size_t len)
 {
-	if (write_all(f->fd, buf, len) < 0) {
+	if (logf_write_all(f->fd, buf, len) < 0) {
 		set_err(w, "write %s: %s", f->path, strerror(errno));
 		return -1;
 	}
@@ -244,7 +228,7 @@ static int file_open(struct log_writer *w, struct hour_file *f, uint64_t hour, u
 	logf2_session_header(hdr, w->opt.sensor_id, now_ns, hour * 3600ull);
 	/* A crash can leave a cut frame at the end: the header re-syncs the
 	 * reader, so a restart simply appends. */
-	if (write_all(fd, hdr, sizeof(hdr)) < 0) {
+	if (logf_write_all(fd, hdr, sizeof(hdr)) < 0) {
 		set_err(w, "write %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
