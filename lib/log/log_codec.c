@@ -19,89 +19,11 @@
 
 static const uint16_t initial_flags[LOGF2_FLAGS] = {0x012, 0x052, 0x152, 0x092};
 
-/* ---- ranking of dictionary entries by uses ---- */
-
-static int rank_init(struct logf2_rank *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->cap = 256;
-	k->order = malloc(k->cap * sizeof(uint32_t));
-	k->pos = malloc(k->cap * sizeof(uint32_t));
-	k->count = malloc(k->cap * sizeof(uint32_t));
-	k->first = malloc((LOGF2_COUNT_MAX + 2) * sizeof(uint32_t));
-	return k->order && k->pos && k->count && k->first ? 0 : -1;
-}
-
-static void rank_free(struct logf2_rank *k)
-{
-	free(k->order);
-	free(k->pos);
-	free(k->count);
-	free(k->first);
-	memset(k, 0, sizeof(*k));
-}
-
-/* Is there an entry with c uses?  Then it starts at first[c] < limit. */
-static bool rank_block_live(const struct logf2_rank *k, uint32_t c, uint32_t limit)
-{
-	uint32_t f = k->first[c];
-	return f < limit && k->count[k->order[f]] == c;
-}
-
-/* The next entry (number n) was added to the dictionary: last rank. */
-static int rank_add(struct logf2_rank *k)
-{
-	if (k->n == k->cap) {
-		uint32_t nc = k->cap * 2;
-		uint32_t *o = realloc(k->order, nc * sizeof(uint32_t));
-		if (o)
-			k->order = o;
-		uint32_t *p = realloc(k->pos, nc * sizeof(uint32_t));
-		if (p)
-			k->pos = p;
-		uint32_t *c = realloc(k->count, nc * sizeof(uint32_t));
-		if (c)
-			k->count = c;
-		if (!o || !p || !c)
-			return -1;
-		k->cap = nc;
-	}
-	uint32_t e = k->n;
-	k->order[e] = e;
-	k->pos[e] = e;
-	k->count[e] = 1;
-	if (!rank_block_live(k, 1, e))
-		k->first[1] = e;
-	k->n++;
-	return 0;
-}
-
-/* Entry e was used once more: it changes places with the first entry of as
- * many uses as it had, and so stays in order of uses. */
-static void rank_hit(struct logf2_rank *k, uint32_t e)
-{
-	uint32_t c = k->count[e];
-
-	if (c >= LOGF2_COUNT_MAX)
-		return;
-	uint32_t r = k->pos[e], f = k->first[c];
-	uint32_t y = k->order[f];
-	k->order[f] = e;
-	k->pos[e] = f;
-	k->order[r] = y;
-	k->pos[y] = r;
-	k->first[c] = f + 1;
-	k->count[e] = c + 1;
-	if (!rank_block_live(k, c + 1, f))
-		k->first[c + 1] = f;
-}
-
 int logf2_state_init(struct logf2_state *s)
 {
 	memset(s, 0, sizeof(*s));
-	if (logf_dict_init(&s->svc, LOGF_SVC_DICT_MAX) < 0 ||
-	    logf_dict_init(&s->ext, LOGF_EXT_DICT_MAX) < 0 || rank_init(&s->svc_rank) < 0 ||
-	    rank_init(&s->ext_rank) < 0) {
+	if (logf2_dict_init(&s->svc, LOGF_SVC_DICT_MAX) < 0 ||
+	    logf2_dict_init(&s->ext, LOGF_EXT_DICT_MAX) < 0) {
 		logf2_state_free(s);
 		return -1;
 	}
@@ -119,10 +41,8 @@ void logf2_state_reset(struct logf2_state *s)
 	/* every other member is an array of probabilities */
 	rc_probs_init(&m->more,
 	              (sizeof(*m) - offsetof(struct logf2_models, more)) / sizeof(rc_prob));
-	logf_dict_reset(&s->svc);
-	logf_dict_reset(&s->ext);
-	s->svc_rank.n = 0;
-	s->ext_rank.n = 0;
+	logf2_dict_reset(&s->svc);
+	logf2_dict_reset(&s->ext);
 	s->npairs = 0;
 	memcpy(s->flags, initial_flags, sizeof(s->flags));
 	s->prev_us = 0;
@@ -135,10 +55,8 @@ void logf2_state_reset(struct logf2_state *s)
 
 void logf2_state_free(struct logf2_state *s)
 {
-	logf_dict_free(&s->svc);
-	logf_dict_free(&s->ext);
-	rank_free(&s->svc_rank);
-	rank_free(&s->ext_rank);
+	logf2_dict_free(&s->svc);
+	logf2_dict_free(&s->ext);
 }
 
 uint64_t logf2_check_add(uint64_t h, const struct synack_record *r)
@@ -156,18 +74,6 @@ uint64_t logf2_check_add(uint64_t h, const struct synack_record *r)
 		h ^= h >> 29;
 	}
 	return h;
-}
-
-/* Add a new value to a dictionary and its ranking; a full dictionary takes
- * no more (on both sides).  Returns -1 out of memory. */
-static int dict_add(struct logf_dict *d, struct logf2_rank *k, const struct logf_key *key,
-                    uint64_t h, bool hashed)
-{
-	if (d->n >= d->max)
-		return 0;
-	if (logf_dict_add(d, key, h, hashed) < 0 || rank_add(k) < 0)
-		return -1;
-	return 0;
 }
 
 static bool same_pair(const struct synack_record *a, const struct synack_record *b)
@@ -214,20 +120,27 @@ static void enc_addr(struct rc_enc *e, rc_prob *v6p, rc_prob byte[2][16], uint8_
 	memcpy(last, addr, 16);
 }
 
-static int enc_service(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r)
+/* A dictionary value: its rank + 1 if present (then counted as used once
+ * more), else 0 and the caller spells it out and adds it. */
+static uint32_t enc_lookup(struct logf2_dict *d, const struct logf2_probe *p)
+{
+	uint32_t i = logf2_dict_find(d, p);
+	uint32_t rank1 = d->table[i].rank1;
+
+	if (rank1)
+		logf2_dict_hit_slot(d, i, rank1 - 1);
+	return rank1;
+}
+
+static int enc_service(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r,
+                       const struct logf2_probe *p)
 {
 	struct logf2_models *m = &s->m;
-	struct logf_key k;
+	uint32_t rank1 = enc_lookup(&s->svc, p);
 
-	logf_svc_key(&k, r->saddr, r->sport, r->vlan, r->family);
-	uint64_t h = logf_hash(&k);
-	int64_t idx = logf_dict_find(&s->svc, &k, h);
-	if (idx >= 0) {
-		rc_enc_uint(e, &m->svc, (uint64_t)s->svc_rank.pos[idx] + 1);
-		rank_hit(&s->svc_rank, (uint32_t)idx);
+	rc_enc_uint(e, &m->svc, rank1);
+	if (rank1)
 		return 0;
-	}
-	rc_enc_uint(e, &m->svc, 0);
 	enc_addr(e, &m->svc_v6, m->svc_byte, s->svc_last, r->saddr);
 	rc_enc_tree(e, m->svc_port_hi, 8, r->sport >> 8);
 	rc_enc_direct(e, r->sport & 0xFF, 8);
@@ -240,28 +153,30 @@ static int enc_service(struct logf2_state *s, struct rc_enc *e, const struct syn
 	rc_enc_bit(e, &m->svc_family_usual, r->family != usual);
 	if (r->family != usual)
 		rc_enc_direct(e, r->family, 8);
-	return dict_add(&s->svc, &s->svc_rank, &k, h, true);
+	return logf2_dict_add_probe(&s->svc, p);
 }
 
-static int enc_external(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r)
+static int enc_external(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r,
+                        const struct logf2_probe *p)
 {
 	struct logf2_models *m = &s->m;
-	struct logf_key k;
+	uint32_t rank1 = enc_lookup(&s->ext, p);
 
-	logf_ext_key(&k, r->daddr);
-	uint64_t h = logf_hash(&k);
-	int64_t idx = logf_dict_find(&s->ext, &k, h);
-	if (idx >= 0) {
-		rc_enc_uint(e, &m->ext, (uint64_t)s->ext_rank.pos[idx] + 1);
-		rank_hit(&s->ext_rank, (uint32_t)idx);
+	rc_enc_uint(e, &m->ext, rank1);
+	if (rank1)
 		return 0;
-	}
-	rc_enc_uint(e, &m->ext, 0);
 	enc_addr(e, &m->ext_v6, m->ext_byte, s->ext_last, r->daddr);
-	return dict_add(&s->ext, &s->ext_rank, &k, h, true);
+	return logf2_dict_add_probe(&s->ext, p);
 }
 
-int logf2_encode(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r)
+void logf2_lookup_prepare(struct logf2_lookup *k, const struct synack_record *r)
+{
+	logf2_probe_service(&k->svc, r->saddr, r->sport, r->vlan, r->family);
+	logf2_probe_external(&k->ext, r->daddr);
+}
+
+int logf2_encode(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r,
+                 const struct logf2_lookup *k)
 {
 	struct logf2_models *m = &s->m;
 	uint64_t us = r->time_ns / 1000;
@@ -279,7 +194,7 @@ int logf2_encode(struct logf2_state *s, struct rc_enc *e, const struct synack_re
 	if (hit) {
 		near_port = s->pairs[j].dport;
 		predicted_worker = s->pairs[j].worker;
-	} else if (enc_service(s, e, r) < 0 || enc_external(s, e, r) < 0) {
+	} else if (enc_service(s, e, r, &k->svc) < 0 || enc_external(s, e, r, &k->ext) < 0) {
 		return -1;
 	}
 
@@ -329,20 +244,36 @@ static void dec_addr(struct rc_dec *d, rc_prob *v6p, rc_prob byte[2][16], uint8_
 	memcpy(last, addr, 16);
 }
 
+/* A dictionary index: 0 = a new value (the caller decodes it), k = the
+ * entry at rank k-1, counted as used once more.  Returns its key, NULL for
+ * a new value; -1 in *bad for an index beyond the entries. */
+static const struct logf_key *dec_lookup(struct logf2_dict *d, uint64_t idx, int *bad)
+{
+	if (!idx)
+		return NULL;
+	if (idx > d->n) {
+		*bad = 1;
+		return NULL;
+	}
+	const struct logf_key *k = &d->keys[d->by_rank[idx - 1].ref];
+	logf2_rank_hit(d, (uint32_t)idx - 1);
+	return k;
+}
+
 static int dec_service(struct logf2_state *s, struct rc_dec *d, struct synack_record *r)
 {
 	struct logf2_models *m = &s->m;
 	struct logf_key k;
 	uint64_t idx;
+	int bad = 0;
 
 	if (rc_dec_uint(d, &m->svc, &idx) < 0)
 		return -1;
-	if (idx) {
-		if (idx > s->svc_rank.n)
-			return -1;
-		uint32_t entry = s->svc_rank.order[idx - 1];
-		k = s->svc.keys[entry];
-		rank_hit(&s->svc_rank, entry);
+	const struct logf_key *known = dec_lookup(&s->svc, idx, &bad);
+	if (bad)
+		return -1;
+	if (known) {
+		k = *known;
 	} else {
 		uint8_t addr[16];
 		dec_addr(d, &m->svc_v6, m->svc_byte, s->svc_last, addr);
@@ -357,7 +288,7 @@ static int dec_service(struct logf2_state *s, struct rc_dec *d, struct synack_re
 		if (family != SYNACK_FAMILY_IPV4 && family != SYNACK_FAMILY_IPV6)
 			return -1;
 		logf_svc_key(&k, addr, port, s->svc_last_vlan, (uint8_t)family);
-		if (dict_add(&s->svc, &s->svc_rank, &k, 0, false) < 0)
+		if (logf2_dict_add_key(&s->svc, &k) < 0)
 			return -1;
 	}
 	memcpy(r->saddr, &k.w[0], 16);
@@ -372,20 +303,20 @@ static int dec_external(struct logf2_state *s, struct rc_dec *d, struct synack_r
 	struct logf2_models *m = &s->m;
 	struct logf_key k;
 	uint64_t idx;
+	int bad = 0;
 
 	if (rc_dec_uint(d, &m->ext, &idx) < 0)
 		return -1;
-	if (idx) {
-		if (idx > s->ext_rank.n)
-			return -1;
-		uint32_t entry = s->ext_rank.order[idx - 1];
-		memcpy(r->daddr, &s->ext.keys[entry].w[0], 16);
-		rank_hit(&s->ext_rank, entry);
+	const struct logf_key *known = dec_lookup(&s->ext, idx, &bad);
+	if (bad)
+		return -1;
+	if (known) {
+		memcpy(r->daddr, &known->w[0], 16);
 		return 0;
 	}
 	dec_addr(d, &m->ext_v6, m->ext_byte, s->ext_last, r->daddr);
 	logf_ext_key(&k, r->daddr);
-	return dict_add(&s->ext, &s->ext_rank, &k, 0, false);
+	return logf2_dict_add_key(&s->ext, &k);
 }
 
 int logf2_decode(struct logf2_state *s, struct rc_dec *d, struct synack_record *r)
@@ -444,7 +375,9 @@ int logf2_decode(struct logf2_state *s, struct rc_dec *d, struct synack_record *
 
 /* ---- blocks ---- */
 
-int logf2_block_add(struct logf2_state *s, struct logf2_block *b, const struct synack_record *r)
+/* Add one record whose lookup is prepared: 1 when the block is full, 0, -1. */
+static int block_add(struct logf2_state *s, struct logf2_block *b, const struct synack_record *r,
+                     const struct logf2_lookup *k)
 {
 	if (b->n == 0) {
 		rc_enc_init(&b->enc, b->buf + LOGF2_BLOCK_HDR_LEN);
@@ -452,11 +385,65 @@ int logf2_block_add(struct logf2_state *s, struct logf2_block *b, const struct s
 	} else {
 		rc_enc_bit(&b->enc, &s->m.more, 1);
 	}
-	if (logf2_encode(s, &b->enc, r) < 0)
+	if (logf2_encode(s, &b->enc, r, k) < 0)
 		return -1;
 	b->check = logf2_check_add(b->check, r);
 	b->n++;
-	return b->n == LOGF_BLOCK_MAX || b->enc.pos > LOGF2_BLOCK_BYTES - LOGF2_RECORD_MAX;
+	return logf2_block_full(b);
+}
+
+int logf2_block_add(struct logf2_state *s, struct logf2_block *b, const struct synack_record *r)
+{
+	struct logf2_lookup k;
+
+	logf2_lookup_prepare(&k, r);
+	return block_add(s, b, r, &k);
+}
+
+/* The run's lookahead: a record's dictionary slots are prefetched
+ * SLOTS_AHEAD records before it is coded, and their ranks' entries
+ * RANKS_AHEAD records before (the slots have arrived by then). */
+#define SLOTS_AHEAD 8
+#define RANKS_AHEAD 4
+#define RING        16 /* a power of two above SLOTS_AHEAD */
+
+static void prefetch_slots(struct logf2_state *s, struct logf2_lookup *k,
+                           const struct synack_record *r)
+{
+	logf2_lookup_prepare(k, r);
+	logf2_dict_prefetch(&s->svc, &k->svc);
+	logf2_dict_prefetch(&s->ext, &k->ext);
+}
+
+static void prefetch_ranks(struct logf2_state *s, const struct logf2_lookup *k)
+{
+	logf2_dict_prefetch_rank(&s->svc, &k->svc);
+	logf2_dict_prefetch_rank(&s->ext, &k->ext);
+}
+
+long logf2_block_add_run(struct logf2_state *s, struct logf2_block *b,
+                         const struct synack_record *r, size_t n)
+{
+	struct logf2_lookup ring[RING];
+	size_t i;
+
+	for (i = 0; i < n && i < SLOTS_AHEAD; i++)
+		prefetch_slots(s, &ring[i], &r[i]);
+	for (i = 0; i < n && i < RANKS_AHEAD; i++)
+		prefetch_ranks(s, &ring[i]);
+	for (i = 0; i < n;) {
+		if (i + SLOTS_AHEAD < n)
+			prefetch_slots(s, &ring[(i + SLOTS_AHEAD) % RING], &r[i + SLOTS_AHEAD]);
+		if (i + RANKS_AHEAD < n)
+			prefetch_ranks(s, &ring[(i + RANKS_AHEAD) % RING]);
+		int full = block_add(s, b, &r[i], &ring[i % RING]);
+		i++;
+		if (full < 0)
+			return -1;
+		if (full)
+			break;
+	}
+	return (long)i;
 }
 
 size_t logf2_block_end(struct logf2_state *s, struct logf2_block *b)

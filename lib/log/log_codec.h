@@ -10,15 +10,17 @@
 #ifndef SYNACK_LOG_CODEC_H
 #define SYNACK_LOG_CODEC_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "log/log_dict.h"
+#include "log/log_format.h"
+#include "log/log_rank.h"
 #include "log/log_rc.h"
 #include "record.h"
 
-#define LOGF2_PAIRS     4      /* recent (service, external host) pairs */
-#define LOGF2_COUNT_MAX 65535u /* uses counted per dictionary entry */
-#define LOGF2_FLAGS     4      /* recent flag values */
+#define LOGF2_PAIRS 4 /* recent (service, external host) pairs */
+#define LOGF2_FLAGS 4 /* recent flag values */
 
 struct logf2_models {
 	struct rc_uint_model time, svc, ext;
@@ -38,20 +40,9 @@ struct logf2_models {
 	rc_prob svc_vlan_same, svc_family_usual;
 };
 
-/* The entries of a dictionary ranked by their number of uses: an entry's
- * index in the log is its rank, so frequent values get small numbers. */
-struct logf2_rank {
-	uint32_t *order; /* rank -> entry */
-	uint32_t *pos;   /* entry -> rank */
-	uint32_t *count; /* entry -> uses, at most LOGF2_COUNT_MAX */
-	uint32_t *first; /* count -> first rank with that count, while there is one */
-	uint32_t n, cap;
-};
-
 struct logf2_state {
 	struct logf2_models m;
-	struct logf_dict svc, ext;
-	struct logf2_rank svc_rank, ext_rank;
+	struct logf2_dict svc, ext;              /* ranked by uses (log_rank.h) */
 	struct synack_record pairs[LOGF2_PAIRS]; /* most recent first */
 	unsigned npairs;
 	uint16_t flags[LOGF2_FLAGS]; /* most recent first */
@@ -67,8 +58,17 @@ int logf2_state_init(struct logf2_state *s);   /* 0, or -1 out of memory */
 void logf2_state_reset(struct logf2_state *s); /* start of a session */
 void logf2_state_free(struct logf2_state *s);
 
-/* One record.  Returns 0, or -1 when a dictionary cannot grow (memory). */
-int logf2_encode(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r);
+/* The dictionary values of a record, prepared ahead of its coding. */
+struct logf2_lookup {
+	struct logf2_probe svc, ext;
+};
+
+void logf2_lookup_prepare(struct logf2_lookup *k, const struct synack_record *r);
+
+/* One record, its lookup prepared.  Returns 0, or -1 when a dictionary
+ * cannot grow (memory). */
+int logf2_encode(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r,
+                 const struct logf2_lookup *k);
 
 /* Returns 0, or -1 on input that no encoder writes. */
 int logf2_decode(struct logf2_state *s, struct rc_dec *d, struct synack_record *r);
@@ -88,6 +88,19 @@ struct logf2_block {
 /* Add a record.  Returns 1 when the block is full and must be ended now, 0
  * when it can take more, -1 out of memory (the block is then unusable). */
 int logf2_block_add(struct logf2_state *s, struct logf2_block *b, const struct synack_record *r);
+
+/* Add records r[0 .. n-1] until the block is full, looking up the
+ * dictionaries of later records ahead (prefetching) while coding the
+ * earlier ones: the same bytes as logf2_block_add() one by one.  Returns
+ * the number of records added (1 .. n; fewer when the block became full:
+ * check logf2_block_full()), or -1 out of memory. */
+long logf2_block_add_run(struct logf2_state *s, struct logf2_block *b,
+                         const struct synack_record *r, size_t n);
+
+static inline bool logf2_block_full(const struct logf2_block *b)
+{
+	return b->n == LOGF_BLOCK_MAX || b->enc.pos > LOGF2_BLOCK_BYTES - LOGF2_RECORD_MAX;
+}
 
 /* End the block (n > 0): returns the bytes to write from b->buf (the block
  * header included); the next add starts a new block. */

@@ -71,10 +71,12 @@ static int sealer_copy(struct sealer *s, struct log_reader *r, struct synack_rec
 	long n;
 
 	while ((n = log_reader_next(r, chunk, SEAL_CHUNK)) > 0) {
-		for (long i = 0; i < n; i++) {
-			int full = logf2_block_add(&s->coder, &s->block, &chunk[i]);
-			if (full < 0 || (full > 0 && sealer_block(s) < 0))
+		for (long i = 0; i < n;) {
+			long k =
+			    logf2_block_add_run(&s->coder, &s->block, chunk + i, (size_t)(n - i));
+			if (k < 0 || (logf2_block_full(&s->block) && sealer_block(s) < 0))
 				return -1;
+			i += k;
 		}
 		*records += (uint64_t)n;
 	}

@@ -323,41 +323,71 @@ static struct hour_file *file_for(struct log_writer *w, uint64_t hour, uint64_t 
 	return victim;
 }
 
+/* The records of recs[0 .. n-1] from the first on that belong to the same
+ * hour as the first. */
+static size_t same_hour_run(const struct synack_record *recs, size_t n, uint64_t hour)
+{
+	size_t k = 1;
+
+	while (k < n && recs[k].time_ns / NS_PER_HOUR == hour)
+		k++;
+	return k;
+}
+
+/* Code records of one hour into its file, writing each block that fills.
+ * *done tells how many were taken: all n, or on error (set; the file must
+ * then be released) those up to the one that failed, which is lost with the
+ * open block; the rest goes to a new session.  Returns 0 or -1. */
+static int append_run(struct log_writer *w, struct hour_file *f, const struct synack_record *recs,
+                      size_t n, size_t *done)
+{
+	*done = 0;
+	while (*done < n) {
+		long k = logf2_block_add_run(&f->coder, &f->block, recs + *done, n - *done);
+		if (k < 0) {
+			set_err(w, "%s: out of memory", f->path);
+			*done += 1;
+			return -1;
+		}
+		f->records += (uint64_t)k;
+		f->unflushed = true;
+		*done += (size_t)k;
+		if (logf2_block_full(&f->block) && block_write(w, f) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int log_writer_append(struct log_writer *w, const struct synack_record *recs, size_t n,
                       uint64_t now_ns)
 {
 	int rc = 0;
-	struct hour_file *f = NULL;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct synack_record *r = &recs[i];
-		uint64_t hour = r->time_ns / NS_PER_HOUR;
+	for (size_t i = 0; i < n;) {
+		uint64_t hour = recs[i].time_ns / NS_PER_HOUR;
+		size_t k = same_hour_run(recs + i, n - i, hour);
 
-		if (r->time_ns > w->record_clock_ns)
-			w->record_clock_ns = r->time_ns;
-		if (!f || !f->used || f->hour != hour) {
-			f = file_for(w, hour, now_ns, &rc);
-			if (!f) {
-				rc = -1;
-				continue; /* error set; try the others */
-			}
+		for (size_t j = i; j < i + k; j++)
+			if (recs[j].time_ns > w->record_clock_ns)
+				w->record_clock_ns = recs[j].time_ns;
+		struct hour_file *f = file_for(w, hour, now_ns, &rc);
+		if (!f) {
+			rc = -1; /* error set; try the others */
+			i++;
+			continue;
 		}
-		int full = logf2_block_add(&f->coder, &f->block, r);
-		f->records++;
-		f->unflushed = true;
 		f->last_append_ns = now_ns;
 		f->lru = ++w->lru_clock;
 		if (f != w->current_file) {
 			snprintf(w->current, sizeof(w->current), "%s", f->path);
 			w->current_file = f;
 		}
-		if (full < 0)
-			set_err(w, "%s: out of memory", f->path);
-		if (full < 0 || (full > 0 && block_write(w, f) < 0)) {
+		size_t done;
+		if (append_run(w, f, recs + i, k, &done) < 0) {
 			file_release(f);
-			f = NULL;
 			rc = -1;
 		}
+		i += done;
 	}
 	if (log_writer_tick(w, now_ns) < 0)
 		rc = -1;
