@@ -104,8 +104,8 @@ static void flags_to_front(struct logf2_state *s, unsigned j, uint16_t flags)
 
 /* ---- encoder ---- */
 
-static void enc_addr(struct rc_enc *e, rc_prob *v6p, rc_prob byte[2][16], uint8_t last[16],
-                     const uint8_t addr[16])
+RC_ENC_INLINE void enc_addr(struct rc_enc *e, rc_prob *v6p, rc_prob byte[2][16], uint8_t last[16],
+                            const uint8_t addr[16])
 {
 	unsigned v6 = logf_addr_kind(addr) == LOGF_ADDR_16;
 	unsigned len = v6 ? 16 : 4;
@@ -132,8 +132,8 @@ static uint32_t enc_lookup(struct logf2_dict *d, const struct logf2_probe *p)
 	return rank1;
 }
 
-static int enc_service(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r,
-                       const struct logf2_probe *p)
+RC_ENC_INLINE int enc_service(struct logf2_state *s, struct rc_enc *e,
+                              const struct synack_record *r, const struct logf2_probe *p)
 {
 	struct logf2_models *m = &s->m;
 	uint32_t rank1 = enc_lookup(&s->svc, p);
@@ -156,8 +156,8 @@ static int enc_service(struct logf2_state *s, struct rc_enc *e, const struct syn
 	return logf2_dict_add_probe(&s->svc, p);
 }
 
-static int enc_external(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r,
-                        const struct logf2_probe *p)
+RC_ENC_INLINE int enc_external(struct logf2_state *s, struct rc_enc *e,
+                               const struct synack_record *r, const struct logf2_probe *p)
 {
 	struct logf2_models *m = &s->m;
 	uint32_t rank1 = enc_lookup(&s->ext, p);
@@ -175,8 +175,8 @@ void logf2_lookup_prepare(struct logf2_lookup *k, const struct synack_record *r)
 	logf2_probe_external(&k->ext, r->daddr);
 }
 
-int logf2_encode(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r,
-                 const struct logf2_lookup *k)
+RC_ENC_INLINE int encode(struct logf2_state *s, struct rc_enc *e, const struct synack_record *r,
+                         const struct logf2_lookup *k)
 {
 	struct logf2_models *m = &s->m;
 	uint64_t us = r->time_ns / 1000;
@@ -228,6 +228,15 @@ int logf2_encode(struct logf2_state *s, struct rc_enc *e, const struct synack_re
 	s->last_hit = hit;
 	pair_to_front(s, j, r);
 	return 0;
+}
+
+int logf2_encode(struct logf2_state *s, struct rc_enc *ep, const struct synack_record *r,
+                 const struct logf2_lookup *k)
+{
+	struct rc_enc e = *ep;
+	int rc = encode(s, &e, r, k);
+	*ep = e;
+	return rc;
 }
 
 /* ---- decoder ---- */

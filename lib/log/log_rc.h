@@ -22,6 +22,12 @@
 #define RC_PROB_INIT 0x8000u
 #define RC_ADAPT     5
 #define RC_TOP       (1u << 24)
+/* the target of a probability after a 0, in the encoder's masked update */
+#define RC_PROB_TOWARDS_0 ((1u << RC_PROB_BITS) - (1u << RC_ADAPT) + 1u)
+
+/* The encoder's functions are always inlined, so that a caller that works
+ * on a local copy of struct rc_enc keeps it in registers. */
+#define RC_ENC_INLINE static inline __attribute__((always_inline))
 
 typedef uint16_t rc_prob;
 
@@ -56,7 +62,7 @@ static inline void rc_enc_init(struct rc_enc *e, uint8_t *buf)
 }
 
 /* low passed 2^32: add one to the bytes already written. */
-static inline void rc_enc_carry(struct rc_enc *e)
+RC_ENC_INLINE void rc_enc_carry(struct rc_enc *e)
 {
 	size_t i = e->pos;
 	while (i > 0 && ++e->buf[--i] == 0)
@@ -64,34 +70,45 @@ static inline void rc_enc_carry(struct rc_enc *e)
 	e->low &= 0xFFFFFFFFu;
 }
 
-static inline void rc_enc_normalize(struct rc_enc *e)
+/* Output the top bytes of low while range is below 2^24.  A carry is only
+ * settled here: every step keeps [low, low + range) inside the interval
+ * before it, so low stays below 2^33 in between and carries at most 1. */
+RC_ENC_INLINE void rc_enc_shift(struct rc_enc *e)
 {
 	if (e->low >> 32)
 		rc_enc_carry(e);
-	while (e->range < RC_TOP) {
+	do {
 		e->buf[e->pos++] = (uint8_t)(e->low >> 24);
 		e->low = (e->low << 8) & 0xFFFFFFFFu;
 		e->range <<= 8;
-	}
+	} while (e->range < RC_TOP);
 }
 
-static inline void rc_enc_bit(struct rc_enc *e, rc_prob *p, unsigned bit)
+RC_ENC_INLINE void rc_enc_normalize(struct rc_enc *e)
 {
-	uint32_t bound = (e->range >> RC_PROB_BITS) * *p;
+	if (e->range < RC_TOP)
+		rc_enc_shift(e);
+}
 
-	if (!bit) {
-		e->range = bound;
-		*p = (rc_prob)(*p + (((1u << RC_PROB_BITS) - *p) >> RC_ADAPT));
-	} else {
-		e->low += bound;
-		e->range -= bound;
-		*p = (rc_prob)(*p - (*p >> RC_ADAPT));
-	}
+/* bit is 0 or 1.  Both outcomes are computed and one is kept by masks:
+ * the bits of a record are too random for branch prediction. */
+RC_ENC_INLINE void rc_enc_bit(struct rc_enc *e, rc_prob *p, unsigned bit)
+{
+	uint32_t prob = *p;
+	uint32_t bound = (e->range >> RC_PROB_BITS) * prob;
+	uint32_t one = 0u - (uint32_t)bit; /* all ones for a 1 */
+
+	e->low += bound & one;
+	e->range = bound + ((e->range - 2 * bound) & one); /* 0: bound, 1: range - bound */
+	/* 0: p += (65536 - p) >> 5, 1: p -= p >> 5, as p -= (p - t) >> 5 with
+	 * an arithmetic shift and t = 65536 - 31 or 0 */
+	int32_t t = (int32_t)(RC_PROB_TOWARDS_0 & ~one);
+	*p = (rc_prob)(prob - (uint32_t)(((int32_t)prob - t) >> RC_ADAPT));
 	rc_enc_normalize(e);
 }
 
 /* n (1..16) bits of v, all values equally likely. */
-static inline void rc_enc_direct(struct rc_enc *e, uint32_t v, unsigned n)
+RC_ENC_INLINE void rc_enc_direct(struct rc_enc *e, uint32_t v, unsigned n)
 {
 	e->range >>= n;
 	e->low += (uint64_t)v * e->range;
@@ -99,7 +116,7 @@ static inline void rc_enc_direct(struct rc_enc *e, uint32_t v, unsigned n)
 }
 
 /* Any number of direct bits (0..64), high chunks first. */
-static inline void rc_enc_bits(struct rc_enc *e, uint64_t v, unsigned n)
+RC_ENC_INLINE void rc_enc_bits(struct rc_enc *e, uint64_t v, unsigned n)
 {
 	while (n > 16) {
 		n -= 16;
@@ -110,10 +127,11 @@ static inline void rc_enc_bits(struct rc_enc *e, uint64_t v, unsigned n)
 }
 
 /* An n-bit symbol through a binary tree of probabilities p[1 .. 2^n - 1]. */
-static inline void rc_enc_tree(struct rc_enc *e, rc_prob *p, unsigned n, unsigned sym)
+RC_ENC_INLINE void rc_enc_tree(struct rc_enc *e, rc_prob *p, unsigned n, unsigned sym)
 {
 	unsigned m = 1;
 
+#pragma GCC unroll 8
 	for (unsigned i = n; i-- > 0;) {
 		unsigned b = (sym >> i) & 1;
 		rc_enc_bit(e, &p[m], b);
@@ -126,6 +144,8 @@ static inline void rc_enc_tree(struct rc_enc *e, rc_prob *p, unsigned n, unsigne
  * zero bytes (the decoder reads them back as zeros). */
 static inline size_t rc_enc_finish(struct rc_enc *e)
 {
+	if (e->low >> 32)
+		rc_enc_carry(e);
 	for (unsigned k = 32; k >= 8; k -= 8) {
 		uint64_t mask = (1ull << k) - 1;
 		uint64_t v = (e->low + mask) & ~mask;
@@ -247,7 +267,7 @@ static inline unsigned rc_bit_length(uint64_t v)
 	return v ? 64u - (unsigned)__builtin_clzll(v) : 0;
 }
 
-static inline void rc_enc_uint(struct rc_enc *e, struct rc_uint_model *m, uint64_t v)
+RC_ENC_INLINE void rc_enc_uint(struct rc_enc *e, struct rc_uint_model *m, uint64_t v)
 {
 	unsigned b = rc_bit_length(v);
 
