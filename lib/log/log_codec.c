@@ -83,7 +83,8 @@ static bool same_pair(const struct synack_record *a, const struct synack_record 
 }
 
 /* Put r at the front of the recent pairs; it was at position j (or new). */
-static void pair_to_front(struct logf2_state *s, unsigned j, const struct synack_record *r)
+static void pair_to_front(struct logf2_state *s, unsigned j, const struct synack_record *r,
+                          uint64_t tag)
 {
 	if (j >= s->npairs) {
 		if (s->npairs < LOGF2_PAIRS)
@@ -91,7 +92,28 @@ static void pair_to_front(struct logf2_state *s, unsigned j, const struct synack
 		j = s->npairs - 1;
 	}
 	memmove(&s->pairs[1], &s->pairs[0], j * sizeof(s->pairs[0]));
+	memmove(&s->pair_tags[1], &s->pair_tags[0], j * sizeof(s->pair_tags[0]));
 	s->pairs[0] = *r;
+	s->pair_tags[0] = tag;
+}
+
+/* The position of r's pair among the recent pairs, or npairs: the tags
+ * are compared all at once, a pair only where its tag matches. */
+static unsigned find_recent_pair(const struct logf2_state *s, const struct synack_record *r,
+                                 uint64_t tag)
+{
+	unsigned match = 0;
+
+	for (unsigned i = 0; i < LOGF2_PAIRS; i++)
+		match |= (unsigned)(s->pair_tags[i] == tag) << i;
+	match &= (1u << s->npairs) - 1;
+	while (match) {
+		unsigned j = (unsigned)__builtin_ctz(match);
+		if (same_pair(&s->pairs[j], r))
+			return j;
+		match &= match - 1;
+	}
+	return s->npairs;
 }
 
 static void flags_to_front(struct logf2_state *s, unsigned j, uint16_t flags)
@@ -184,9 +206,8 @@ RC_ENC_INLINE int encode(struct logf2_state *s, struct rc_enc *e, const struct s
 	rc_enc_uint(e, &m->time, logf_zigzag((int64_t)(us - s->prev_us)));
 	s->prev_us = us;
 
-	unsigned j = 0;
-	while (j < s->npairs && !same_pair(&s->pairs[j], r))
-		j++;
+	uint64_t tag = logf2_pair_tag(k);
+	unsigned j = find_recent_pair(s, r, tag);
 	unsigned hit = j < s->npairs;
 	rc_enc_tree(e, m->pair[s->last_hit], 3, hit ? j : LOGF2_PAIRS);
 	uint16_t near_port = 0;
@@ -226,7 +247,7 @@ RC_ENC_INLINE int encode(struct logf2_state *s, struct rc_enc *e, const struct s
 		rc_enc_tree(e, m->worker, 8, r->worker);
 	s->prev_worker = r->worker;
 	s->last_hit = hit;
-	pair_to_front(s, j, r);
+	pair_to_front(s, j, r, tag);
 	return 0;
 }
 
@@ -378,7 +399,7 @@ int logf2_decode(struct logf2_state *s, struct rc_dec *d, struct synack_record *
 	                                                : predicted_worker;
 	s->prev_worker = r->worker;
 	s->last_hit = hit;
-	pair_to_front(s, hit ? j : LOGF2_PAIRS, r);
+	pair_to_front(s, hit ? j : LOGF2_PAIRS, r, 0);
 	return d->bad ? -1 : 0;
 }
 

@@ -44,6 +44,7 @@ struct logf2_state {
 	struct logf2_models m;
 	struct logf2_dict svc, ext;              /* ranked by uses (log_rank.h) */
 	struct synack_record pairs[LOGF2_PAIRS]; /* most recent first */
+	uint64_t pair_tags[LOGF2_PAIRS];         /* encoder: logf2_pair_tag() of each */
 	unsigned npairs;
 	uint16_t flags[LOGF2_FLAGS]; /* most recent first */
 	uint64_t prev_us;
@@ -64,6 +65,13 @@ struct logf2_lookup {
 };
 
 void logf2_lookup_prepare(struct logf2_lookup *k, const struct synack_record *r);
+
+/* A hash of a record's (service, external host) pair: the recent pairs are
+ * compared by it first. */
+static inline uint64_t logf2_pair_tag(const struct logf2_lookup *k)
+{
+	return k->svc.h ^ (k->ext.h >> 7 | k->ext.h << 57);
+}
 
 /* One record, its lookup prepared.  Returns 0, or -1 when a dictionary
  * cannot grow (memory). */

@@ -72,11 +72,22 @@ RC_ENC_INLINE void rc_enc_carry(struct rc_enc *e)
 
 /* Output the top bytes of low while range is below 2^24.  A carry is only
  * settled here: every step keeps [low, low + range) inside the interval
- * before it, so low stays below 2^33 in between and carries at most 1. */
+ * before it, so low stays below 2^33 in between and carries at most 1.  The
+ * carry (0 or 1) is added to the last byte without a branch on it; only a
+ * last byte that wraps (0xFF + 1) takes it further back. */
 RC_ENC_INLINE void rc_enc_shift(struct rc_enc *e)
 {
-	if (e->low >> 32)
-		rc_enc_carry(e);
+	if (e->pos) {
+		unsigned carry = (unsigned)(e->low >> 32);
+		uint8_t last = (uint8_t)(e->buf[e->pos - 1] + carry);
+		e->buf[e->pos - 1] = last;
+		e->low &= 0xFFFFFFFFu;
+		if ((last == 0) & carry) {
+			e->pos--;
+			rc_enc_carry(e);
+			e->pos++;
+		}
+	}
 	do {
 		e->buf[e->pos++] = (uint8_t)(e->low >> 24);
 		e->low = (e->low << 8) & 0xFFFFFFFFu;
@@ -264,7 +275,7 @@ static inline void rc_uint_init(struct rc_uint_model *m)
 
 static inline unsigned rc_bit_length(uint64_t v)
 {
-	return v ? 64u - (unsigned)__builtin_clzll(v) : 0;
+	return 64u - (unsigned)__builtin_clzll(v | 1) - (v == 0);
 }
 
 RC_ENC_INLINE void rc_enc_uint(struct rc_enc *e, struct rc_uint_model *m, uint64_t v)
