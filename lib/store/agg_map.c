@@ -42,17 +42,18 @@ static inline uint64_t key_hash(const struct agg_key *k)
 
 static int rehash(struct agg_map *m, uint32_t nslots)
 {
-	uint32_t *idx = calloc(nslots, sizeof(*idx));
+	uint64_t *idx = calloc(nslots, sizeof(*idx));
 	if (!idx)
 		return -1;
 	free(m->idx);
 	m->idx = idx;
 	m->mask = nslots - 1;
 	for (uint32_t i = 0; i < m->n; i++) {
-		uint32_t s = (uint32_t)key_hash(&m->e[i].k) & m->mask;
+		uint64_t h = key_hash(&m->e[i].k);
+		uint32_t s = (uint32_t)h & m->mask;
 		while (idx[s])
 			s = (s + 1) & m->mask;
-		idx[s] = i + 1;
+		idx[s] = agg_tag(h) | (i + 1);
 	}
 	return 0;
 }
@@ -73,10 +74,11 @@ struct agg_val *agg_map_get_h(struct agg_map *m, const struct agg_key *k, uint64
 		return NULL;
 	uint32_t s = (uint32_t)h & m->mask;
 	for (;;) {
-		uint32_t i = m->idx[s];
-		if (!i)
+		uint64_t x = m->idx[s];
+		if (!x)
 			break;
-		if (memcmp(&m->e[i - 1].k, k, sizeof(*k)) == 0) {
+		uint32_t i = (uint32_t)x;
+		if (agg_tag(x) == agg_tag(h) && memcmp(&m->e[i - 1].k, k, sizeof(*k)) == 0) {
 			if (is_new)
 				*is_new = 0;
 			return &m->e[i - 1].v;
@@ -102,7 +104,7 @@ struct agg_val *agg_map_get_h(struct agg_map *m, const struct agg_key *k, uint64
 	struct agg_entry *e = &m->e[m->n];
 	e->k = *k;
 	memset(&e->v, 0, sizeof(e->v));
-	m->idx[s] = ++m->n;
+	m->idx[s] = agg_tag(h) | ++m->n;
 	if (is_new)
 		*is_new = 1;
 	return &e->v;

@@ -147,7 +147,9 @@ struct store {
 	uint64_t records_since_commit;
 	uint64_t last_commit_ns;
 	uint64_t retry_at_ns;   /* after SQLITE_BUSY: next attempt, 0 = none */
-	uint64_t min_gap_ns;    /* synchronous: 3 x the duration of the last commit */
+	uint64_t min_gap_ns;    /* from one commit's start to the next: 2 x (thread) or
+	                           3 x (synchronous) the duration of the last commit */
+	uint64_t early_pending; /* 3/4 of max_pending: a commit starts early from here */
 	uint64_t inflight_rows; /* handed over and not written, as of the last result */
 	uint64_t inflight_records;
 	uint64_t records, ftp_records, oom_dropped, waits, wait_ns, max_pending_rows;
@@ -463,8 +465,7 @@ static int collect(struct store *s, uint64_t now_ns)
 	s->jobs_seen = s->jobs_posted;
 	s->inflight_rows = res.retained_rows;
 	s->inflight_records = res.retained_records;
-	if (!s->threaded)
-		s->min_gap_ns = 3 * res.took_ns;
+	s->min_gap_ns = (s->threaded ? 2 : 3) * res.took_ns;
 	if (res.rc == SQLITE_OK) {
 		s->retry_at_ns = 0;
 		return 0;
@@ -551,6 +552,36 @@ static int commit_due(struct store *s, uint64_t now_ns)
 	return rc;
 }
 
+/* Whether the pace allows a timed or batch commit now: at most one per
+ * gap from the last one's start, the gap being the flush interval (or
+ * the given one) or, when longer, the duty cycle of the last commit. */
+static inline bool paced_due(const struct store *s, uint64_t now_ns, uint64_t interval_ns)
+{
+	uint64_t gap = interval_ns > s->min_gap_ns ? interval_ns : s->min_gap_ns;
+	return now_ns < s->last_commit_ns || now_ns - s->last_commit_ns >= gap;
+}
+
+/* Three quarters of the memory bound (rows in the writer's map and in
+ * flight): with the commit thread idle, hand over at once (not paced), so
+ * that the bound itself is rarely met.  A lock's back-off is still kept. */
+static int near_bound(struct store *s, uint64_t now_ns)
+{
+	if (!back_idle(s) || (s->retry_at_ns && now_ns < s->retry_at_ns))
+		return 0;
+	return commit_due(s, now_ns);
+}
+
+/* batch_records reached, and aggregation no longer pays much: commit, as
+ * soon as the pace allows (the commit thread's duty cycle). */
+static int batch_full(struct store *s, uint64_t now_ns)
+{
+	int rc = 0;
+	if (!s->threaded || (back_idle(s) && paced_due(s, now_ns, 0) && !s->retry_at_ns))
+		rc = commit_due(s, now_ns);
+	s->records_since_commit = 0; /* retry at the next tick, not per record */
+	return rc;
+}
+
 /* --- open ------------------------------------------------------------------ */
 
 struct store *store_open(const char *db_path, const struct store_options *opt, char *err,
@@ -569,6 +600,7 @@ struct store *store_open(const char *db_path, const struct store_options *opt, c
 		s->opt.max_pending = 1;
 	if (!s->opt.batch_records)
 		s->opt.batch_records = 100000;
+	s->early_pending = s->opt.max_pending - s->opt.max_pending / 4;
 	snprintf(s->path, sizeof(s->path), "%s", db_path);
 	const char *tz = s->opt.timezone;
 	if (!tz || !*tz || strcmp(tz, "UTC") == 0 || strcmp(tz, "Etc/UTC") == 0) {
@@ -717,18 +749,17 @@ int store_add(struct store *s, const struct synack_record *recs, size_t n, uint6
 		add_one(v, r->time_ns);
 		s->cur_records++;
 		s->records_since_commit++;
-		if (s->cur.n + s->inflight_rows >= s->opt.max_pending) {
-			int rc = at_bound(s, now_ns);
-			if (rc)
-				ret = rc;
-		} else if (s->records_since_commit >= s->opt.batch_records &&
-		           s->records_since_commit >= s->cur.n * 4ull) {
-			/* batch full, and aggregation no longer pays much: commit */
-			int rc = commit_due(s, now_ns);
-			if (rc)
-				ret = rc;
-			s->records_since_commit = 0; /* retry at the next tick, not per record */
-		}
+		uint64_t pending = s->cur.n + s->inflight_rows;
+		int rc = 0;
+		if (pending >= s->opt.max_pending)
+			rc = at_bound(s, now_ns);
+		else if (pending >= s->early_pending && s->threaded)
+			rc = near_bound(s, now_ns);
+		else if (s->records_since_commit >= s->opt.batch_records &&
+		         s->records_since_commit >= s->cur.n * 4ull)
+			rc = batch_full(s, now_ns);
+		if (rc)
+			ret = rc;
 	}
 	return ret;
 }
@@ -745,14 +776,10 @@ int store_tick(struct store *s, uint64_t now_ns)
 			return 1;
 		return commit_due(s, now_ns);
 	}
-	uint64_t gap = s->opt.flush_interval_ns;
-	if (!s->threaded) {
-		if (s->min_gap_ns > gap)
-			gap = s->min_gap_ns;
-		if (s->inflight_rows)
-			gap = s->min_gap_ns; /* finish a capped backlog at the duty-cycle pace */
-	}
-	if (now_ns - s->last_commit_ns < gap && now_ns >= s->last_commit_ns)
+	uint64_t interval = s->opt.flush_interval_ns;
+	if (!s->threaded && s->inflight_rows)
+		interval = 0; /* finish a capped backlog at the duty-cycle pace */
+	if (!paced_due(s, now_ns, interval))
 		return 0;
 	return commit_due(s, now_ns);
 }

@@ -1,15 +1,14 @@
 /*
- * store_commit.c - the back half of the store: writes aggregated rows to
- * SQLite in one transaction (doc/schema.md, "Writing").
+ * store_commit.c - the back half of the store: jobs, transactions and
+ * address ids (doc/schema.md, "Writing").
  *
  * A job hands over a frozen map of rows.  They are merged into the rows the
  * back half keeps (what a failed or capped commit left, and the known keys
- * of earlier commits), then written as UPSERTs in key order.  The derived
- * tables (services, hosts, daily roll-ups) are aggregated again in memory
- * first so each of their rows is written once per commit.  Whether a row is
- * new (a new peer of a service, a new day, a new port of a host) is learned
- * from the database itself: an UPSERT ... RETURNING packets gives back
- * exactly the batch's packets only when the row did not exist before.
+ * of earlier commits); their addresses become ids (an in-memory cache, else
+ * addrs); they are sorted in the key order of hourly_ids and written in one
+ * transaction by store_rows.c.  After a commit the written rows stay as
+ * known keys with their counters zeroed: the next commit knows that their
+ * rows exist.  A failed commit keeps every row; SQLITE_BUSY defers it.
  *
  * Everything here runs in one thread at a time: the commit thread, or the
  * writer itself when the store is synchronous.
@@ -22,27 +21,19 @@
 
 #include "store/store_int.h"
 
+/* Statements of one row; ST_*_MANY are built from the shapes below. */
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_HOURLY] = "INSERT INTO hourly_ids(hour, saddr_id, sport, daddr_id, packets) "
-                  "VALUES(?1,?2,?3,?4,?5) "
-                  "ON CONFLICT DO UPDATE SET packets = packets + excluded.packets",
-    [ST_SVC_PEER] = "INSERT INTO service_peer_ids(addr_id, port, peer_id, first_seen, last_seen, "
-                    "packets) VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT DO UPDATE SET "
-                    "first_seen = min(first_seen, excluded.first_seen), "
-                    "last_seen = max(last_seen, excluded.last_seen), "
-                    "packets = packets + excluded.packets RETURNING packets",
-    [ST_DSP_INSERT] = "INSERT OR IGNORE INTO daily_service_peer_ids(day, addr_id, peer_id, port) "
-                      "VALUES(?1,?2,?3,?4)",
+    [ST_PEER_INSERT] = "INSERT OR IGNORE INTO service_peer_ids(addr_id, port, peer_id, "
+                       "first_seen, last_seen, packets) VALUES(?1,?2,?3,?4,?5,?6)",
+    [ST_PEER_ADD] = "UPDATE service_peer_ids SET first_seen = min(first_seen, ?4), "
+                    "last_seen = max(last_seen, ?5), packets = packets + ?6 "
+                    "WHERE addr_id = ?1 AND port = ?2 AND peer_id = ?3",
     [ST_DSP_OTHER_PORT] = "SELECT 1 FROM daily_service_peer_ids WHERE day = ?1 AND addr_id = ?2 "
                           "AND peer_id = ?3 AND port <> ?4 LIMIT 1",
     [ST_DAILY_SVC] = "INSERT INTO daily_services(day, addr, port, packets, peers) "
                      "VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET "
                      "packets = packets + excluded.packets, peers = peers + excluded.peers "
                      "RETURNING packets",
-    [ST_DAILY_PEER] = "INSERT INTO daily_peer_ids(day, peer_id, packets, services, hosts) "
-                      "VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET "
-                      "packets = packets + excluded.packets, "
-                      "services = services + excluded.services, hosts = hosts + excluded.hosts",
     [ST_SERVICE] = "INSERT INTO services(addr, port, first_seen, last_seen, packets, peers, "
                    "days_seen) VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT DO UPDATE SET "
                    "first_seen = min(first_seen, excluded.first_seen), "
@@ -58,6 +49,31 @@ static const char *const stmt_sql[ST_COUNT] = {
                "ON CONFLICT DO UPDATE SET packets = packets + excluded.packets",
     [ST_ADDR_GET] = "SELECT id FROM addrs WHERE addr = ?1",
     [ST_ADDR_PUT] = "INSERT INTO addrs(addr) VALUES(?1)",
+    [ST_ADDR_MAX] = "SELECT coalesce(max(id), 0) FROM addrs",
+};
+
+/* The statements written in batches: one row (one) and STORE_BATCH rows
+ * (many) of the same text, head + tuple x N + tail. */
+static const struct batch_shape {
+	int one, many;
+	const char *head, *tuple, *tail;
+} shapes[] = {
+    {ST_HOURLY, ST_HOURLY_MANY,
+     "INSERT INTO hourly_ids(hour, saddr_id, sport, daddr_id, packets) VALUES", "(?,?,?,?,?)",
+     " ON CONFLICT DO UPDATE SET packets = packets + excluded.packets"},
+    {ST_PEER, ST_PEER_MANY,
+     "INSERT INTO service_peer_ids(addr_id, port, peer_id, first_seen, last_seen, packets) "
+     "VALUES",
+     "(?,?,?,?,?,?)",
+     " ON CONFLICT DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
+     "last_seen = max(last_seen, excluded.last_seen), packets = packets + excluded.packets"},
+    {ST_DAILY_PEER, ST_DAILY_PEER_MANY,
+     "INSERT INTO daily_peer_ids(day, peer_id, packets, services, hosts) VALUES", "(?,?,?,?,?)",
+     " ON CONFLICT DO UPDATE SET packets = packets + excluded.packets, "
+     "services = services + excluded.services, hosts = hosts + excluded.hosts"},
+    {ST_DSP_INSERT, ST_DSP_MANY,
+     "INSERT OR IGNORE INTO daily_service_peer_ids(day, addr_id, peer_id, port) VALUES",
+     "(?,?,?,?)", ""},
 };
 
 void store_back_init(struct store_back *b)
@@ -88,7 +104,9 @@ void store_back_free(struct store_back *b)
 	agg_map_free(&b->dpeer);
 	agg_map_free(&b->addr_ids);
 	free(b->order);
+	free(b->table_order);
 	b->order = NULL;
+	b->table_order = NULL;
 }
 
 static void set_err(struct store_back *b, const char *what)
@@ -96,37 +114,43 @@ static void set_err(struct store_back *b, const char *what)
 	snprintf(b->err, sizeof(b->err), "%s: %s: %s", b->path, what, sqlite3_errmsg(b->db));
 }
 
+static int prepare(struct store_back *b, int i, const char *sql)
+{
+	if (sqlite3_prepare_v3(b->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &b->st[i], NULL) ==
+	    SQLITE_OK)
+		return 0;
+	set_err(b, "preparing statements");
+	return -1;
+}
+
+/* head + tuple x rows + tail into out (large enough) */
+static void shape_sql(const struct batch_shape *sh, int rows, char *out)
+{
+	char *p = out + sprintf(out, "%s", sh->head);
+	for (int r = 0; r < rows; r++)
+		p += sprintf(p, "%s%s", r ? "," : "", sh->tuple);
+	sprintf(p, "%s", sh->tail);
+}
+
 int store_back_prepare(struct store_back *b)
 {
-	for (int i = 0; i < ST_COUNT; i++) {
-		if (sqlite3_prepare_v3(b->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &b->st[i],
-		                       NULL) != SQLITE_OK) {
-			set_err(b, "preparing statements");
+	char sql[8192];
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		shape_sql(&shapes[i], 1, sql);
+		if (prepare(b, shapes[i].one, sql) != 0)
 			return -1;
-		}
+		shape_sql(&shapes[i], STORE_BATCH, sql);
+		if (prepare(b, shapes[i].many, sql) != 0)
+			return -1;
 	}
+	for (int i = 0; i < ST_COUNT; i++)
+		if (stmt_sql[i] && prepare(b, i, stmt_sql[i]) != 0)
+			return -1;
 	return 0;
 }
 
-/* days since 1970-01-01 -> "YYYY-MM-DD" (H. Hinnant's civil_from_days) */
-static void day_text(int32_t z, char out[32])
-{
-	int64_t zz = (int64_t)z + 719468;
-	int64_t era = (zz >= 0 ? zz : zz - 146096) / 146097;
-	int64_t doe = zz - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = yoe + era * 400;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-	if (m <= 2)
-		y++;
-	snprintf(out, 32, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
-}
-
 /* Canonical text of an address; fast path for IPv4. */
-static size_t addr_text(uint8_t family, const uint8_t *a, char *out)
+size_t store_addr_text(uint8_t family, const uint8_t *a, char *out)
 {
 	if (family == 4) {
 		char *p = out;
@@ -149,14 +173,9 @@ static size_t addr_text(uint8_t family, const uint8_t *a, char *out)
 	return strlen(out);
 }
 
-static inline bool step_ok(int rc)
-{
-	return rc == SQLITE_DONE || rc == SQLITE_ROW;
-}
-
 /* Runs a bound statement; returns the sqlite result code (ROW/DONE ok).
  * *ret receives column 0 of the first row when ret != NULL. */
-static int run(struct store_back *b, sqlite3_stmt *st, int64_t *ret)
+int store_run(struct store_back *b, sqlite3_stmt *st, int64_t *ret)
 {
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && ret)
@@ -169,11 +188,6 @@ static int run(struct store_back *b, sqlite3_stmt *st, int64_t *ret)
 	sqlite3_reset(st);
 	b->statements++;
 	return rc;
-}
-
-static inline int64_t secs(uint64_t ns)
-{
-	return (int64_t)(ns / 1000000000ull);
 }
 
 static void merge_times(struct agg_val *d, const struct agg_val *v)
@@ -203,14 +217,14 @@ static int addr_id(struct store_back *b, uint8_t family, const uint8_t *a, int64
 		return SQLITE_OK;
 	}
 	char text[64];
-	int len = (int)addr_text(family, a, text);
+	int len = (int)store_addr_text(family, a, text);
 	int64_t found = 0;
 	sqlite3_bind_text(b->st[ST_ADDR_GET], 1, text, len, SQLITE_STATIC);
-	if (!step_ok(rc = run(b, b->st[ST_ADDR_GET], &found)))
+	if (!store_step_ok(rc = store_run(b, b->st[ST_ADDR_GET], &found)))
 		return rc;
 	if (!found) {
 		sqlite3_bind_text(b->st[ST_ADDR_PUT], 1, text, len, SQLITE_STATIC);
-		if (!step_ok(rc = run(b, b->st[ST_ADDR_PUT], NULL)))
+		if (!store_step_ok(rc = store_run(b, b->st[ST_ADDR_PUT], NULL)))
 			return rc;
 		found = sqlite3_last_insert_rowid(b->db);
 	}
@@ -220,17 +234,21 @@ static int addr_id(struct store_back *b, uint8_t family, const uint8_t *a, int64
 }
 
 /* Ids of both addresses of every active row, kept in n1 (internal) and n2
- * (external) for the sort and the statements. */
+ * (external) for the sorts and the statements; a known key has them. */
 static int resolve_ids(struct store_back *b)
 {
+	int64_t max_id = 0;
+	int rc;
 	if (b->addr_ids.n >= b->max_pending)
 		agg_map_clear(&b->addr_ids);
+	if (!store_step_ok(rc = store_run(b, b->st[ST_ADDR_MAX], &max_id)))
+		return rc;
+	b->first_new_id = max_id + 1; /* ids only grow: addresses are never deleted */
 	for (uint32_t i = 0; i < b->rows.n; i++) {
 		struct agg_entry *e = &b->rows.e[i];
 		int64_t ia, ib;
-		int rc;
-		if (!e->v.packets || !e->k.family)
-			continue;
+		if (!e->v.packets || !e->k.family || (e->v.n3 & ROW_KNOWN))
+			continue; /* nothing to write, FTP, or ids kept from its commit */
 		if ((rc = addr_id(b, e->k.family, e->k.a, &ia)) != SQLITE_OK ||
 		    (rc = addr_id(b, e->k.family, e->k.b, &ib)) != SQLITE_OK)
 			return rc;
@@ -241,7 +259,7 @@ static int resolve_ids(struct store_back *b)
 }
 
 /* Merge the handed-over rows into the kept ones.  A known key (packets 0,
- * n3 1: its daily-set row exists) becomes active again and stays known. */
+ * n3 ROW_KNOWN: its rows exist) becomes active again and stays known. */
 static int merge_in(struct store_back *b, struct agg_map *in)
 {
 	int ret = 0;
@@ -254,10 +272,16 @@ static int merge_in(struct store_back *b, struct agg_map *in)
 			ret = -1;
 			continue;
 		}
-		if (is_new || v->packets == 0) {
-			uint64_t known = is_new ? 0 : v->n3;
+		if (is_new) {
 			*v = e->v;
-			v->n3 = known;
+			v->n3 = 0;
+			b->active++;
+		} else if (v->packets == 0) {
+			/* a known key keeps its flag and its address ids (n1, n2:
+			 * committed, so they stay valid) */
+			v->packets = e->v.packets;
+			v->first_ns = e->v.first_ns;
+			v->last_ns = e->v.last_ns;
 			b->active++;
 		} else {
 			merge_times(v, &e->v);
@@ -297,6 +321,10 @@ static int sort_rows(struct store_back *b)
 		if (!o)
 			return -1;
 		b->order = o;
+		o = realloc(b->table_order, (size_t)b->rows.n * sizeof(*o));
+		if (!o)
+			return -1;
+		b->table_order = o;
 		b->order_cap = b->rows.n;
 	}
 	b->order_n = 0;
@@ -307,211 +335,12 @@ static int sort_rows(struct store_back *b)
 	return 0;
 }
 
-/* One pending row: hourly, service peer, daily set; merged into the derived maps. */
-static int write_row(struct store_back *b, const struct agg_key *k, const struct agg_val *v)
-{
-	sqlite3_stmt **st = b->st;
-	int64_t ia = (int64_t)v->n1, ib = (int64_t)v->n2;
-	int64_t r = 0;
-	int rc;
-
-	/* the paper's hourly row */
-	sqlite3_bind_int64(st[ST_HOURLY], 1, k->hour);
-	sqlite3_bind_int64(st[ST_HOURLY], 2, ia);
-	sqlite3_bind_int(st[ST_HOURLY], 3, k->port);
-	sqlite3_bind_int64(st[ST_HOURLY], 4, ib);
-	sqlite3_bind_int64(st[ST_HOURLY], 5, (int64_t)v->packets);
-	if (!step_ok(rc = run(b, st[ST_HOURLY], NULL)))
-		return rc;
-
-	/* the service's peer */
-	sqlite3_bind_int64(st[ST_SVC_PEER], 1, ia);
-	sqlite3_bind_int(st[ST_SVC_PEER], 2, k->port);
-	sqlite3_bind_int64(st[ST_SVC_PEER], 3, ib);
-	sqlite3_bind_int64(st[ST_SVC_PEER], 4, secs(v->first_ns));
-	sqlite3_bind_int64(st[ST_SVC_PEER], 5, secs(v->last_ns));
-	sqlite3_bind_int64(st[ST_SVC_PEER], 6, (int64_t)v->packets);
-	if (!step_ok(rc = run(b, st[ST_SVC_PEER], &r)))
-		return rc;
-	bool new_peer = (uint64_t)r == v->packets;
-	bool known = v->n3 != 0; /* committed before: its daily set row exists */
-
-	struct agg_key sk = {0};
-	sk.family = k->family;
-	sk.port = k->port;
-	memcpy(sk.a, k->a, 16);
-	struct agg_val *sv = agg_map_get(&b->svc, &sk, NULL);
-	struct agg_key hk = {0};
-	hk.family = k->family;
-	memcpy(hk.a, k->a, 16);
-	struct agg_val *hv = agg_map_get(&b->host, &hk, NULL);
-	struct agg_key dk = sk;
-	dk.day = k->day;
-	struct agg_val *dv = agg_map_get(&b->dsvc, &dk, NULL);
-	struct agg_key pk = {0};
-	pk.family = k->family;
-	pk.day = k->day;
-	memcpy(pk.b, k->b, 16);
-	struct agg_val *pv = agg_map_get(&b->dpeer, &pk, NULL);
-	if (!sv || !hv || !dv || !pv)
-		return SQLITE_NOMEM;
-	pv->n3 = (uint64_t)ib;
-	if (new_peer)
-		sv->n1++;
-
-	/* the service's peer on this day */
-	if (!known) {
-		sqlite3_bind_int(st[ST_DSP_INSERT], 1, k->day);
-		sqlite3_bind_int64(st[ST_DSP_INSERT], 2, ia);
-		sqlite3_bind_int64(st[ST_DSP_INSERT], 3, ib);
-		sqlite3_bind_int(st[ST_DSP_INSERT], 4, k->port);
-		if (!step_ok(rc = run(b, st[ST_DSP_INSERT], NULL)))
-			return rc;
-		if (sqlite3_changes(b->db) == 1) {
-			dv->n1++; /* a new peer of this service today */
-			pv->n1++; /* a new service of this peer today */
-			sqlite3_bind_int(st[ST_DSP_OTHER_PORT], 1, k->day);
-			sqlite3_bind_int64(st[ST_DSP_OTHER_PORT], 2, ia);
-			sqlite3_bind_int64(st[ST_DSP_OTHER_PORT], 3, ib);
-			sqlite3_bind_int(st[ST_DSP_OTHER_PORT], 4, k->port);
-			r = 0;
-			if (!step_ok(rc = run(b, st[ST_DSP_OTHER_PORT], &r)))
-				return rc;
-			if (r == 0)
-				pv->n2++; /* a new internal host of this peer today */
-		}
-	}
-	merge_times(sv, v);
-	merge_times(hv, v);
-	merge_times(dv, v);
-	merge_times(pv, v);
-	return SQLITE_OK;
-}
-
-/* Daily services first: they tell which services have a new day. */
-static int write_daily_services(struct store_back *b)
-{
-	char a[64], day[32];
-	for (uint32_t i = 0; i < b->dsvc.n; i++) {
-		const struct agg_key *k = &b->dsvc.e[i].k;
-		const struct agg_val *v = &b->dsvc.e[i].v;
-		sqlite3_stmt *st = b->st[ST_DAILY_SVC];
-		int64_t r = 0;
-		int rc;
-		int la = (int)addr_text(k->family, k->a, a);
-		day_text(k->day, day);
-		sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, a, la, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, k->port);
-		sqlite3_bind_int64(st, 4, (int64_t)v->packets);
-		sqlite3_bind_int64(st, 5, (int64_t)v->n1);
-		if (!step_ok(rc = run(b, st, &r)))
-			return rc;
-		if ((uint64_t)r == v->packets) {
-			struct agg_key sk = *k;
-			sk.day = 0;
-			struct agg_val *sv = agg_map_get(&b->svc, &sk, NULL);
-			if (!sv)
-				return SQLITE_NOMEM;
-			sv->n2++;
-		}
-	}
-	return SQLITE_OK;
-}
-
-static int write_daily_peers(struct store_back *b)
-{
-	for (uint32_t i = 0; i < b->dpeer.n; i++) {
-		const struct agg_key *k = &b->dpeer.e[i].k;
-		const struct agg_val *v = &b->dpeer.e[i].v;
-		sqlite3_stmt *st = b->st[ST_DAILY_PEER];
-		int rc;
-		sqlite3_bind_int(st, 1, k->day);
-		sqlite3_bind_int64(st, 2, (int64_t)v->n3); /* the peer's id */
-		sqlite3_bind_int64(st, 3, (int64_t)v->packets);
-		sqlite3_bind_int64(st, 4, (int64_t)v->n1);
-		sqlite3_bind_int64(st, 5, (int64_t)v->n2);
-		if (!step_ok(rc = run(b, st, NULL)))
-			return rc;
-	}
-	return SQLITE_OK;
-}
-
-/* Services; a new one adds a port to its host. */
-static int write_services(struct store_back *b)
-{
-	char a[64];
-	for (uint32_t i = 0; i < b->svc.n; i++) {
-		const struct agg_key *k = &b->svc.e[i].k;
-		const struct agg_val *v = &b->svc.e[i].v;
-		sqlite3_stmt *st = b->st[ST_SERVICE];
-		int64_t r = 0;
-		int rc;
-		int la = (int)addr_text(k->family, k->a, a);
-		sqlite3_bind_text(st, 1, a, la, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, k->port);
-		sqlite3_bind_int64(st, 3, secs(v->first_ns));
-		sqlite3_bind_int64(st, 4, secs(v->last_ns));
-		sqlite3_bind_int64(st, 5, (int64_t)v->packets);
-		sqlite3_bind_int64(st, 6, (int64_t)v->n1);
-		sqlite3_bind_int64(st, 7, (int64_t)v->n2);
-		if (!step_ok(rc = run(b, st, &r)))
-			return rc;
-		if ((uint64_t)r == v->packets) {
-			struct agg_key hk = *k;
-			hk.port = 0;
-			struct agg_val *hv = agg_map_get(&b->host, &hk, NULL);
-			if (!hv)
-				return SQLITE_NOMEM;
-			hv->n1++;
-		}
-	}
-	return SQLITE_OK;
-}
-
-static int write_hosts(struct store_back *b)
-{
-	char a[64];
-	for (uint32_t i = 0; i < b->host.n; i++) {
-		const struct agg_key *k = &b->host.e[i].k;
-		const struct agg_val *v = &b->host.e[i].v;
-		sqlite3_stmt *st = b->st[ST_HOST];
-		int rc;
-		int la = (int)addr_text(k->family, k->a, a);
-		sqlite3_bind_text(st, 1, a, la, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, secs(v->first_ns));
-		sqlite3_bind_int64(st, 3, secs(v->last_ns));
-		sqlite3_bind_int64(st, 4, (int64_t)v->n1);
-		sqlite3_bind_int64(st, 5, (int64_t)v->packets);
-		if (!step_ok(rc = run(b, st, NULL)))
-			return rc;
-	}
-	return SQLITE_OK;
-}
-
-static int write_ftp(struct store_back *b, const struct agg_key *k, const struct agg_val *v)
-{
-	sqlite3_stmt *st = b->st[ST_FTP];
-	char day[32];
-	day_text(k->day, day);
-	sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, k->kind == SYNACK_FTP_ACTIVE ? "active" : "passive", -1,
-	                  SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)v->packets);
-	return run(b, st, NULL);
-}
-
 /* One transaction: the first cap rows in key order (0 = all). */
 static int do_commit(struct store_back *b, uint32_t cap)
 {
 	int rc = sqlite3_exec(b->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
-	agg_map_clear(&b->svc);
-	agg_map_clear(&b->host);
-	agg_map_clear(&b->dsvc);
-	agg_map_clear(&b->dpeer);
-
 	if ((rc = resolve_ids(b)) != SQLITE_OK)
 		goto fail;
 	if (sort_rows(b) != 0) {
@@ -525,15 +354,7 @@ static int do_commit(struct store_back *b, uint32_t cap)
 			lim = chunk; /* FTP rows (hour 0) sort first: always included */
 	}
 	b->done_n = lim;
-	for (uint32_t oi = 0; oi < lim; oi++) {
-		const struct agg_entry *e = &b->rows.e[b->order[oi]];
-		rc = e->k.family ? write_row(b, &e->k, &e->v) : write_ftp(b, &e->k, &e->v);
-		if (!step_ok(rc) && rc != SQLITE_OK)
-			goto fail;
-	}
-	if ((rc = write_daily_services(b)) != SQLITE_OK ||
-	    (rc = write_daily_peers(b)) != SQLITE_OK || (rc = write_services(b)) != SQLITE_OK ||
-	    (rc = write_hosts(b)) != SQLITE_OK)
+	if ((rc = store_rows_write(b, lim)) != SQLITE_OK)
 		goto fail;
 	rc = sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
@@ -548,8 +369,9 @@ fail:
 }
 
 /* After a commit: keep the written rows as known keys (counters zeroed) so
- * the next commit skips the daily-set insert for them, unless the map is
- * filling up: then start afresh.  The cache stays within max_pending. */
+ * the next commit updates their rows without asking whether they exist and
+ * skips their daily-set row, unless the map is filling up: then start
+ * afresh.  The cache stays within max_pending. */
 static void keep_known(struct store_back *b)
 {
 	for (uint32_t oi = 0; oi < b->done_n; oi++) {
@@ -557,7 +379,7 @@ static void keep_known(struct store_back *b)
 		b->active_records -= v->packets;
 		v->packets = 0;
 		v->first_ns = v->last_ns = 0;
-		v->n3 = 1;
+		v->n3 = ROW_KNOWN;
 	}
 	b->active -= b->done_n;
 	b->done_n = 0;
@@ -608,6 +430,17 @@ static int commit_full(struct store_back *b)
 	return rc;
 }
 
+/* After a prune the rows of known keys may be gone: forget them. */
+static void forget_known(struct store_back *b)
+{
+	if (b->active == 0) {
+		agg_map_clear(&b->rows);
+		return;
+	}
+	for (uint32_t i = 0; i < b->rows.n; i++)
+		b->rows.e[i].v.n3 = 0;
+}
+
 /*
  * Retention: delete the time-bound rows older than a cutoff.  The inventory
  * (services, hosts) is history and stays; the hourly rows, the daily
@@ -650,6 +483,7 @@ static int prune(struct store_back *b, uint64_t cutoff, uint64_t *deleted)
 		rc = sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+	forget_known(b);
 	return rc;
 }
 
