@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -106,7 +107,7 @@ static void test_round_trip(void)
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	size_t i = 0;
+	size_t i = 0, batches = 0;
 	while (i < n) {
 		size_t k = 1 + next_rand() % 97;
 		if (k > n - i)
@@ -115,8 +116,10 @@ static void test_round_trip(void)
 		i += k;
 		if (next_rand() % 5 == 0)
 			CHECK(store_tick(s, r[i - 1].time_ns) == 0);
-		if (threaded && next_rand() % 20 == 0)
-			CHECK(store_commit(s) == 0); /* rows updated across commits, surely */
+		/* the thread skips ticks while it writes: rows updated across
+		 * commits, surely */
+		if (threaded && ++batches % 10 == 0)
+			CHECK(store_commit(s) == 0);
 	}
 	struct store_stats st;
 	store_get_stats(s, &st);
@@ -475,6 +478,147 @@ static void test_stats_thread(void)
 	free(r);
 }
 
+/* A storm inside one UTC hour: 2 hosts x 2 ports towards npeers peers. */
+static struct synack_record *gen_hour(size_t n, uint64_t hour_start_s, int npeers)
+{
+	struct synack_record *r = calloc(n, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = next_rand();
+		int p = (int)((x >> 8) % (uint64_t)npeers);
+		uint8_t s4[4] = {10, 1, 0, (uint8_t)(1 + (x & 1))};
+		uint8_t d4[4] = {198, 51, (uint8_t)(p >> 8), (uint8_t)p};
+		r[i].family = SYNACK_FAMILY_IPV4;
+		r[i].flags = 0x12;
+		r[i].time_ns = (hour_start_s + (x >> 40) % 3600) * S;
+		memcpy(r[i].saddr, s4, 4);
+		memcpy(r[i].daddr, d4, 4);
+		r[i].sport = (x >> 1) & 1 ? 443 : 80;
+		r[i].dport = (uint16_t)(1024 + (x >> 20) % 60000);
+	}
+	return r;
+}
+
+/* After a prune the keys the commit thread knew have no rows any more:
+ * the same keys coming back make their rows again, daily sets included. */
+static void test_prune_known(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	const uint64_t hour = 1700002800; /* 2023-11-14 23:00 UTC */
+	path_in(db, sizeof(db), threaded ? "prune-thread.db" : "prune.db");
+	remove_db(db);
+	options(&o);
+	struct synack_record *r1 = gen_hour(2000, hour, 60);
+	struct synack_record *r2 = gen_hour(1500, hour, 60);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_add(s, r1, 2000, 0) == 0);
+	CHECK_EQ(store_commit(s), 0);
+	uint64_t deleted = 0;
+	CHECK_EQ(store_prune(s, hour + 2 * 86400, &deleted), 0);
+	CHECK(deleted > 240);                  /* 240 hourly rows at most, and the rest */
+	CHECK(store_add(s, r2, 1500, 0) == 0); /* the same keys again */
+	CHECK_EQ(store_commit(s), 0);
+	store_close(s);
+	check_db_tables(db, r2, 1500, 0, "after prune",
+	                CHECK_HOURLY | CHECK_PAPER | CHECK_SERVICE_PEERS | CHECK_DAILY_SERVICES |
+	                    CHECK_DAILY_PEERS);
+	sqlite3 *h;
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK_EQ(query_long(h, "SELECT sum(packets) FROM services"), 3500);
+	CHECK_EQ(query_long(h, "SELECT sum(packets) FROM hosts"), 3500);
+	sqlite3_close(h);
+	free(r1);
+	free(r2);
+}
+
+/* With the commit thread, a commit starts as soon as the pending rows reach
+ * three quarters of max_pending, long before the flush interval or the
+ * batch size, and the writer never reaches the bound. */
+static void test_early_commit(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	path_in(db, sizeof(db), "early.db");
+	remove_db(db);
+	store_options_default(&o);
+	o.max_pending = 400;
+	o.flush_interval_ns = 3600 * S;
+	struct synack_record *r = gen_hour(310, 1700002800, 1 << 16);
+	for (int i = 0; i < 310; i++) { /* 310 distinct keys */
+		r[i].daddr[2] = (uint8_t)(i >> 8);
+		r[i].daddr[3] = (uint8_t)i;
+	}
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_add(s, r, 310, 1) == 0);
+	struct store_stats st;
+	store_get_stats(s, &st);
+	for (int i = 0; i < 5000 && st.commits == 0; i++) { /* bounded: 5 s */
+		usleep(1000);
+		store_get_stats(s, &st);
+	}
+	CHECK_EQ(st.commits, 1);
+	CHECK_EQ(st.waits, 0);
+	CHECK_EQ(st.max_pending_rows, 300);
+	CHECK_EQ(store_tick(s, 2), 0); /* reads the result; the interval is not due */
+	store_get_stats(s, &st);
+	CHECK_EQ(st.pending_rows, 10);
+	CHECK_EQ(st.commits, 1);
+	store_close(s);
+	check_db_equals(db, r, 310, 0, "early commit");
+	free(r);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * S + (uint64_t)ts.tv_nsec;
+}
+
+/* The commit thread's duty cycle: with a flush interval of 1 ns and a
+ * writer that never stops, a commit starts no sooner than twice the last
+ * one's duration after it started, so the thread is busy about half the
+ * time, not all of it. */
+static void test_duty_cycle(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	enum { N = 1 << 20 };
+	path_in(db, sizeof(db), "duty.db");
+	remove_db(db);
+	store_options_default(&o);
+	o.flush_interval_ns = 1;
+	struct synack_record *r = gen_hour(N, 1700002800, 2000); /* 8000 keys */
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	uint64_t t0 = mono_ns(), now = t0;
+	size_t i = 0;
+	while (now - t0 < 1500000000ull) { /* 1.5 s, records reused cyclically */
+		CHECK(store_add(s, r + i, 256, now) == 0);
+		i = (i + 256) % N;
+		now = mono_ns();
+		CHECK(store_tick(s, now) == 0);
+	}
+	struct store_stats st;
+	store_get_stats(s, &st);
+	double busy = (double)st.commit_ns, elapsed = (double)(now - t0);
+	fprintf(stderr, "duty cycle: %llu commits, busy %.3f s of %.3f s\n",
+	        (unsigned long long)st.commits, busy / 1e9, elapsed / 1e9);
+	CHECK(st.commits >= 3);
+	CHECK(busy <= 0.75 * elapsed);
+	CHECK_EQ(store_commit(s), 0);
+	store_close(s);
+	free(r);
+}
+
 static void test_schema_version(void)
 {
 	char db[512], err[512];
@@ -556,7 +700,10 @@ int main(void)
 		test_round_trip();
 		test_bounded();
 		test_busy_full();
+		test_prune_known();
 	}
+	test_early_commit();
+	test_duty_cycle();
 	test_busy();
 	test_busy_thread();
 	test_stats_thread();
