@@ -262,8 +262,8 @@ int logf2_encode(struct logf2_state *s, struct rc_enc *ep, const struct synack_r
 
 /* ---- decoder ---- */
 
-static void dec_addr(struct rc_dec *d, rc_prob *v6p, rc_prob byte[2][16], uint8_t last[16],
-                     uint8_t addr[16])
+RC_DEC_INLINE void dec_addr(struct rc_dec *d, rc_prob *v6p, rc_prob byte[2][16], uint8_t last[16],
+                            uint8_t addr[16])
 {
 	unsigned v6 = rc_dec_bit(d, v6p);
 	unsigned len = v6 ? 16 : 4;
@@ -290,7 +290,7 @@ static const struct logf_key *dec_lookup(struct logf2_dict *d, uint64_t idx, int
 	return k;
 }
 
-static int dec_service(struct logf2_state *s, struct rc_dec *d, struct synack_record *r)
+RC_DEC_INLINE int dec_service(struct logf2_state *s, struct rc_dec *d, struct synack_record *r)
 {
 	struct logf2_models *m = &s->m;
 	struct logf_key k;
@@ -328,7 +328,7 @@ static int dec_service(struct logf2_state *s, struct rc_dec *d, struct synack_re
 	return 0;
 }
 
-static int dec_external(struct logf2_state *s, struct rc_dec *d, struct synack_record *r)
+RC_DEC_INLINE int dec_external(struct logf2_state *s, struct rc_dec *d, struct synack_record *r)
 {
 	struct logf2_models *m = &s->m;
 	struct logf_key k;
@@ -349,7 +349,7 @@ static int dec_external(struct logf2_state *s, struct rc_dec *d, struct synack_r
 	return logf2_dict_add_key(&s->ext, &k);
 }
 
-int logf2_decode(struct logf2_state *s, struct rc_dec *d, struct synack_record *r)
+RC_DEC_INLINE int decode(struct logf2_state *s, struct rc_dec *d, struct synack_record *r)
 {
 	struct logf2_models *m = &s->m;
 	uint64_t z;
@@ -486,6 +486,14 @@ size_t logf2_block_end(struct logf2_state *s, struct logf2_block *b)
 	return LOGF2_BLOCK_HDR_LEN + len;
 }
 
+int logf2_decode(struct logf2_state *s, struct rc_dec *dp, struct synack_record *r)
+{
+	struct rc_dec d = *dp;
+	int rc = decode(s, &d, r);
+	*dp = d;
+	return rc;
+}
+
 long logf2_block_decode(struct logf2_state *s, const uint8_t *p, size_t len,
                         struct synack_record *out)
 {
@@ -495,7 +503,7 @@ long logf2_block_decode(struct logf2_state *s, const uint8_t *p, size_t len,
 
 	rc_dec_init(&d, p, len);
 	do {
-		if (n == LOGF_BLOCK_MAX || logf2_decode(s, &d, &out[n]) < 0)
+		if (n == LOGF_BLOCK_MAX || decode(s, &d, &out[n]) < 0)
 			return -1;
 		check = logf2_check_add(check, &out[n]);
 		n++;

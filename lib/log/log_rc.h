@@ -25,9 +25,10 @@
 /* the target of a probability after a 0, in the encoder's masked update */
 #define RC_PROB_TOWARDS_0 ((1u << RC_PROB_BITS) - (1u << RC_ADAPT) + 1u)
 
-/* The encoder's functions are always inlined, so that a caller that works
- * on a local copy of struct rc_enc keeps it in registers. */
+/* The coder's functions are always inlined, so that a caller that works on
+ * a local copy of struct rc_enc or rc_dec keeps it in registers. */
 #define RC_ENC_INLINE static inline __attribute__((always_inline))
+#define RC_DEC_INLINE RC_ENC_INLINE
 
 typedef uint16_t rc_prob;
 
@@ -178,7 +179,7 @@ static inline size_t rc_enc_finish(struct rc_enc *e)
 
 /* ---- decoder ---- */
 
-static inline uint8_t rc_dec_byte(struct rc_dec *d)
+RC_DEC_INLINE uint8_t rc_dec_byte(struct rc_dec *d)
 {
 	uint8_t b = d->pos < d->len ? d->buf[d->pos] : 0;
 	d->pos++;
@@ -197,7 +198,7 @@ static inline void rc_dec_init(struct rc_dec *d, const uint8_t *buf, size_t len)
 		d->code = d->code << 8 | rc_dec_byte(d);
 }
 
-static inline void rc_dec_normalize(struct rc_dec *d)
+RC_DEC_INLINE void rc_dec_normalize(struct rc_dec *d)
 {
 	while (d->range < RC_TOP) {
 		d->code = d->code << 8 | rc_dec_byte(d);
@@ -205,11 +206,13 @@ static inline void rc_dec_normalize(struct rc_dec *d)
 	}
 }
 
-static inline unsigned rc_dec_bit(struct rc_dec *d, rc_prob *p)
+RC_DEC_INLINE unsigned rc_dec_bit(struct rc_dec *d, rc_prob *p)
 {
 	uint32_t bound = (d->range >> RC_PROB_BITS) * *p;
 	unsigned bit;
 
+	/* a branch, unlike the encoder: the next bit's probability depends on
+	 * this one, and prediction is faster than waiting for it */
 	if (d->code < bound) {
 		d->range = bound;
 		*p = (rc_prob)(*p + (((1u << RC_PROB_BITS) - *p) >> RC_ADAPT));
@@ -224,7 +227,7 @@ static inline unsigned rc_dec_bit(struct rc_dec *d, rc_prob *p)
 	return bit;
 }
 
-static inline uint32_t rc_dec_direct(struct rc_dec *d, unsigned n)
+RC_DEC_INLINE uint32_t rc_dec_direct(struct rc_dec *d, unsigned n)
 {
 	d->range >>= n;
 	uint32_t v = d->code / d->range;
@@ -237,7 +240,7 @@ static inline uint32_t rc_dec_direct(struct rc_dec *d, unsigned n)
 	return v;
 }
 
-static inline uint64_t rc_dec_bits(struct rc_dec *d, unsigned n)
+RC_DEC_INLINE uint64_t rc_dec_bits(struct rc_dec *d, unsigned n)
 {
 	uint64_t v = 0;
 
@@ -250,10 +253,11 @@ static inline uint64_t rc_dec_bits(struct rc_dec *d, unsigned n)
 	return v;
 }
 
-static inline unsigned rc_dec_tree(struct rc_dec *d, rc_prob *p, unsigned n)
+RC_DEC_INLINE unsigned rc_dec_tree(struct rc_dec *d, rc_prob *p, unsigned n)
 {
 	unsigned m = 1;
 
+#pragma GCC unroll 8
 	for (unsigned i = 0; i < n; i++)
 		m = (m << 1) | rc_dec_bit(d, &p[m]);
 	return m - (1u << n);
@@ -290,7 +294,7 @@ RC_ENC_INLINE void rc_enc_uint(struct rc_enc *e, struct rc_uint_model *m, uint64
 }
 
 /* Returns 0, or -1 for a length that no encoder writes. */
-static inline int rc_dec_uint(struct rc_dec *d, struct rc_uint_model *m, uint64_t *out)
+RC_DEC_INLINE int rc_dec_uint(struct rc_dec *d, struct rc_uint_model *m, uint64_t *out)
 {
 	unsigned b = rc_dec_tree(d, m->len, 7);
 
