@@ -104,9 +104,10 @@ void store_back_free(struct store_back *b)
 	agg_map_free(&b->dpeer);
 	agg_map_free(&b->addr_ids);
 	free(b->order);
-	free(b->table_order);
+	free(b->items);
+	free(b->items_tmp);
 	b->order = NULL;
-	b->table_order = NULL;
+	b->items = b->items_tmp = NULL;
 }
 
 static void set_err(struct store_back *b, const char *what)
@@ -292,46 +293,59 @@ static int merge_in(struct store_back *b, struct agg_map *in)
 	return ret;
 }
 
-/* B-tree order of the keys: hour, then internal address id, port, day,
- * external address id (ids resolved before the sort). */
-static int cmp_order(const void *x, const void *y, void *base)
+/* The hourly_ids order: UTC hour (and, for a zone whose days split an
+ * hour, the local day), internal id, port, external id.  FTP rows first. */
+static void hourly_item(struct key_item *it, const struct agg_entry *e, uint32_t row)
 {
-	const struct agg_entry *ex = &((const struct agg_entry *)base)[*(const uint32_t *)x];
-	const struct agg_entry *ey = &((const struct agg_entry *)base)[*(const uint32_t *)y];
-	const struct agg_key *a = &ex->k, *b = &ey->k;
-	if (a->hour != b->hour)
-		return a->hour < b->hour ? -1 : 1;
-	if (ex->v.n1 != ey->v.n1)
-		return ex->v.n1 < ey->v.n1 ? -1 : 1;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	if (a->day != b->day)
-		return a->day < b->day ? -1 : 1;
-	if (ex->v.n2 != ey->v.n2)
-		return ex->v.n2 < ey->v.n2 ? -1 : 1;
-	return a->kind - b->kind;
+	if (!e->k.family) {
+		it->k[0] = 0;
+		it->k[1] = (uint32_t)e->k.day;
+		it->k[2] = e->k.kind;
+	} else {
+		int64_t day_delta = e->k.day - e->k.hour / 86400 + 1; /* 0, 1 or 2 */
+		it->k[0] = (uint64_t)(e->k.hour / 3600 + 1) << 2 | ((uint64_t)day_delta & 3);
+		it->k[1] = e->v.n1;
+		it->k[2] = (uint64_t)e->k.port << 48 | e->v.n2;
+	}
+	it->row = row;
 }
 
-/* Visit the active rows in key order: the UPSERTs then walk each B-tree
- * mostly forwards, which keeps the pages they touch hot. */
+/* Room for a packed key per row. */
+static int reserve(struct store_back *b)
+{
+	if (b->order_cap >= b->rows.n)
+		return 0;
+	size_t n = b->rows.n;
+	uint32_t *o = realloc(b->order, n * sizeof(*o));
+	if (!o)
+		return -1;
+	b->order = o;
+	struct key_item *it = realloc(b->items, n * sizeof(*it));
+	if (!it)
+		return -1;
+	b->items = it;
+	it = realloc(b->items_tmp, n * sizeof(*it));
+	if (!it)
+		return -1;
+	b->items_tmp = it;
+	b->order_cap = b->rows.n;
+	return 0;
+}
+
+/* The active rows in hourly_ids order (ids resolved before): the writes
+ * then walk the B-tree forwards, which keeps the pages they touch hot. */
 static int sort_rows(struct store_back *b)
 {
-	if (b->order_cap < b->rows.n) {
-		uint32_t *o = realloc(b->order, (size_t)b->rows.n * sizeof(*o));
-		if (!o)
-			return -1;
-		b->order = o;
-		o = realloc(b->table_order, (size_t)b->rows.n * sizeof(*o));
-		if (!o)
-			return -1;
-		b->table_order = o;
-		b->order_cap = b->rows.n;
-	}
-	b->order_n = 0;
+	if (reserve(b) != 0)
+		return -1;
+	uint32_t n = 0;
 	for (uint32_t i = 0; i < b->rows.n; i++)
 		if (b->rows.e[i].v.packets)
-			b->order[b->order_n++] = i;
-	qsort_r(b->order, b->order_n, sizeof(*b->order), cmp_order, b->rows.e);
+			hourly_item(&b->items[n++], &b->rows.e[i], i);
+	key_sort(b->items, b->items_tmp, n);
+	for (uint32_t i = 0; i < n; i++)
+		b->order[i] = b->items[i].row;
+	b->order_n = n;
 	return 0;
 }
 

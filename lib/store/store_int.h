@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "store/agg_map.h"
+#include "store/key_sort.h"
 #include "store/store.h"
 
 enum {
@@ -93,10 +94,10 @@ struct store_back {
 	struct agg_map rows; /* rows to write, and known keys (packets 0) */
 	uint32_t active;     /* rows with packets */
 	uint64_t active_records;
-	uint32_t *order; /* active rows in key order */
+	uint32_t *order; /* active rows in hourly_ids key order */
 	uint32_t order_n, order_cap, done_n;
-	uint32_t *table_order; /* rows of one commit in one table's key order */
-	uint32_t table_n;
+	struct key_item *items, *items_tmp; /* rows with a packed key, for the sorts */
+	uint32_t items_n;                   /* items of the table being written */
 	int64_t first_new_id; /* addrs ids from here on were inserted by this commit */
 	struct agg_map svc, host, dsvc, dpeer; /* derived rows of one commit */
 	struct agg_map addr_ids; /* address -> addrs.id (value n1), at most max_pending */

@@ -29,7 +29,6 @@
  * which tells a new day of a service and a new port of a host.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "store/store_int.h"
@@ -216,30 +215,44 @@ static int write_hourly(struct store_back *b, uint32_t lim)
 
 /* --- service_peer_ids -------------------------------------------------------- */
 
-static int cmp_peer_order(const void *x, const void *y, void *base)
+/* The service_peer_ids order: internal id, port, external id. */
+static void peer_item(struct key_item *it, const struct agg_entry *e)
 {
-	const struct agg_entry *ex = &((const struct agg_entry *)base)[*(const uint32_t *)x];
-	const struct agg_entry *ey = &((const struct agg_entry *)base)[*(const uint32_t *)y];
-	if (ex->v.n1 != ey->v.n1)
-		return ex->v.n1 < ey->v.n1 ? -1 : 1;
-	if (ex->k.port != ey->k.port)
-		return (int)ex->k.port - (int)ey->k.port;
-	if (ex->v.n2 != ey->v.n2)
-		return ex->v.n2 < ey->v.n2 ? -1 : 1;
-	return 0;
+	it->k[0] = e->v.n1;
+	it->k[1] = e->k.port;
+	it->k[2] = e->v.n2;
 }
 
-/* The rows b->order[0..lim) of addresses (not FTP) that pass, sorted. */
-static void table_rows(struct store_back *b, uint32_t lim, bool unknown_only,
-                       int (*cmp)(const void *, const void *, void *))
+/* The daily_service_peer_ids order: day, internal id, external id, port. */
+static void daily_set_item(struct key_item *it, const struct agg_entry *e)
 {
-	b->table_n = 0;
+	it->k[0] = (uint32_t)e->k.day ^ 0x80000000u; /* signed order */
+	it->k[1] = e->v.n1;
+	it->k[2] = e->v.n2 << 16 | e->k.port;
+}
+
+/* The rows b->order[0..lim) of addresses (not FTP), all or only those not
+ * known, as items in one table's key order. */
+static void table_rows(struct store_back *b, uint32_t lim, bool unknown_only,
+                       void (*pack)(struct key_item *, const struct agg_entry *))
+{
+	uint32_t n = 0;
 	for (uint32_t i = 0; i < lim; i++) {
+		if (i + 8 < lim)
+			__builtin_prefetch(row(b, b->order[i + 8]));
 		const struct agg_entry *e = row(b, b->order[i]);
-		if (e->k.family && !(unknown_only && (e->v.n3 & ROW_KNOWN)))
-			b->table_order[b->table_n++] = b->order[i];
+		if (!e->k.family || (unknown_only && (e->v.n3 & ROW_KNOWN)))
+			continue;
+		pack(&b->items[n], e);
+		b->items[n++].row = b->order[i];
 	}
-	qsort_r(b->table_order, b->table_n, sizeof(*b->table_order), cmp, b->rows.e);
+	key_sort(b->items, b->items_tmp, n);
+	b->items_n = n;
+}
+
+static inline bool same_key(const struct key_item *x, const struct key_item *y)
+{
+	return x->k[0] == y->k[0] && x->k[1] == y->k[1] && x->k[2] == y->k[2];
 }
 
 static void bind_peer(sqlite3_stmt *st, const struct agg_key *k, const struct agg_val *v)
@@ -268,15 +281,15 @@ static int write_peer_one(struct store_back *b, const struct agg_key *k, const s
 	return ok(store_run(b, b->st[ST_PEER_ADD], NULL));
 }
 
-/* One service peer: the merged rows table_order[from..to). */
+/* One service peer: the merged rows of items[from..to). */
 static int write_peer(struct store_back *b, uint32_t from, uint32_t to)
 {
-	const struct agg_entry *e = row(b, b->table_order[from]);
+	const struct agg_entry *e = row(b, b->items[from].row);
 	struct agg_val m = e->v;
 	bool known = (e->v.n3 & ROW_KNOWN) != 0, new_peer;
 	int rc;
 	for (uint32_t j = from + 1; j < to; j++) {
-		const struct agg_val *v = &row(b, b->table_order[j])->v;
+		const struct agg_val *v = &row(b, b->items[j].row)->v;
 		merge_times(&m, v);
 		known |= (v->n3 & ROW_KNOWN) != 0;
 	}
@@ -301,14 +314,13 @@ static int write_peer(struct store_back *b, uint32_t from, uint32_t to)
 static int write_peers(struct store_back *b, uint32_t lim)
 {
 	int rc = SQLITE_OK;
-	table_rows(b, lim, false, cmp_peer_order);
+	table_rows(b, lim, false, peer_item);
 	batch_start(&b->batch, ST_PEER_MANY, ST_PEER, 6);
-	for (uint32_t i = 0; i < b->table_n && rc == SQLITE_OK;) {
-		if (i + 8 < b->table_n)
-			__builtin_prefetch(row(b, b->table_order[i + 8]));
+	for (uint32_t i = 0; i < b->items_n && rc == SQLITE_OK;) {
+		if (i + 8 < b->items_n)
+			__builtin_prefetch(row(b, b->items[i + 8].row));
 		uint32_t j = i + 1;
-		while (j < b->table_n &&
-		       cmp_peer_order(&b->table_order[i], &b->table_order[j], b->rows.e) == 0)
+		while (j < b->items_n && same_key(&b->items[i], &b->items[j]))
 			j++;
 		rc = write_peer(b, i, j);
 		i = j;
@@ -317,19 +329,6 @@ static int write_peers(struct store_back *b, uint32_t lim)
 }
 
 /* --- daily_service_peer_ids --------------------------------------------------- */
-
-static int cmp_dsp_order(const void *x, const void *y, void *base)
-{
-	const struct agg_entry *ex = &((const struct agg_entry *)base)[*(const uint32_t *)x];
-	const struct agg_entry *ey = &((const struct agg_entry *)base)[*(const uint32_t *)y];
-	if (ex->k.day != ey->k.day)
-		return ex->k.day < ey->k.day ? -1 : 1;
-	if (ex->v.n1 != ey->v.n1)
-		return ex->v.n1 < ey->v.n1 ? -1 : 1;
-	if (ex->v.n2 != ey->v.n2)
-		return ex->v.n2 < ey->v.n2 ? -1 : 1;
-	return (int)ex->k.port - (int)ey->k.port;
-}
 
 static inline bool same_pair(const struct agg_entry *x, const struct agg_entry *y)
 {
@@ -373,13 +372,13 @@ static int write_daily_set(struct store_back *b, uint32_t lim)
 {
 	const struct agg_entry *prev = NULL;
 	int rc = SQLITE_OK;
-	table_rows(b, lim, true, cmp_dsp_order);
+	table_rows(b, lim, true, daily_set_item);
 	batch_start(&b->batch, ST_DSP_MANY, ST_DSP_INSERT, 4);
-	for (uint32_t i = 0; i < b->table_n && rc == SQLITE_OK; i++) {
-		if (i + 8 < b->table_n)
-			__builtin_prefetch(row(b, b->table_order[i + 8]));
-		const struct agg_entry *e = row(b, b->table_order[i]);
-		if (prev && same_pair(prev, e) && prev->k.port == e->k.port)
+	for (uint32_t i = 0; i < b->items_n && rc == SQLITE_OK; i++) {
+		if (i + 8 < b->items_n)
+			__builtin_prefetch(row(b, b->items[i + 8].row));
+		const struct agg_entry *e = row(b, b->items[i].row);
+		if (i && same_key(&b->items[i - 1], &b->items[i]))
 			continue; /* the same daily-set row, another hour */
 		bool first_of_pair = !prev || !same_pair(prev, e);
 		bool is_new = true, new_host = first_of_pair;
