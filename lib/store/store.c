@@ -7,8 +7,9 @@
  * When a commit is due the map is handed over whole (double buffering: the
  * writer goes on with an empty map) and the commit thread writes it in one
  * transaction; while that thread is busy the writer keeps aggregating.  The
- * writer takes the store's mutex only at a hand-over and to read a result,
- * never per record.  Without the commit thread (store_options.commit_thread
+ * hand-overs are paced by the flush interval and the thread's duty cycle,
+ * earlier near the memory bound.  The writer takes the store's mutex only
+ * at a hand-over and to read a result, never per record.  Without the commit thread (store_options.commit_thread
  * false) the same jobs run in the caller, in capped chunks.
  */
 #include "store/store.h"

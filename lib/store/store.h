@@ -7,7 +7,11 @@
  * By default a commit thread owned by the store runs the transactions from
  * a frozen copy of the aggregates, so the caller (the writer lcore) only
  * aggregates; while a commit runs the caller keeps aggregating, and at the
- * memory bound max_pending it waits for the commit thread (counted).
+ * memory bound max_pending it waits for the commit thread (counted).  The
+ * thread's commits are paced: at most one per flush interval, and none
+ * sooner than twice the last one's duration after it started (the thread
+ * works at most about half the time), earlier only at three quarters of
+ * max_pending and on store_commit, store_close and store_prune.
  * Without the thread the caller commits itself: under load the interval
  * stretches to 3x the duration of the last commit (the writer spends at
  * most ~25 % of its time in SQLite).  One caller thread per store.
