@@ -1,6 +1,7 @@
 /*
- * log_dict.h - internal: the per-frame dictionaries of the log encoder
- * (open addressing over 24-byte keys; entries numbered in order of first use).
+ * log_dict.h - internal: the per-frame dictionaries of format 1, which the
+ * reader still decodes (open addressing over 24-byte keys; entries numbered
+ * in order of first use).  Format 2 ranks its entries: log_rank.h.
  */
 #ifndef SYNACK_LOG_DICT_H
 #define SYNACK_LOG_DICT_H
