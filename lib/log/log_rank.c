@@ -47,14 +47,15 @@ void logf2_dict_free(struct logf2_dict *d)
  * use one by one is cheaper than clearing a large table for a few. */
 void logf2_dict_reset(struct logf2_dict *d)
 {
-	if ((uint64_t)d->n * 8 < (uint64_t)d->mask + 1) {
-		for (uint32_t r = 0; r < d->n; r++)
+	if ((uint64_t)d->in_table * 8 < (uint64_t)d->mask + 1) {
+		for (uint32_t r = 0; r < d->in_table; r++)
 			d->table[d->by_rank[r].ref].rank1 = 0;
-	} else if (d->n) {
+	} else {
 		memset(d->table, 0, ((size_t)d->mask + 1) * sizeof(*d->table));
 	}
 	d->n = 0;
 	d->nkeys = 0;
+	d->in_table = 0;
 }
 
 static int grow_ranks(struct logf2_dict *d)
@@ -140,6 +141,7 @@ int logf2_dict_add_probe(struct logf2_dict *d, const struct logf2_probe *p)
 	uint32_t i = logf2_dict_find(d, p);
 	d->table[i] = s;
 	rank_append(d, i);
+	d->in_table++;
 	return 0;
 }
 

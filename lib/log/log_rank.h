@@ -53,6 +53,7 @@ struct logf2_dict {
 	struct logf_key *keys; /* decoder: every value; encoder: long values */
 	uint32_t nkeys, kcap;
 	struct logf2_slot *table; /* encoder only */
+	uint32_t in_table;        /* entries in the table: all (encoder) or none */
 	uint32_t mask;            /* table size - 1 */
 	unsigned shift;           /* 64 - log2(table size): a hash's top bits pick the slot */
 };
