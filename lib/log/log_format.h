@@ -5,9 +5,9 @@
 #ifndef SYNACK_LOG_FORMAT_H
 #define SYNACK_LOG_FORMAT_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,9 +17,10 @@
 #define LOGF_SKIP_MAGIC_BASE 0x184D2A50u
 #define LOGF_HDR_MAGIC       "SYNACK"
 #define LOGF_HDR_MAGIC_LEN   6
-#define LOGF_VERSION         2 /* written; version 1 is still read */
+#define LOGF_VERSION         3 /* written; versions 1 and 2 are still read */
 #define LOGF_VERSION_1       1
-#define LOGF_HDR_PAYLOAD     32 /* bytes of header payload (versions 1 and 2) */
+#define LOGF_VERSION_2       2  /* version 3 without column blocks */
+#define LOGF_HDR_PAYLOAD     32 /* bytes of header payload (versions 1 to 3) */
 #define LOGF_HDR_TOTAL       (8 + LOGF_HDR_PAYLOAD)
 
 /* Column blocks inside the zstd frame. */
@@ -165,7 +166,7 @@ static inline uint64_t logf_get_u64(const uint8_t *p)
 	return (uint64_t)logf_get_u32(p) | (uint64_t)logf_get_u32(p + 4) << 32;
 }
 
-/* A version 2 session's start: the header (skippable frame) and the zstd
+/* A version 3 (or 2) session's start: the header (skippable frame) and the zstd
  * frame header, LOGF_HDR_TOTAL + LOGF2_FRAME_HDR_LEN bytes. */
 static inline void logf2_session_header(uint8_t *p, uint32_t sensor_id, uint64_t start_ns,
                                         uint64_t hour_unix)

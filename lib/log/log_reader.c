@@ -2,8 +2,9 @@
  * log_reader.c - decode hourly logs (doc/log-format.md).
  *
  * The file is read whole.  It is cut into segments at the synack header
- * markers (skippable zstd frames); each segment holds one zstd frame of
- * column blocks.  A segment whose frame is cut off or damaged yields the
+ * markers (skippable zstd frames); each segment holds one zstd frame: of
+ * range-coded blocks and, in version 3, column blocks; in version 1, of
+ * zstd-compressed column blocks.  A segment whose frame is cut off or damaged yields the
  * blocks decoded before the damage and marks the reader truncated; reading
  * goes on at the next marker (a restart appends a new segment after a
  * crash).
@@ -21,6 +22,7 @@
 #include <zstd.h>
 
 #include "log/log_codec.h"
+#include "log/log_columns.h"
 #include "log/log_dict.h"
 #include "log/log_format.h"
 
@@ -34,7 +36,8 @@ struct log_reader {
 	bool v2_checksum;      /* the frame ends with a content checksum */
 	uint64_t frame_blocks; /* blocks of the current frame */
 	uint64_t sessions, blocks;
-	struct logf2_state v2; /* version 2 coder state */
+	struct logf2_state v2; /* version 2 and 3 coder state */
+	struct logf3_coder columns;
 	bool have_header;
 	bool truncated;
 	uint32_t sensor_id;
@@ -156,7 +159,7 @@ struct log_reader *log_reader_open(const char *path, char *err, size_t errlen)
 	r->recs = malloc(LOGF_BLOCK_MAX * sizeof(*r->recs));
 	r->idx = malloc(LOGF_BLOCK_MAX * sizeof(*r->idx));
 	if (!r->dctx || !r->dec || !r->recs || !r->idx || logf2_state_init(&r->v2) < 0 ||
-	    logf_dict_init(&r->svc, LOGF_SVC_DICT_MAX) < 0 ||
+	    logf3_coder_init(&r->columns) < 0 || logf_dict_init(&r->svc, LOGF_SVC_DICT_MAX) < 0 ||
 	    logf_dict_init(&r->ext, LOGF_EXT_DICT_MAX) < 0 ||
 	    logf_dict_init(&r->misc, LOGF_MISC_DICT_MAX) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -180,7 +183,7 @@ static void frame_start(struct log_reader *r)
 	r->svc.n = r->ext.n = r->misc.n = 0;
 }
 
-/* Start a version 2 frame at r->pos: check its header (magic, no content
+/* Start a version 2 or 3 frame at r->pos: check its header (magic, no content
  * size, no dictionary, a window) and reset the coder. */
 static void frame2_start(struct log_reader *r)
 {
@@ -208,12 +211,25 @@ static void segment_broken(struct log_reader *r)
 	r->pos = r->seg_end;
 }
 
-/* Next block of a version 2 frame.  Returns 1 with records, 0 otherwise
- * (the frame ended, was cut, or held an empty block). */
+/* The header of the raw zstd block at p (avail bytes): its size, or -1
+ * when it is not a raw block, is cut, or its payload is. */
+static long raw_block_size(const uint8_t *p, size_t avail, uint32_t *bh)
+{
+	if (avail < LOGF2_BLOCK_HDR_LEN)
+		return -1;
+	*bh = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+	size_t size = *bh >> 3;
+	if (((*bh >> 1) & 3) != 0 || size > LOGF2_BLOCK_BYTES || avail - LOGF2_BLOCK_HDR_LEN < size)
+		return -1;
+	return (long)size;
+}
+
+/* Next block of a version 2 or 3 frame.  Returns 1 with records, 0
+ * otherwise (the frame ended, was cut, or held an empty block). */
 static int block2_next(struct log_reader *r)
 {
-	const uint8_t *p = r->buf + r->pos;
 	size_t avail = r->seg_end - r->pos;
+	uint32_t bh;
 
 	if (avail == 0) {
 		/* a frame that was never ended: a cut, unless nothing was in it
@@ -223,21 +239,27 @@ static int block2_next(struct log_reader *r)
 		r->in_frame = false;
 		return 0;
 	}
-	if (avail < LOGF2_BLOCK_HDR_LEN) {
-		segment_broken(r);
-		return 0;
-	}
-	uint32_t bh = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
-	size_t size = bh >> 3;
-	if (((bh >> 1) & 3) != 0 || size > LOGF2_BLOCK_BYTES ||
-	    avail - LOGF2_BLOCK_HDR_LEN < size) {
+	long size = raw_block_size(r->buf + r->pos, avail, &bh);
+	if (size < 0) {
 		segment_broken(r); /* not a raw block (damage), or cut inside */
 		return 0;
+	}
+	bool columns = r->version == LOGF_VERSION && size == 0 && !(bh & 1);
+	if (columns) {
+		/* the marker: the next raw block is a column block */
+		r->pos += LOGF2_BLOCK_HDR_LEN;
+		size = raw_block_size(r->buf + r->pos, r->seg_end - r->pos, &bh);
+		if (size <= 0) {
+			segment_broken(r); /* cut after the marker, or damage */
+			return 0;
+		}
 	}
 	r->pos += LOGF2_BLOCK_HDR_LEN;
 	long n = 0;
 	if (size) {
-		n = logf2_block_decode(&r->v2, r->buf + r->pos, size, r->recs);
+		const uint8_t *payload = r->buf + r->pos;
+		n = columns ? logf3_columns_decode(&r->columns, payload, (size_t)size, r->recs)
+		            : logf2_block_decode(&r->v2, payload, (size_t)size, r->recs);
 		if (n < 0) {
 			segment_broken(r);
 			return 0;
@@ -245,7 +267,7 @@ static int block2_next(struct log_reader *r)
 		r->frame_blocks++;
 		r->blocks++;
 	}
-	r->pos += size;
+	r->pos += (size_t)size;
 	if (bh & 1) { /* last block */
 		r->in_frame = false;
 		if (r->v2_checksum) {
@@ -281,14 +303,14 @@ static bool next_segment(struct log_reader *r)
 	r->seg_end = find_marker(r, r->pos);
 	r->sessions++;
 	r->version = version;
-	if (version != LOGF_VERSION_1 && version != LOGF_VERSION) {
+	if (version != LOGF_VERSION_1 && version != LOGF_VERSION_2 && version != LOGF_VERSION) {
 		/* unknown version: skip the segment, say so */
 		r->truncated = true;
 		r->pos = r->seg_end;
 		return true;
 	}
 	if (r->pos < r->seg_end) {
-		if (version == LOGF_VERSION)
+		if (version != LOGF_VERSION_1)
 			frame2_start(r);
 		else
 			frame_start(r);
@@ -482,7 +504,7 @@ static int parse_block(struct log_reader *r)
 static int fill(struct log_reader *r)
 {
 	for (;;) {
-		if (r->version == LOGF_VERSION && r->in_frame) {
+		if (r->version != LOGF_VERSION_1 && r->in_frame) {
 			if (block2_next(r))
 				return 1;
 			continue;
@@ -606,5 +628,6 @@ void log_reader_close(struct log_reader *r)
 	logf_dict_free(&r->ext);
 	logf_dict_free(&r->misc);
 	logf2_state_free(&r->v2);
+	logf3_coder_free(&r->columns);
 	free(r);
 }

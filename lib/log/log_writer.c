@@ -1,14 +1,16 @@
 /*
  * log_writer.c - the lossless hourly archive: range-coded blocks in zstd
- * frames (doc/log-format.md, version 2).
+ * frames, column blocks under a scan storm (doc/log-format.md, version 3).
  *
  * Each open hour file has its own session: a header, then one zstd frame
  * whose raw blocks hold range-coded records (log_codec.h).  Records are
  * coded as they arrive into the file's open block; a block is written when
  * it is full or at a flush, so everything appended until a flush is in the
- * file and decodable.  Closing writes the frame's last block and fsyncs; an
- * hour closed on time (its grace period over) is then sealed: re-encoded as
- * one session with large blocks (log_seal.c).
+ * file and decodable.  When a block fills before the flush interval
+ * (a storm), the following records go to column blocks (log_columns.h),
+ * several times cheaper to write, until the next flush.  Closing writes the frame's last block and
+ * fsyncs; an hour closed on time (its grace period over) is then sealed: re-encoded as one session
+ * with large blocks (log_seal.c).
  */
 #include "log/log_writer.h"
 
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "log/log_codec.h"
+#include "log/log_columns.h"
 #include "log/log_format.h"
 #include "log/log_seal.h"
 
@@ -39,6 +42,9 @@ struct hour_file {
 	char path[PATH_LEN];
 	struct logf2_state coder;
 	struct logf2_block block;
+	bool storm;                    /* records go to column blocks until a flush */
+	struct synack_record *pending; /* the open column block (LOGF_BLOCK_MAX) */
+	uint32_t npending;
 	uint64_t last_flush_ns;
 	uint64_t last_fsync_ns;
 	uint64_t last_append_ns;
@@ -57,6 +63,7 @@ struct log_writer {
 	char data_dir[PATH_LEN];
 	struct log_options opt;
 	struct hour_file files[MAX_OPEN];
+	struct logf3_coder columns;
 	uint64_t lru_clock;
 	uint64_t record_clock_ns; /* newest record time seen */
 	char current[PATH_LEN];
@@ -155,6 +162,21 @@ static int block_write(struct log_writer *w, struct hour_file *f)
 	return write_out(w, f, f->block.buf, len);
 }
 
+/* Write the open column block of f, if any. */
+static int columns_write(struct log_writer *w, struct hour_file *f)
+{
+	if (f->npending == 0)
+		return 0;
+	size_t len = logf3_columns_encode(&w->columns, f->pending, f->npending);
+	f->npending = 0;
+	if (len == 0) {
+		set_err(w, "%s: zstd failed on a column block", f->path);
+		return -1;
+	}
+	f->blocks++;
+	return write_out(w, f, w->columns.out, len);
+}
+
 static void file_release(struct hour_file *f)
 {
 	if (f->fd >= 0)
@@ -162,16 +184,18 @@ static void file_release(struct hour_file *f)
 	f->fd = -1;
 	f->used = false;
 	f->block.n = 0;
+	f->npending = 0;
 }
 
-/* Write everything appended so far. */
+/* Write everything appended so far; a storm ends with the flush. */
 static int file_flush(struct log_writer *w, struct hour_file *f, uint64_t now_ns)
 {
 	if (f->unflushed) {
-		if (block_write(w, f) < 0)
+		if (block_write(w, f) < 0 || columns_write(w, f) < 0)
 			return -1;
 		f->unflushed = false;
 	}
+	f->storm = false;
 	f->last_flush_ns = now_ns;
 	return 0;
 }
@@ -197,8 +221,8 @@ static int file_close(struct log_writer *w, struct hour_file *f, bool seal)
 
 	if (!f->used)
 		return 0;
-	if (block_write(w, f) < 0 || write_out(w, f, last_block, sizeof(last_block)) < 0 ||
-	    file_sync(w, f, 0) < 0)
+	if (block_write(w, f) < 0 || columns_write(w, f) < 0 ||
+	    write_out(w, f, last_block, sizeof(last_block)) < 0 || file_sync(w, f, 0) < 0)
 		rc = -1;
 	snprintf(path, sizeof(path), "%s", f->path);
 	seal = seal && w->opt.seal &&
@@ -241,6 +265,8 @@ static int file_open(struct log_writer *w, struct hour_file *f, uint64_t hour, u
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	logf2_state_reset(&f->coder);
 	f->block.n = 0;
+	f->storm = false;
+	f->npending = 0;
 	f->appended = appended;
 	f->records = f->blocks = 0;
 	f->last_flush_ns = now_ns;
@@ -287,9 +313,12 @@ struct log_writer *log_writer_open(const char *data_dir, const struct log_option
 	for (int i = 0; i < MAX_OPEN && ok; i++) {
 		struct hour_file *f = &w->files[i];
 		f->block.buf = malloc(LOGF2_BLOCK_HDR_LEN + LOGF2_BLOCK_BYTES);
-		if (!f->block.buf || logf2_state_init(&f->coder) < 0)
+		f->pending = malloc(LOGF_BLOCK_MAX * sizeof(*f->pending));
+		if (!f->block.buf || !f->pending || logf2_state_init(&f->coder) < 0)
 			ok = false;
 	}
+	if (ok && logf3_coder_init(&w->columns) < 0)
+		ok = false;
 	if (!ok) {
 		snprintf(err, errlen, "out of memory");
 		log_writer_close(w);
@@ -334,6 +363,24 @@ static size_t same_hour_run(const struct synack_record *recs, size_t n, uint64_t
 	return k;
 }
 
+/* Take records into the open column block of f, writing it when full.
+ * Returns the number taken, or -1 when the write failed. */
+static long columns_add(struct log_writer *w, struct hour_file *f, const struct synack_record *recs,
+                        size_t n)
+{
+	size_t k = LOGF_BLOCK_MAX - f->npending;
+
+	if (k > n)
+		k = n;
+	memcpy(f->pending + f->npending, recs, k * sizeof(*recs));
+	f->npending += (uint32_t)k;
+	f->records += k;
+	f->unflushed = true;
+	if (f->npending == LOGF_BLOCK_MAX && columns_write(w, f) < 0)
+		return -1;
+	return (long)k;
+}
+
 /* Code records of one hour into its file, writing each block that fills.
  * *done tells how many were taken: all n, or on error (set; the file must
  * then be released) those up to the one that failed, which is lost with the
@@ -343,6 +390,13 @@ static int append_run(struct log_writer *w, struct hour_file *f, const struct sy
 {
 	*done = 0;
 	while (*done < n) {
+		if (f->storm) {
+			long k = columns_add(w, f, recs + *done, n - *done);
+			if (k < 0)
+				return -1;
+			*done += (size_t)k;
+			continue;
+		}
 		long k = logf2_block_add_run(&f->coder, &f->block, recs + *done, n - *done);
 		if (k < 0) {
 			set_err(w, "%s: out of memory", f->path);
@@ -352,8 +406,12 @@ static int append_run(struct log_writer *w, struct hour_file *f, const struct sy
 		f->records += (uint64_t)k;
 		f->unflushed = true;
 		*done += (size_t)k;
-		if (logf2_block_full(&f->block) && block_write(w, f) < 0)
-			return -1;
+		if (logf2_block_full(&f->block)) {
+			/* full before the flush interval: a storm */
+			f->storm = true;
+			if (block_write(w, f) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -483,7 +541,9 @@ void log_writer_close(struct log_writer *w)
 	for (int i = 0; i < MAX_OPEN; i++) {
 		struct hour_file *f = &w->files[i];
 		free(f->block.buf);
+		free(f->pending);
 		logf2_state_free(&f->coder);
 	}
+	logf3_coder_free(&w->columns);
 	free(w);
 }
