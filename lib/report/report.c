@@ -22,40 +22,15 @@
 #include <time.h>
 
 #include "store/store.h"
+#include "util/civil_day.h"
 
 enum { MAX_DAYS = 20000 };
 
 /* --- dates --------------------------------------------------------------- */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 void report_day_text(int32_t z, char out[11])
 {
-	int64_t zz = (int64_t)z + 719468;
-	int64_t era = (zz >= 0 ? zz : zz - 146096) / 146097;
-	int64_t doe = zz - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = yoe + era * 400;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-	if (m <= 2)
-		y++;
-	if (y < 0 || y > 9999)
-		y = 0;
-	char buf[40];
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02d", (int)y, (int)m, (int)d);
-	memcpy(out, buf, 10);
-	out[10] = '\0';
+	civil_day_text(z, out);
 }
 
 int report_parse_date(const char *s, int32_t *day)
@@ -68,7 +43,7 @@ int report_parse_date(const char *s, int32_t *day)
 	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
 	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
 		return -1;
-	int64_t z = days_from_civil(y, (unsigned)m, (unsigned)d);
+	int64_t z = civil_day_from_date(y, (unsigned)m, (unsigned)d);
 	char back[11];
 	report_day_text((int32_t)z, back);
 	if (strcmp(back, s) != 0) /* 2026-02-30 */
@@ -85,8 +60,8 @@ static int32_t local_day(int64_t t, bool utc)
 	time_t tt = (time_t)t;
 	struct tm tm;
 	localtime_r(&tt, &tm);
-	return (int32_t)days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
-					(unsigned)tm.tm_mday);
+	return (int32_t)civil_day_from_date(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+	                                    (unsigned)tm.tm_mday);
 }
 
 /* The UTC time of local midnight starting day z. */
@@ -362,13 +337,13 @@ struct ctx {
 	int32_t day0;
 	bool utc;
 
-	struct strtab in; /* internal addresses */
-	struct keyvec peers;  /* address ids of external hosts (B) */
+	struct strtab in;      /* internal addresses */
+	struct keyvec peers;   /* address ids of external hosts (B) */
 	struct keyvec pairs64; /* (external id << 16 | port) (C) */
 	sqlite3_stmt *addr_st; /* id -> text */
 	struct arow *a;
 	size_t na, acap;
-	uint32_t *port_ext;  /* [65536] */
+	uint32_t *port_ext; /* [65536] */
 };
 
 static int oom(struct ctx *c)
@@ -408,7 +383,7 @@ static int cmp_src(const void *x, const void *y)
 /* B: one (day, external host, packets); the host is new in the period
  * when is_new (the caller knows). */
 static int add_peer(struct ctx *c, uint32_t d, const char *peer, size_t len, uint64_t packets,
-		    bool is_new)
+                    bool is_new)
 {
 	struct report_day *day = &c->r->days[d];
 	day->externals++;
@@ -446,7 +421,7 @@ static int add_peer(struct ctx *c, uint32_t d, const char *peer, size_t len, uin
 static int addr_of(struct ctx *c, int64_t id, char *out, size_t outlen)
 {
 	if (!c->addr_st && sqlite3_prepare_v2(c->db, "SELECT addr FROM addrs WHERE id = ?1", -1,
-					      &c->addr_st, NULL) != SQLITE_OK)
+	                                      &c->addr_st, NULL) != SQLITE_OK)
 		return sql_err(c, "addrs");
 	sqlite3_bind_int64(c->addr_st, 1, id);
 	int rc = sqlite3_step(c->addr_st);
@@ -516,9 +491,9 @@ static int read_daily(struct ctx *c)
 
 	/* A */
 	if (sqlite3_prepare_v2(c->db,
-			       "SELECT day, addr, port, packets FROM daily_services "
-			       "WHERE day BETWEEN ?1 AND ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "SELECT day, addr, port, packets FROM daily_services "
+	                       "WHERE day BETWEEN ?1 AND ?2",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return sql_err(c, "daily_services");
 	sqlite3_bind_text(st, 1, from, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, to, -1, SQLITE_TRANSIENT);
@@ -529,7 +504,7 @@ static int read_daily(struct ctx *c)
 		const char *a = (const char *)sqlite3_column_text(st, 1);
 		int64_t aid = strtab_id(&c->in, a ? a : "", a ? strlen(a) : 0, NULL);
 		if (aid < 0 || add_service(c, d, (uint32_t)aid, sqlite3_column_int(st, 2),
-					   (uint64_t)sqlite3_column_int64(st, 3)) != 0) {
+		                           (uint64_t)sqlite3_column_int64(st, 3)) != 0) {
 			sqlite3_finalize(st);
 			return oom(c);
 		}
@@ -540,9 +515,9 @@ static int read_daily(struct ctx *c)
 
 	/* B */
 	if (sqlite3_prepare_v2(c->db,
-			       "SELECT day, peer_id, packets FROM daily_peer_ids "
-			       "WHERE day BETWEEN ?1 AND ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "SELECT day, peer_id, packets FROM daily_peer_ids "
+	                       "WHERE day BETWEEN ?1 AND ?2",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return sql_err(c, "daily_peer_ids");
 	sqlite3_bind_int64(st, 1, c->day0);
 	sqlite3_bind_int64(st, 2, c->day0 + (int64_t)c->r->ndays - 1);
@@ -551,7 +526,7 @@ static int read_daily(struct ctx *c)
 		if (z < c->day0 || (uint64_t)(z - c->day0) >= c->r->ndays)
 			continue;
 		if (add_peer_id(c, (uint32_t)(z - c->day0), sqlite3_column_int64(st, 1),
-				(uint64_t)sqlite3_column_int64(st, 2)) != 0) {
+		                (uint64_t)sqlite3_column_int64(st, 2)) != 0) {
 			sqlite3_finalize(st);
 			return -1;
 		}
@@ -562,16 +537,16 @@ static int read_daily(struct ctx *c)
 
 	/* C */
 	if (sqlite3_prepare_v2(c->db,
-			       "SELECT port, peer_id FROM daily_service_peer_ids "
-			       "WHERE day BETWEEN ?1 AND ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "SELECT port, peer_id FROM daily_service_peer_ids "
+	                       "WHERE day BETWEEN ?1 AND ?2",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return sql_err(c, "daily_service_peer_ids");
 	sqlite3_bind_int64(st, 1, c->day0);
 	sqlite3_bind_int64(st, 2, c->day0 + (int64_t)c->r->ndays - 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int port = sqlite3_column_int(st, 0) & 0xffff;
 		if (keyvec_add(&c->pairs64, pair_key(sqlite3_column_int64(st, 1), port),
-			       (uint32_t)port) != 0) {
+		               (uint32_t)port) != 0) {
 			sqlite3_finalize(st);
 			return oom(c);
 		}
@@ -627,9 +602,9 @@ static int read_hourly(struct ctx *c)
 	int ret = -1;
 
 	if (sqlite3_prepare_v2(c->db,
-			       "SELECT hour, saddr_id, sport, daddr_id, packets FROM hourly_ids "
-			       "WHERE hour >= ?1 AND hour < ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "SELECT hour, saddr_id, sport, daddr_id, packets FROM hourly_ids "
+	                       "WHERE hour >= ?1 AND hour < ?2",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return sql_err(c, "hourly_ids");
 	/* an hour belongs to the day its start falls in */
 	sqlite3_bind_int64(st, 1, lo - 3600);
@@ -660,8 +635,8 @@ static int read_hourly(struct ctx *c)
 		if (!hp)
 			goto nomem;
 		*hp += p;
-		uint64_t *v = u64map_get(&svc, (uint64_t)d << 48 | (uint64_t)port << 32 | (uint64_t)aid,
-					 NULL);
+		uint64_t *v = u64map_get(
+		    &svc, (uint64_t)d << 48 | (uint64_t)port << 32 | (uint64_t)aid, NULL);
 		if (!v)
 			goto nomem;
 		*v += p;
@@ -679,7 +654,7 @@ static int read_hourly(struct ctx *c)
 			continue;
 		uint64_t k = svc.k[i] - 1;
 		if (add_service(c, (uint32_t)(k >> 48), (uint32_t)k, (int)(k >> 32 & 0xffff),
-				svc.v[i]) != 0)
+		                svc.v[i]) != 0)
 			goto out;
 	}
 	ret = count_distinct(c);
@@ -923,7 +898,7 @@ static int finish(struct ctx *c)
 		struct report_day *day = &r->days[d];
 		for (uint32_t i = 0; i < day->ntop; i++)
 			day->top[i].share =
-				day->packets ? (double)day->top[i].packets / (double)day->packets : 0;
+			    day->packets ? (double)day->top[i].packets / (double)day->packets : 0;
 	}
 
 	/* summary */
@@ -938,7 +913,8 @@ static int finish(struct ctx *c)
 	set_stat(&r->stats[2], "external hosts per day", (double)r->externals_total, v, nd);
 	for (uint32_t d = 0; d < nd; d++)
 		v[d] = r->days[d].services;
-	set_stat(&r->stats[3], "open ports (host/port pairs) per day", (double)r->services_total, v, nd);
+	set_stat(&r->stats[3], "open ports (host/port pairs) per day", (double)r->services_total, v,
+	         nd);
 	for (uint32_t d = 0; d < nd; d++)
 		v[d] = r->days[d].ports;
 	set_stat(&r->stats[4], "distinct port numbers per day", r->ports_total, v, nd);
@@ -990,15 +966,16 @@ static int check_zone(const char *tz, char *err, size_t errlen)
 	struct stat sb;
 	if (tz[0] == ':')
 		tz++;
-	if (strstr(tz, "..") || tz[0] == '/' ) {
+	if (strstr(tz, "..") || tz[0] == '/') {
 		snprintf(err, errlen, "bad time zone '%s' (want a name such as Europe/Berlin)", tz);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
 	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen,
-			 "unknown time zone '%s' (not in %s; want a name such as Europe/Berlin or UTC)",
-			 tz, dir && *dir ? dir : "/usr/share/zoneinfo");
+		snprintf(
+		    err, errlen,
+		    "unknown time zone '%s' (not in %s; want a name such as Europe/Berlin or UTC)",
+		    tz, dir && *dir ? dir : "/usr/share/zoneinfo");
 		return -1;
 	}
 	return 0;
@@ -1013,19 +990,20 @@ struct sqlite3 *report_open_db(const char *data_dir, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/synack.db", data_dir);
 	if (stat(path, &sb) != 0) {
 		snprintf(err, errlen,
-			 "no database at %s: %s (wrong --data-dir? 'synackctl rebuild' recreates "
-			 "it from the logs)",
-			 path, strerror(errno));
+		         "no database at %s: %s (wrong --data-dir? 'synackctl rebuild' recreates "
+		         "it from the logs)",
+		         path, strerror(errno));
 		return NULL;
 	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		         db ? sqlite3_errmsg(db) : "no memory");
 		sqlite3_close(db);
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 5000);
 	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
-			       NULL) != SQLITE_OK) {
+	                       NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s is not a synack database: %s", path, sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return NULL;
@@ -1033,10 +1011,10 @@ struct sqlite3 *report_open_db(const char *data_dir, char *err, size_t errlen)
 	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
 	if (v != STORE_SCHEMA_VERSION) {
-		snprintf(err, errlen,
-			 "%s has schema version %d; this synackctl reads version %d%s", path, v,
-			 STORE_SCHEMA_VERSION,
-			 v < STORE_SCHEMA_VERSION ? " (run 'synackctl rebuild' to recreate it)" : "");
+		snprintf(err, errlen, "%s has schema version %d; this synackctl reads version %d%s",
+		         path, v, STORE_SCHEMA_VERSION,
+		         v < STORE_SCHEMA_VERSION ? " (run 'synackctl rebuild' to recreate it)"
+		                                  : "");
 		sqlite3_close(db);
 		return NULL;
 	}
@@ -1052,7 +1030,7 @@ static int query_range(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 }
 
 int report_compute(sqlite3 *db, const struct report_options *opt, struct report *r, char *err,
-		   size_t errlen)
+                   size_t errlen)
 {
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1087,10 +1065,11 @@ int report_compute(sqlite3 *db, const struct report_options *opt, struct report 
 
 	/* time zones */
 	snprintf(r->db_tz, sizeof(r->db_tz), "UTC");
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'timezone'", -1, &st, NULL) ==
-		    SQLITE_OK &&
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'timezone'", -1, &st,
+	                       NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(r->db_tz, sizeof(r->db_tz), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(r->db_tz, sizeof(r->db_tz), "%s",
+		         (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	st = NULL;
 	const char *tz = opt->tz && *opt->tz ? opt->tz : r->db_tz;
@@ -1110,13 +1089,17 @@ int report_compute(sqlite3 *db, const struct report_options *opt, struct report 
 		int32_t lo = 0, hi = -1;
 		bool any = false;
 		if (daily) {
-			if (query_range(db, "SELECT min(day), max(day) FROM daily_services", &st) == 0 &&
+			if (query_range(db, "SELECT min(day), max(day) FROM daily_services", &st) ==
+			        0 &&
 			    sqlite3_column_type(st, 0) != SQLITE_NULL) {
-				any = report_parse_date((const char *)sqlite3_column_text(st, 0), &lo) == 0 &&
-				      report_parse_date((const char *)sqlite3_column_text(st, 1), &hi) == 0;
+				any = report_parse_date((const char *)sqlite3_column_text(st, 0),
+				                        &lo) == 0 &&
+				      report_parse_date((const char *)sqlite3_column_text(st, 1),
+				                        &hi) == 0;
 			}
 		} else {
-			if (query_range(db, "SELECT min(hour), max(hour) FROM hourly_ids", &st) == 0 &&
+			if (query_range(db, "SELECT min(hour), max(hour) FROM hourly_ids", &st) ==
+			        0 &&
 			    sqlite3_column_type(st, 0) != SQLITE_NULL) {
 				lo = local_day(sqlite3_column_int64(st, 0), c.utc);
 				hi = local_day(sqlite3_column_int64(st, 1), c.utc);
@@ -1147,7 +1130,7 @@ int report_compute(sqlite3 *db, const struct report_options *opt, struct report 
 	if (to >= from) {
 		if ((int64_t)to - from + 1 > MAX_DAYS) {
 			snprintf(err, errlen, "the period is too long (%lld days, at most %d)",
-				 (long long)to - from + 1, MAX_DAYS);
+			         (long long)to - from + 1, MAX_DAYS);
 			return -1;
 		}
 		r->ndays = (uint32_t)(to - from + 1);

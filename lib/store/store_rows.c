@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "store/store_int.h"
+#include "util/civil_day.h"
 
 static inline int ok(int rc)
 {
@@ -50,23 +51,6 @@ static void merge_times(struct agg_val *d, const struct agg_val *v)
 	if (v->last_ns > d->last_ns)
 		d->last_ns = v->last_ns;
 	d->packets += v->packets;
-}
-
-/* days since 1970-01-01 -> "YYYY-MM-DD" (H. Hinnant's civil_from_days) */
-static void day_text(int32_t z, char out[32])
-{
-	int64_t zz = (int64_t)z + 719468;
-	int64_t era = (zz >= 0 ? zz : zz - 146096) / 146097;
-	int64_t doe = zz - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = yoe + era * 400;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-	if (m <= 2)
-		y++;
-	snprintf(out, 32, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
 }
 
 static inline struct agg_entry *row(struct store_back *b, uint32_t i)
@@ -184,7 +168,7 @@ static int write_ftp(struct store_back *b, const struct agg_key *k, const struct
 {
 	sqlite3_stmt *st = b->st[ST_FTP];
 	char day[32];
-	day_text(k->day, day);
+	civil_day_text(k->day, day);
 	sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, k->kind == SYNACK_FTP_ACTIVE ? "active" : "passive", -1,
 	                  SQLITE_STATIC);
@@ -416,7 +400,7 @@ static int write_daily_services(struct store_back *b)
 		int64_t r = 0;
 		int rc;
 		int la = (int)store_addr_text(k->family, k->a, a);
-		day_text(k->day, day);
+		civil_day_text(k->day, day);
 		sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, a, la, SQLITE_STATIC);
 		sqlite3_bind_int(st, 3, k->port);
