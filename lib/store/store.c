@@ -637,6 +637,12 @@ struct store *store_open(const char *db_path, const struct store_options *opt, c
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->back.db, 5000); /* opening: wait for a concurrent writer */
+	/* Keep -wal and -shm when the database is closed: a reader without
+	 * write access to the data directory (the synack group) can then open
+	 * the WAL database read-only, which it cannot when it would have to
+	 * create them. */
+	int persist = 1;
+	sqlite3_file_control(s->back.db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
 	                "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072; "
 	                "PRAGMA wal_autocheckpoint=16384") != 0)
