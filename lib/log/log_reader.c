@@ -36,8 +36,8 @@ struct log_reader {
 	bool v2_checksum;      /* the frame ends with a content checksum */
 	uint64_t frame_blocks; /* blocks of the current frame */
 	uint64_t sessions, blocks;
-	struct logf2_state v2; /* version 2 and 3 coder state */
-	struct logf3_coder columns;
+	struct logf2_state v2;      /* version 2 and 3 coder state */
+	struct logf3_coder columns; /* made at the first column block */
 	bool have_header;
 	bool truncated;
 	uint32_t sensor_id;
@@ -159,7 +159,7 @@ struct log_reader *log_reader_open(const char *path, char *err, size_t errlen)
 	r->recs = malloc(LOGF_BLOCK_MAX * sizeof(*r->recs));
 	r->idx = malloc(LOGF_BLOCK_MAX * sizeof(*r->idx));
 	if (!r->dctx || !r->dec || !r->recs || !r->idx || logf2_state_init(&r->v2) < 0 ||
-	    logf3_coder_init(&r->columns) < 0 || logf_dict_init(&r->svc, LOGF_SVC_DICT_MAX) < 0 ||
+	    logf_dict_init(&r->svc, LOGF_SVC_DICT_MAX) < 0 ||
 	    logf_dict_init(&r->ext, LOGF_EXT_DICT_MAX) < 0 ||
 	    logf_dict_init(&r->misc, LOGF_MISC_DICT_MAX) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -225,7 +225,8 @@ static long raw_block_size(const uint8_t *p, size_t avail, uint32_t *bh)
 }
 
 /* Next block of a version 2 or 3 frame.  Returns 1 with records, 0
- * otherwise (the frame ended, was cut, or held an empty block). */
+ * otherwise (the frame ended, was cut, or held an empty block), -1 out of
+ * memory. */
 static int block2_next(struct log_reader *r)
 {
 	size_t avail = r->seg_end - r->pos;
@@ -252,6 +253,11 @@ static int block2_next(struct log_reader *r)
 		if (size <= 0) {
 			segment_broken(r); /* cut after the marker, or damage */
 			return 0;
+		}
+		if (!r->columns.planes && logf3_coder_init(&r->columns) < 0) {
+			logf3_coder_free(&r->columns);
+			set_err(r, "out of memory");
+			return -1;
 		}
 	}
 	r->pos += LOGF2_BLOCK_HDR_LEN;
@@ -505,8 +511,9 @@ static int fill(struct log_reader *r)
 {
 	for (;;) {
 		if (r->version != LOGF_VERSION_1 && r->in_frame) {
-			if (block2_next(r))
-				return 1;
+			int rc = block2_next(r);
+			if (rc != 0)
+				return rc;
 			continue;
 		}
 		if (r->dec_len) {
