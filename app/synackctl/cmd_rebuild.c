@@ -79,7 +79,8 @@ static void old_meta(const char *db_path, const char *key, char *out, size_t len
 	sqlite3_close(db);
 }
 
-/* Checkpoints and closes the old database; fails when someone else has it open. */
+/* Checkpoints and closes a database (its -wal and -shm go); fails when
+ * someone else has it open. */
 static int release_old(const char *db_path, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
@@ -274,6 +275,11 @@ int cmd_rebuild(const struct global_options *g, int argc, char **argv)
 	writer_get_stats(w, &ws);
 	writer_close(w);
 	w = NULL;
+	/* the store keeps -wal and -shm after close: checkpoint into the file */
+	if (release_old(new_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synackctl rebuild: %s\n", err);
+		goto out;
+	}
 
 	if (have_old) {
 		if (release_old(db_path, err, sizeof(err)) != 0) {
