@@ -149,6 +149,7 @@ static void json_writer(struct json_out *j, const struct writer_stats *w)
 	json_out_u64(j, "ftp_active", w->ftp_active);
 	json_out_u64(j, "ftp_passive", w->ftp_passive);
 	json_out_u64(j, "log_errors", w->log_errors);
+	json_out_u64(j, "seal_failures", w->seal_failures);
 	json_out_u64(j, "db_errors", w->db_errors);
 	json_out_bool(j, "disk_low", w->disk_low != 0);
 	json_out_u64(j, "disk_low_events", w->disk_low_events);
@@ -295,6 +296,7 @@ static void tel_writer(struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "ftp_active", w.ftp_active);
 	rte_tel_data_add_dict_u64(d, "ftp_passive", w.ftp_passive);
 	rte_tel_data_add_dict_u64(d, "log_errors", w.log_errors);
+	rte_tel_data_add_dict_u64(d, "seal_failures", w.seal_failures);
 	rte_tel_data_add_dict_u64(d, "db_errors", w.db_errors);
 	rte_tel_data_add_dict_u64(d, "disk_low", w.disk_low);
 	rte_tel_data_add_dict_u64(d, "log_paused", w.log_paused);

@@ -169,17 +169,17 @@ static void check_disk(struct writer *w, uint64_t now_ns)
 		if (w->log)
 			log_writer_rotate(w->log); /* close cleanly what was written */
 		fprintf(stderr,
-			"synack: ALERT: free space on %s is %llu MiB, below %llu MiB: "
-			"hourly logs paused, database and counters go on\n",
-			w->data_dir, (unsigned long long)(free_bytes >> 20),
-			(unsigned long long)(w->min_free_bytes >> 20));
+		        "synack: ALERT: free space on %s is %llu MiB, below %llu MiB: "
+		        "hourly logs paused, database and counters go on\n",
+		        w->data_dir, (unsigned long long)(free_bytes >> 20),
+		        (unsigned long long)(w->min_free_bytes >> 20));
 	} else if (w->st.disk_low && free_bytes > w->min_free_bytes + w->min_free_bytes / 10) {
 		w->st.disk_low = 0;
 		fprintf(stderr,
-			"synack: free space on %s is back to %llu MiB: hourly logs resume "
-			"(%llu records were not archived)\n",
-			w->data_dir, (unsigned long long)(free_bytes >> 20),
-			(unsigned long long)w->st.log_paused);
+		        "synack: free space on %s is back to %llu MiB: hourly logs resume "
+		        "(%llu records were not archived)\n",
+		        w->data_dir, (unsigned long long)(free_bytes >> 20),
+		        (unsigned long long)w->st.log_paused);
 	}
 }
 
@@ -196,7 +196,7 @@ static void apply_retention(struct writer *w, uint64_t now_ns)
 		uint64_t cutoff = now_s - (uint64_t)w->log_retention_days * 86400;
 		if (log_prune(w->data_dir, cutoff, &res) != 0)
 			fprintf(stderr, "synack: retention: %llu log files could not be removed\n",
-				(unsigned long long)res.errors);
+			        (unsigned long long)res.errors);
 		w->st.pruned_files += res.files_removed;
 	}
 	if (w->db && w->db_retention_days) {
@@ -268,6 +268,7 @@ void writer_set_ftp(struct writer *w, const struct ftp_options *opt)
 void writer_get_stats(const struct writer *w, struct writer_stats *st)
 {
 	*st = w->st;
+	st->seal_failures = w->log ? log_writer_seal_failures(w->log, NULL) : 0;
 }
 
 const char *writer_current_log(const struct writer *w)

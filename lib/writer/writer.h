@@ -35,19 +35,20 @@ struct writer_options {
 void writer_options_default(struct writer_options *opt);
 
 struct writer_stats {
-	uint64_t records;     /* records handed to the writer */
-	uint64_t logged;      /* records written to the logs */
-	uint64_t stored;      /* records added to the database */
-	uint64_t ftp_active;  /* marked as active-mode FTP data */
-	uint64_t ftp_passive; /* marked as passive-mode FTP data */
-	uint64_t log_errors;  /* failed log writes (records not archived) */
-	uint64_t db_errors;   /* failed database commits */
-	uint64_t log_paused;  /* records not archived because the disk was low */
-	uint64_t disk_low;    /* 1 while the disk guard holds the logs back */
+	uint64_t records;         /* records handed to the writer */
+	uint64_t logged;          /* records written to the logs */
+	uint64_t stored;          /* records added to the database */
+	uint64_t ftp_active;      /* marked as active-mode FTP data */
+	uint64_t ftp_passive;     /* marked as passive-mode FTP data */
+	uint64_t log_errors;      /* failed log writes (records not archived) */
+	uint64_t db_errors;       /* failed database commits */
+	uint64_t log_paused;      /* records not archived because the disk was low */
+	uint64_t disk_low;        /* 1 while the disk guard holds the logs back */
 	uint64_t disk_low_events; /* times the guard engaged */
-	uint64_t free_bytes;  /* free space on the data dir at the last check */
-	uint64_t pruned_files; /* logs deleted by retention */
-	uint64_t pruned_rows;  /* database rows deleted by retention */
+	uint64_t free_bytes;      /* free space on the data dir at the last check */
+	uint64_t pruned_files;    /* logs deleted by retention */
+	uint64_t pruned_rows;     /* database rows deleted by retention */
+	uint64_t seal_failures;   /* closed hours left as written (doc/log-format.md) */
 };
 
 struct writer;

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Symbolic links planted in the data directory are never followed: for
 # each of synack.db, its -wal file, alerts.db, events.jsonl and the hourly
-# log file a
-# link to a file outside the data directory makes synackd --pcap refuse
+# log file a link to a file outside the data directory makes synackd --pcap refuse
 # (exit 3, an error naming the file) or skip it, and the target is neither
 # created nor written.  A data directory that is itself a link (the
-# operator's choice) keeps working.
+# operator's choice) keeps working.  A directory planted where a closed hour
+# is sealed makes the seal fail: counted (seal_failures), the hour kept.
 . "$(dirname "$0")/../synackd/lib.sh"
 . "$(dirname "$0")/lib.sh"
 "$GENCAP" -o "$T/s.pcap" --seed 6 --synacks 300 --duration 10m >/dev/null 2>&1
@@ -40,6 +40,18 @@ plant events events.jsonl
 # and create its own
 plant wal synack.db-wal may-unlink
 plant log logs/2025/01/06/synack-20250106-00.zst
+
+# a directory planted where the sealer writes its temporary file: the hour is
+# left as written (complete), the failure is counted in the writer's stats
+SYNACKCTL="$SYNACK_BUILD_ROOT/app/synackctl/synackctl"
+"$GENCAP" -o "$T/h.pcap" --seed 7 --synacks 300 --duration 3h >/dev/null 2>&1
+d=$T/data-seal
+mkdir -p "$d/logs/2025/01/06/synack-20250106-00.zst.seal"
+"$SYNACKD" --pcap "$T/h.pcap" --internal "$P" --data-dir "$d" --summary-json >"$T/seal.json" 2>"$T/seal.err"
+expect_eq "seal: exit" $? 0
+expect_eq "seal: seal_failures" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["writer"]["seal_failures"])' "$T/seal.json")" 1
+expect_eq "seal: records in the logs" "$("$SYNACKCTL" cat "$d"/logs/2025/01/06/*.zst | sed 1d | wc -l)" \
+	"$(answer default.external.match "$T/h.answers")"
 
 # dangling links: nothing may be created at the target
 for name in synack.db alerts.db events.jsonl; do
