@@ -94,6 +94,8 @@ void store_back_free(struct store_back *b)
 	}
 	if (b->db) {
 		sqlite3_exec(b->db, "PRAGMA optimize", NULL, NULL, NULL);
+		/* the -wal file stays (persistent WAL): leave it empty */
+		sqlite3_exec(b->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 		sqlite3_close(b->db);
 		b->db = NULL;
 	}
