@@ -20,7 +20,8 @@
  *   fast       realistic mix at 500 k/s simulated, for writer throughput.
  * Baseline in the same run: the same records as raw 56-byte structs through
  * plain zstd streaming at --level (default 3), same hourly frames and
- * flushes (the logs themselves are range coded: the level does not apply).
+ * flushes (the logs are range coded, or under a storm column blocks at zstd
+ * level 1: the level does not apply to them).
  * --no-seal keeps the hours as written instead of sealing them at close.
  * Every log is read back and checked (count and order-free hash).
  * --const dport,ext,svc,worker,time holds those fields of the realistic
