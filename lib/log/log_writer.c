@@ -6,8 +6,9 @@
  * whose raw blocks hold range-coded records (log_codec.h).  Records are
  * coded as they arrive into the file's open block; a block is written when
  * it is full or at a flush, so everything appended until a flush is in the
- * file and decodable.  When a block fills before the flush interval
- * (a storm), the following records go to column blocks (log_columns.h),
+ * file and decodable.  When a block fills with records that span less
+ * than the flush interval of record time (a storm), the following records
+ * go to column blocks (log_columns.h),
  * several times cheaper to write, until the next flush.  Closing writes the frame's last block and
  * fsyncs; an hour closed on time (its grace period over) is then sealed: re-encoded as one session
  * with large blocks (log_seal.c).
@@ -43,6 +44,7 @@ struct hour_file {
 	struct logf2_state coder;
 	struct logf2_block block;
 	bool storm;                    /* records go to column blocks until a flush */
+	uint64_t block_first_ns;       /* record time of the open block's first record */
 	struct synack_record *pending; /* the open column block (LOGF_BLOCK_MAX) */
 	uint32_t npending;
 	uint64_t last_flush_ns;
@@ -397,6 +399,8 @@ static int append_run(struct log_writer *w, struct hour_file *f, const struct sy
 			*done += (size_t)k;
 			continue;
 		}
+		if (f->block.n == 0)
+			f->block_first_ns = recs[*done].time_ns;
 		long k = logf2_block_add_run(&f->coder, &f->block, recs + *done, n - *done);
 		if (k < 0) {
 			set_err(w, "%s: out of memory", f->path);
@@ -407,8 +411,11 @@ static int append_run(struct log_writer *w, struct hour_file *f, const struct sy
 		f->unflushed = true;
 		*done += (size_t)k;
 		if (logf2_block_full(&f->block)) {
-			/* full before the flush interval: a storm */
-			f->storm = true;
+			/* A storm: the block filled within one flush interval of
+			 * record time (of the traffic, not of how fast a capture
+			 * file is read). */
+			uint64_t last = recs[*done - 1].time_ns;
+			f->storm = last < f->block_first_ns + w->opt.flush_interval_ns;
 			if (block_write(w, f) < 0)
 				return -1;
 		}
