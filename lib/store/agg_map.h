@@ -30,6 +30,16 @@ struct agg_val {
 	uint64_t n1, n2, n3; /* table-specific counts of new rows */
 };
 
+/* Fold v's packets and time span into d (d empty: packets 0). */
+static inline void agg_val_merge_times(struct agg_val *d, const struct agg_val *v)
+{
+	if (d->packets == 0 || v->first_ns < d->first_ns)
+		d->first_ns = v->first_ns;
+	if (v->last_ns > d->last_ns)
+		d->last_ns = v->last_ns;
+	d->packets += v->packets;
+}
+
 struct agg_entry {
 	struct agg_key k;
 	struct agg_val v;

@@ -193,15 +193,6 @@ int store_run(struct store_back *b, sqlite3_stmt *st, int64_t *ret)
 	return rc;
 }
 
-static void merge_times(struct agg_val *d, const struct agg_val *v)
-{
-	if (d->packets == 0 || v->first_ns < d->first_ns)
-		d->first_ns = v->first_ns;
-	if (v->last_ns > d->last_ns)
-		d->last_ns = v->last_ns;
-	d->packets += v->packets;
-}
-
 /* The id of an address in addrs: from the cache, else looked up, else
  * inserted.  Inside the commit's transaction: a failed commit empties the
  * cache, since the ids it inserted are rolled back. */
@@ -287,7 +278,7 @@ static int merge_in(struct store_back *b, struct agg_map *in)
 			v->last_ns = e->v.last_ns;
 			b->active++;
 		} else {
-			merge_times(v, &e->v);
+			agg_val_merge_times(v, &e->v);
 		}
 		b->active_records += e->v.packets;
 	}

@@ -44,15 +44,6 @@ static inline int64_t secs(uint64_t ns)
 	return (int64_t)(ns / 1000000000ull);
 }
 
-static void merge_times(struct agg_val *d, const struct agg_val *v)
-{
-	if (d->packets == 0 || v->first_ns < d->first_ns)
-		d->first_ns = v->first_ns;
-	if (v->last_ns > d->last_ns)
-		d->last_ns = v->last_ns;
-	d->packets += v->packets;
-}
-
 static inline struct agg_entry *row(struct store_back *b, uint32_t i)
 {
 	return &b->rows.e[i];
@@ -155,10 +146,10 @@ static int aggregate(struct store_back *b, const struct agg_entry *e)
 	if (!sv || !hv || !dv || !pv)
 		return SQLITE_NOMEM;
 	pv->n3 = e->v.n2; /* the peer's id */
-	merge_times(sv, &e->v);
-	merge_times(hv, &e->v);
-	merge_times(dv, &e->v);
-	merge_times(pv, &e->v);
+	agg_val_merge_times(sv, &e->v);
+	agg_val_merge_times(hv, &e->v);
+	agg_val_merge_times(dv, &e->v);
+	agg_val_merge_times(pv, &e->v);
 	return SQLITE_OK;
 }
 
@@ -274,7 +265,7 @@ static int write_peer(struct store_back *b, uint32_t from, uint32_t to)
 	int rc;
 	for (uint32_t j = from + 1; j < to; j++) {
 		const struct agg_val *v = &row(b, b->items[j].row)->v;
-		merge_times(&m, v);
+		agg_val_merge_times(&m, v);
 		known |= (v->n3 & ROW_KNOWN) != 0;
 	}
 	new_peer = is_fresh(b, &m);
