@@ -81,7 +81,7 @@ static void old_meta(const char *db_path, const char *key, char *out, size_t len
 
 /* Checkpoints and closes a database (its -wal and -shm go); fails when
  * someone else has it open. */
-static int release_old(const char *db_path, char *err, size_t errlen)
+static int release_db(const char *db_path, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
 	char wal[2200];
@@ -276,13 +276,13 @@ int cmd_rebuild(const struct global_options *g, int argc, char **argv)
 	writer_close(w);
 	w = NULL;
 	/* the store keeps -wal and -shm after close: checkpoint into the file */
-	if (release_old(new_path, err, sizeof(err)) != 0) {
+	if (release_db(new_path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synackctl rebuild: %s\n", err);
 		goto out;
 	}
 
 	if (have_old) {
-		if (release_old(db_path, err, sizeof(err)) != 0) {
+		if (release_db(db_path, err, sizeof(err)) != 0) {
 			fprintf(stderr, "synackctl rebuild: %s; the rebuilt database is %s\n", err,
 			        new_path);
 			goto out;
