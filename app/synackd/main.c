@@ -63,6 +63,7 @@ static void usage(FILE *f)
 	    "      --file-prefix NAME  EAL file prefix (ports mode)\n"
 	    "      --stats-interval D  periodic stats line (e.g. 10s; 0 = off)\n"
 	    "      --exit-on-idle D    stop after D without a received frame (vdev tests)\n"
+	    "      --summary-json      at exit, print the counters as one JSON object\n"
 	    "  --pcap mode:\n"
 	    "      --pcap              the remaining arguments are pcap/pcapng files\n"
 	    "      --workers N         worker threads (files round-robin; one pcap file is read\n"
@@ -832,6 +833,8 @@ start:
 			summary_print(g.summary_json, status, errors);
 		} else {
 			stats_log_line();
+			if (g.summary_json)
+				summary_print(true, status, errors);
 		}
 	}
 
