@@ -10,7 +10,9 @@
 # (frames per CPU-second) gives a second ratio that load disturbs less.
 #
 #   bench/synackd/vs-testpmd.sh [SECONDS=10] [ROUNDS=3]
-#   env: BUILD (default build-synackd beside this source tree), CAPTURE (reuse a file)
+#   env: BUILD (default build-synackd beside this source tree), CAPTURE (reuse a file),
+#        COMPARE (another build directory, e.g. of an older commit: its synackd
+#        runs in the same rounds, right after BUILD's, and gets its own ratio)
 set -eu
 SECS=${1:-10}
 ROUNDS=${2:-3}
@@ -115,11 +117,19 @@ for r in $(seq 1 "$ROUNDS"); do
 		"per CPU-s $(awk -v a="$sc" -v b="$tc" 'BEGIN{printf "%.3f", b ? a/b : 0}')"
 	echo "$t" >>"$W/tp"; echo "$s" >>"$W/sd"; echo "$tc" >>"$W/tpc"; echo "$sc" >>"$W/sdc"
 	echo "  synackd final: $(cut -c1-200 "$W/last")"
+	if [ -n "${COMPARE:-}" ]; then
+		s=$(SYNACKD=$COMPARE/app/synackd/synackd synackd_rate)
+		echo "  COMPARE synackd ${s} pps, ratio $(awk -v a="$s" -v b="$t" 'BEGIN{printf "%.3f", a/b}')"
+		echo "$s" >>"$W/cmp"
+	fi
 done
 T=$(median <"$W/tp"); S=$(median <"$W/sd"); TC=$(median <"$W/tpc"); SC=$(median <"$W/sdc")
 printf 'median: testpmd %.2f Mpps, synackd %.2f Mpps, ratio %.3f (goal >= 0.9 and >= 29.76 Mpps)\n' \
 	"$(awk -v x="$T" 'BEGIN{print x/1e6}')" "$(awk -v x="$S" 'BEGIN{print x/1e6}')" \
 	"$(awk -v a="$S" -v b="$T" 'BEGIN{print a/b}')"
+[ -n "${COMPARE:-}" ] && printf 'median COMPARE (%s): synackd %.2f Mpps, ratio %.3f\n' "$COMPARE" \
+	"$(awk -v x="$(median <"$W/cmp")" 'BEGIN{print x/1e6}')" \
+	"$(awk -v a="$(median <"$W/cmp")" -v b="$T" 'BEGIN{print a/b}')"
 printf 'median per CPU-second: testpmd %.2f Mpps, synackd %.2f Mpps, ratio %.3f\n' \
 	"$(awk -v x="$TC" 'BEGIN{print x/1e6}')" "$(awk -v x="$SC" 'BEGIN{print x/1e6}')" \
 	"$(awk -v a="$SC" -v b="$TC" 'BEGIN{print b ? a/b : 0}')"
