@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "xorshift.h"
 #include "control/json_in.h"
 #include "record.h"
 #include "report/report.h"
@@ -44,10 +45,7 @@ static int host_nports[NH];
 static uint64_t rng = 88172645463325252ull;
 static uint32_t rnd(uint32_t n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
+	return (uint32_t)(xorshift64(&rng) % n);
 }
 
 static void add(int64_t t, int h, int port, int e, int packets, int ftp)

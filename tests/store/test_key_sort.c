@@ -7,15 +7,13 @@
 #include <string.h>
 
 #include "check.h"
+#include "xorshift.h"
 #include "store/key_sort.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint64_t next_rand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 /* By key, then by row: the order a stable sort gives to items numbered in

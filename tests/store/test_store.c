@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "xorshift.h"
 #include "store/store.h"
 #include "store_check.h"
 
@@ -43,10 +44,7 @@ static void remove_db(const char *p)
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next_rand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 /* A mixed stream: v4 and v6 hosts, several services, many peers, three

@@ -11,6 +11,7 @@
 
 #include "../store/store_check.h"
 #include "check.h"
+#include "xorshift.h"
 #include "log/log_reader.h"
 #include "writer/writer.h"
 
@@ -21,10 +22,7 @@ static char dir[256];
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t next_rand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 /* Realistic-ish stream with FTP sessions: a few internal servers (one an

@@ -9,16 +9,14 @@
 #include <string.h>
 
 #include "writer/writer.h"
+#include "xorshift.h"
 
 #define S 1000000000ull
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t next_rand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 int main(int argc, char **argv)
