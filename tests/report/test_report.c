@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "xorshift.h"
 #include "control/json_in.h"
 #include "record.h"
 #include "report/report.h"
 #include "store/store.h"
+#include "xorshift.h"
 
 enum { NH = 14, NE = 400, NP_MAX = 64, ND_MAX = 16 };
 

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "xorshift.h"
 #include "store/key_sort.h"
+#include "xorshift.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint64_t next_rand(void)

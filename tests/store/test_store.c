@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "xorshift.h"
 #include "store/store.h"
 #include "store_check.h"
+#include "xorshift.h"
 
 #define S 1000000000ull
 

@@ -11,9 +11,9 @@
 
 #include "../store/store_check.h"
 #include "check.h"
-#include "xorshift.h"
 #include "log/log_reader.h"
 #include "writer/writer.h"
+#include "xorshift.h"
 
 #define S 1000000000ull
 
