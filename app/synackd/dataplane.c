@@ -378,12 +378,11 @@ static inline unsigned classify_mbufs(struct worker_stats *st, const struct clas
 }
 
 /* Hand the worker's pending records to the writer; what the ring cannot
- * take is a counted drop.  Returns the number still pending: 0. */
-static unsigned send_records(struct worker *w, const struct synack_record *rec, unsigned n)
+ * take is a counted drop. */
+static void send_records(struct worker *w, const struct synack_record *rec, unsigned n)
 {
 	unsigned sent = rte_ring_enqueue_burst_elem(w->ring, rec, sizeof rec[0], n, NULL);
 	w->st.ring_drops += n - sent;
-	return 0;
 }
 
 /* Live ports: rx_burst, classify, free in bulk.  Records are sent a burst's
@@ -405,8 +404,10 @@ int worker_main_ports(void *arg)
 		for (unsigned qi = 0; qi < w->n_q; qi++) {
 			uint16_t n =
 			    rte_eth_rx_burst(w->q[qi].port, w->q[qi].queue, m, (uint16_t)burst);
-			if (n < burst && nrec)
-				nrec = send_records(w, rec, nrec);
+			if (n < burst && nrec) {
+				send_records(w, rec, nrec);
+				nrec = 0;
+			}
 			if (n == 0)
 				continue;
 			st->frames += n;
@@ -425,8 +426,10 @@ int worker_main_ports(void *arg)
 				uint64_t now = tsc_to_ns(rte_rdtsc());
 				for (unsigned j = first; j < nrec; j++)
 					rec[j].time_ns = now;
-				if (nrec >= burst)
-					nrec = send_records(w, rec, nrec);
+				if (nrec >= burst) {
+					send_records(w, rec, nrec);
+					nrec = 0;
+				}
 			}
 		}
 		/* quiescent point: this worker holds no policy pointer here */
