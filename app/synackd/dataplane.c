@@ -333,6 +333,19 @@ static void add_tally(struct worker_stats *st, uint64_t tally)
 		st->result[r] += (tally >> (8 * r)) & 0xff;
 }
 
+/* A matched frame: count its flags and family, and make it the record at
+ * rec (live ports stamp the time later, per burst). */
+static inline void record_match(struct worker_stats *st, const struct classify_tuple *t,
+                                uint64_t time_ns, uint8_t widx, struct synack_record *rec)
+{
+	st->flags[t->flags & 0xff]++;
+	if (t->family == SYNACK_FAMILY_IPV6)
+		st->match6++;
+	else
+		st->match4++;
+	classify_tuple_to_record(t, time_ns, widx, rec);
+}
+
 /* 1 when m can go straight back to pool, as rte_pktmbuf_free would put it
  * there: direct, unshared, one segment.  Every received frame is, except
  * one that needed chained buffers (jumbo frames on net_pcap, scatter). */
@@ -362,14 +375,8 @@ static inline unsigned classify_mbufs(struct worker_stats *st, const struct clas
 		all_plain &= mbuf_is_plain(m[i], pool);
 		enum classify_result r = classify_ethernet_inline(cp, p, m[i]->data_len, &t);
 		tally += tally_of(r);
-		if (r != CLASSIFY_MATCH)
-			continue;
-		st->flags[t.flags & 0xff]++;
-		if (t.family == SYNACK_FAMILY_IPV6)
-			st->match6++;
-		else
-			st->match4++;
-		classify_tuple_to_record(&t, 0, widx, &rec[nrec++]);
+		if (r == CLASSIFY_MATCH)
+			record_match(st, &t, 0, widx, &rec[nrec++]);
 	}
 	st->bytes += bytes;
 	add_tally(st, tally);
@@ -461,14 +468,8 @@ static inline void account(struct worker_stats *st, enum classify_result r,
                            struct synack_record *rec, unsigned *nrec)
 {
 	st->result[r]++;
-	if (r != CLASSIFY_MATCH)
-		return;
-	st->flags[t->flags & 0xff]++;
-	if (t->family == SYNACK_FAMILY_IPV6)
-		st->match6++;
-	else
-		st->match4++;
-	classify_tuple_to_record(t, time_ns, widx, &rec[(*nrec)++]);
+	if (r == CLASSIFY_MATCH)
+		record_match(st, t, time_ns, widx, &rec[(*nrec)++]);
 }
 
 #define PCAP_BATCH 64
