@@ -462,17 +462,9 @@ static void enqueue_lossless(struct worker *w, struct synack_record *rec, unsign
 	}
 }
 
-/* Count one frame's result; a match becomes a record in rec[*nrec]. */
-static inline void account(struct worker_stats *st, enum classify_result r,
-                           const struct classify_tuple *t, uint64_t time_ns, uint8_t widx,
-                           struct synack_record *rec, unsigned *nrec)
-{
-	st->result[r]++;
-	if (r == CLASSIFY_MATCH)
-		record_match(st, t, time_ns, widx, &rec[(*nrec)++]);
-}
-
+/* Frames per batch; a batch is counted in one tally. */
 #define PCAP_BATCH 64
+_Static_assert(PCAP_BATCH <= TALLY_FRAMES, "a tally counts at most TALLY_FRAMES frames");
 
 /* Classify one batch of frames and hand its records to the writer.  Ethernet
  * (nearly every capture) takes the inline fast path. */
@@ -484,7 +476,7 @@ static void pcap_batch(struct worker *w, const struct policy *pol, const struct 
 	struct classify_tuple t;
 	const uint8_t widx = (uint8_t)w->index;
 	unsigned nrec = 0;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, tally = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		enum classify_result r;
@@ -493,10 +485,13 @@ static void pcap_batch(struct worker *w, const struct policy *pol, const struct 
 			r = classify_ethernet_inline(&pol->cp, f[i].data, f[i].caplen, &t);
 		else
 			r = classify_frame(&pol->cp, f[i].linktype, f[i].data, f[i].caplen, &t);
-		account(st, r, &t, f[i].time_ns, widx, rec, &nrec);
+		tally += tally_of(r);
+		if (r == CLASSIFY_MATCH)
+			record_match(st, &t, f[i].time_ns, widx, &rec[nrec++]);
 	}
 	st->frames += n;
 	st->bytes += bytes;
+	add_tally(st, tally);
 	if (nrec)
 		enqueue_lossless(w, rec, nrec);
 }
@@ -549,34 +544,46 @@ static struct capture_file *pcap_open_part(struct worker *w, const char *path, u
 	return cf;
 }
 
+/* --pcap: the last worker at the end of its input tells the writer that no
+ * record will follow, so the writer's final flush starts at once. */
+static void pcap_input_done(void)
+{
+	if (__atomic_sub_fetch(&g.workers_reading, 1, __ATOMIC_ACQ_REL) == 0)
+		__atomic_store_n(&g.workers_done, 1, __ATOMIC_RELEASE);
+}
+
 /* --pcap: read files (or parts of one file) with lib/capture through the
- * same classifier, in batches. */
+ * same classifier, in batches.  The last file is closed after the end of
+ * input is signalled: unmapping a large capture takes tens of milliseconds,
+ * which then overlap the writer's final flush. */
 int worker_main_pcap(void *arg)
 {
 	struct worker *w = arg;
 	const struct policy *pol = __atomic_load_n(&g.policy, __ATOMIC_ACQUIRE);
 	struct capture_frame f[PCAP_BATCH];
+	struct capture_file *last = NULL;
 	uint64_t done_bytes = 0;
 
 	for (unsigned fi = 0; fi < w->n_files && !g.stop_workers; fi++) {
 		const char *path = w->files[fi];
 		uint64_t from;
-		struct capture_file *cf = pcap_open_part(w, path, &from);
-		if (!cf)
+		capture_close(last);
+		last = pcap_open_part(w, path, &from);
+		if (!last)
 			continue;
 		enum capture_status cs = CAPTURE_FRAME;
 		uint64_t batches = 0;
 		while (cs == CAPTURE_FRAME) {
-			unsigned n = capture_next_batch(cf, f, PCAP_BATCH, &cs);
+			unsigned n = capture_next_batch(last, f, PCAP_BATCH, &cs);
 			pcap_batch(w, pol, f, n);
 			if ((++batches & 63) == 0) {
-				w->progress_bytes = done_bytes + capture_offset(cf) - from;
+				w->progress_bytes = done_bytes + capture_offset(last) - from;
 				if (g.stop_workers)
 					break;
 			}
 		}
 		if (cs == CAPTURE_ERROR) {
-			snprintf(w->error, sizeof w->error, "%s", capture_error(cf));
+			snprintf(w->error, sizeof w->error, "%s", capture_error(last));
 			if (strstr(w->error, path) == NULL) {
 				char tmp[sizeof w->error];
 				memcpy(tmp, w->error, sizeof tmp);
@@ -584,11 +591,12 @@ int worker_main_pcap(void *arg)
 			}
 			w->failed = 1;
 		}
-		done_bytes += capture_offset(cf) - from;
+		done_bytes += capture_offset(last) - from;
 		w->progress_bytes = done_bytes;
-		capture_close(cf);
 		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_RELEASE);
 	}
+	pcap_input_done();
+	capture_close(last);
 	__atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -716,6 +724,7 @@ int threads_launch_pcap(char *err, size_t errlen)
 	}
 	writer_started = true;
 	pthread_setname_np(g.writer_thread, "synackd-writer");
+	g.workers_reading = g.n_workers;
 	for (unsigned i = 0; i < g.n_workers; i++) {
 		struct worker *w = &g.workers[i];
 		w->running = 1;
