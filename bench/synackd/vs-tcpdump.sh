@@ -63,5 +63,10 @@ for n in $names; do
 		"$(awk -v n="$N" -v s="$m" 'BEGIN{print n/s}')" "$(awk -v a="$td" -v b="$m" 'BEGIN{print a/b}')" \
 		"$c" "$(awk -v n="$N" -v s="$c" 'BEGIN{print n/s}')" "$(awk -v a="$tdc" -v b="$c" 'BEGIN{print a/b}')"
 done
+# Each round runs tcpdump and synackd back to back, so their ratio within a
+# round drifts less with the machine's load than the ratio of the medians.
+per_round=$(paste <(echo ${T[tcpdump]} | tr ' ' '\n') <(echo ${T[synackd]} | tr ' ' '\n') |
+	awk '$2 > 0 {printf "%.2f\n", $1 / $2}')
+echo "synackd (complete) vs tcpdump, per round: $(echo $per_round), median $(echo "$per_round" | median)x"
 "$SYNACKD" --pcap "$CAP" --internal "$INTERNAL4" --strict --data-dir "$W/d2" --set write_db=no --set write_logs=no | sed -n 's/^synack  */synackd strict SYN+ACKs: /p'
 echo "tcpdump packets written: $(tcpdump -r "$W/td.pcap" 2>/dev/null | wc -l)"
