@@ -499,10 +499,13 @@ static void pcap_batch(struct worker *w, const struct policy *pol, const struct 
 /* Opens a file for this worker and moves to the start of its part.  NULL
  * when there is nothing for this worker to read: an error (reported unless
  * another worker's part reports it) or a part that starts after the end. */
+static struct capture_file *split_capture; /* one file read in parts: mapped once */
+
 static struct capture_file *pcap_open_part(struct worker *w, const char *path, uint64_t *from)
 {
 	char err[512];
-	struct capture_file *cf = capture_open(path, err, sizeof err);
+	struct capture_file *cf = split_capture ? capture_share(split_capture, err, sizeof err)
+	                                        : capture_open(path, err, sizeof err);
 	*from = 0;
 	if (!cf) {
 		if (w->part == 0) {
@@ -714,9 +717,26 @@ static void *writer_thread(void *arg)
 static unsigned n_worker_threads;
 static bool writer_started;
 
+/* One file read in parts by several workers is opened (mapped) here once
+ * and shared, so each page is mapped once, not once per worker.  Anything
+ * wrong with the file is left to the workers to find and report. */
+static void open_split_capture(void)
+{
+	if (g.workers[0].n_parts <= 1)
+		return;
+	char err[512];
+	split_capture = capture_open(g.workers[0].files[0], err, sizeof err);
+	if (split_capture && capture_splittable(split_capture) &&
+	    classify_linktype_supported(capture_linktype(split_capture)))
+		return;
+	capture_close(split_capture);
+	split_capture = NULL;
+}
+
 /* --pcap mode: the writer and the workers as threads (no EAL lcores). */
 int threads_launch_pcap(char *err, size_t errlen)
 {
+	open_split_capture();
 	int rc = pthread_create(&g.writer_thread, NULL, writer_thread, NULL);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the writer thread: %s", strerror(rc));
@@ -742,10 +762,13 @@ int threads_launch_pcap(char *err, size_t errlen)
 	return 0;
 }
 
+/* The shared file is unmapped here, while the writer makes its final flush. */
 void threads_join_workers(void)
 {
 	for (unsigned i = 0; i < n_worker_threads; i++)
 		pthread_join(g.workers[i].thread, NULL);
+	capture_close(split_capture);
+	split_capture = NULL;
 }
 
 void threads_join_writer(void)

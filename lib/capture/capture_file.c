@@ -25,6 +25,8 @@
 
 /* Largest frame we accept (libpcap's MAXIMUM_SNAPLEN). */
 #define CAPTURE_MAX_FRAME (256u * 1024u)
+/* A classic pcap file's header; the first record follows. */
+#define PCAP_FILE_HEADER_LEN 24
 /* Largest pcapng block we accept (options, name resolution blocks...). */
 #define CAPTURE_MAX_BLOCK (16u * 1024u * 1024u)
 /* Bytes ahead of the parser that a mapped batch asks the CPU to load: the
@@ -47,6 +49,7 @@ struct capture_file {
 	char *name; /* for messages */
 	int fd;
 	bool mapped;
+	bool shared;        /* capture_share(): the mapping belongs to another handle */
 	bool eof;           /* no more bytes will arrive after buf[len) */
 	const uint8_t *buf; /* window */
 	uint8_t *own;       /* stream buffer (== buf when streaming) */
@@ -422,7 +425,7 @@ void capture_close(struct capture_file *c)
 {
 	if (!c)
 		return;
-	if (c->mapped)
+	if (c->mapped && !c->shared)
 		munmap((void *)c->buf, c->len);
 	free(c->own);
 	if (c->fd > STDIN_FILENO)
@@ -430,6 +433,28 @@ void capture_close(struct capture_file *c)
 	free(c->ifs);
 	free(c->name);
 	free(c);
+}
+
+struct capture_file *capture_share(const struct capture_file *c, char *err, size_t errlen)
+{
+	if (!capture_splittable(c) || offset_now(c) != PCAP_FILE_HEADER_LEN) {
+		snprintf(err, errlen, "%s: cannot be shared (not a fresh mapped pcap file)", c->name);
+		return NULL;
+	}
+	struct capture_file *s = malloc(sizeof(*s));
+	char *name = strdup(c->name);
+	if (!s || !name) {
+		free(s);
+		free(name);
+		snprintf(err, errlen, "%s: out of memory", c->name);
+		return NULL;
+	}
+	*s = *c;
+	s->name = name;
+	s->fd = -1;
+	s->shared = true;
+	s->ifs = NULL; /* pcapng is never shared */
+	return s;
 }
 
 /* ---------------------------------------------------------------- pcap */

@@ -55,6 +55,11 @@ unsigned capture_next_batch(struct capture_file *c, struct capture_frame *frames
  * the start.  capture_splittable() says whether the file is mapped classic
  * pcap, where walking record headers is cheap. */
 enum capture_status capture_skip_to(struct capture_file *c, uint64_t offset);
+/* Another reader of the same mapped file: its own position (at the first
+ * record), no mapping of its own, so pages mapped by one reader serve all.
+ * Only for a splittable file that nothing has been read from yet; close
+ * every share before c.  NULL with err filled otherwise. */
+struct capture_file *capture_share(const struct capture_file *c, char *err, size_t errlen);
 void capture_set_end(struct capture_file *c, uint64_t offset);
 int capture_splittable(const struct capture_file *c);
 

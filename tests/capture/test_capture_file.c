@@ -576,6 +576,68 @@ static void test_mutations(void)
 	}
 }
 
+/* Frames of c from where it stands to its end, checked against ex from
+ * frame *n on; returns the status that ended them. */
+static enum capture_status read_checked(struct capture_file *c, int *n)
+{
+	struct capture_frame f;
+	enum capture_status s;
+	while ((s = capture_next(c, &f)) == CAPTURE_FRAME) {
+		CHECK(*n < NFRAMES);
+		if (*n < NFRAMES) {
+			CHECK_EQ(f.caplen, ex.len[*n]);
+			CHECK(memcmp(f.data, ex.data[*n], ex.len[*n]) == 0);
+			CHECK_EQ(f.time_ns, ex.t[*n]);
+		}
+		(*n)++;
+	}
+	return s;
+}
+
+/* capture_share: two readers of one mapping read the two parts of the file
+ * exactly once between them; the mapping outlives the shares. */
+static void test_share(void)
+{
+	fill_expect(1700000000ull * 1000000000ull, 1000ull);
+	const char *path = tmp_path("share.pcap");
+	write_pcap(path, FB_PCAP_US, false, 65535);
+	char err[256];
+	struct capture_file *c = capture_open(path, err, sizeof(err));
+	CHECK(c != NULL && capture_splittable(c));
+	if (!c)
+		return;
+	struct capture_file *a = capture_share(c, err, sizeof(err));
+	struct capture_file *b = capture_share(c, err, sizeof(err));
+	CHECK(a != NULL && b != NULL);
+	if (!a || !b)
+		return;
+	uint64_t half = capture_size(c) / 2;
+	capture_set_end(a, half);
+	CHECK_EQ(capture_skip_to(b, half), CAPTURE_FRAME);
+	int n = 0;
+	CHECK_EQ(read_checked(a, &n), CAPTURE_END);
+	CHECK(n > 0 && n < NFRAMES);
+	CHECK_EQ(read_checked(b, &n), CAPTURE_END);
+	CHECK_EQ(n, NFRAMES);
+	capture_close(a);
+	capture_close(b);
+	n = 0; /* the original still reads, from its own start */
+	CHECK_EQ(read_checked(c, &n), CAPTURE_END);
+	CHECK_EQ(n, NFRAMES);
+	/* refused: a handle that has been read from, and pcapng */
+	CHECK(capture_share(c, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "cannot be shared") != NULL);
+	capture_close(c);
+	const char *ng = tmp_path("share.pcapng");
+	write_pcap(ng, FB_PCAPNG, false, 65535);
+	c = capture_open(ng, err, sizeof(err));
+	CHECK(c != NULL);
+	if (c) {
+		CHECK(capture_share(c, err, sizeof(err)) == NULL);
+		capture_close(c);
+	}
+}
+
 static void test_names(void)
 {
 	CHECK(strcmp(capture_linktype_name(1), "EN10MB") == 0);
@@ -597,6 +659,7 @@ int main(void)
 	test_damage();
 	test_stdin();
 	test_mutations();
+	test_share();
 	test_names();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
