@@ -109,7 +109,7 @@ struct synackd {
 
 	/* stop: workers first, then the writer drains */
 	volatile int stop_workers;
-	volatile int workers_done;    /* no worker will enqueue another record */
+	volatile int workers_done;         /* no worker will enqueue another record */
 	volatile unsigned workers_reading; /* --pcap: workers not yet at end of input */
 
 	/* writer lcore */

@@ -33,8 +33,8 @@
  * hardware prefetcher stops at each 4 KiB page, the parser waits at the
  * first record of every page without this. */
 #define PREFETCH_AHEAD 2048
-#define STREAM_CHUNK      (4u * 1024u * 1024u)
-#define MAX_INTERFACES    65536u
+#define STREAM_CHUNK   (4u * 1024u * 1024u)
+#define MAX_INTERFACES 65536u
 
 enum fmt { FMT_PCAP, FMT_PCAP_NS, FMT_PCAPNG };
 
@@ -438,7 +438,8 @@ void capture_close(struct capture_file *c)
 struct capture_file *capture_share(const struct capture_file *c, char *err, size_t errlen)
 {
 	if (!capture_splittable(c) || offset_now(c) != PCAP_FILE_HEADER_LEN) {
-		snprintf(err, errlen, "%s: cannot be shared (not a fresh mapped pcap file)", c->name);
+		snprintf(err, errlen, "%s: cannot be shared (not a fresh mapped pcap file)",
+		         c->name);
 		return NULL;
 	}
 	struct capture_file *s = malloc(sizeof(*s));

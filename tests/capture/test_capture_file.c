@@ -169,8 +169,11 @@ static void test_kuznetzov(void)
 	fwrite(hdr, 4, 6, f);
 	for (int i = 0; i < 3; i++) {
 		uint32_t rh[6] = {(uint32_t)(ex.t[i] / 1000000000ull),
-				  (uint32_t)(ex.t[i] % 1000000000ull / 1000), (uint32_t)ex.len[i],
-				  (uint32_t)ex.len[i], 2, 0x0800};
+		                  (uint32_t)(ex.t[i] % 1000000000ull / 1000),
+		                  (uint32_t)ex.len[i],
+		                  (uint32_t)ex.len[i],
+		                  2,
+		                  0x0800};
 		fwrite(rh, 4, 6, f);
 		fwrite(ex.data[i], 1, ex.len[i], f);
 	}
@@ -196,9 +199,9 @@ static void test_pcapng(void)
 	fill_expect(1700000000ull * 1000000000ull, 500000000ull); /* half seconds: exact in 2^-n */
 	const char *path = tmp_path("multi.pcapng");
 	struct fb_writer *w = fb_writer_open(path, FB_PCAPNG, 1, 65535, false); /* if 0: ns */
-	CHECK(fb_writer_add_interface(w, 101, 65535, 6) == 1);          /* µs, RAW */
-	CHECK(fb_writer_add_interface(w, 113, 64, 0x80 | 20) == 2);     /* 2^-20, SLL, snap 64 */
-	CHECK(fb_writer_add_interface(w, 1, 0, 3) == 3);                /* ms */
+	CHECK(fb_writer_add_interface(w, 101, 65535, 6) == 1);                  /* µs, RAW */
+	CHECK(fb_writer_add_interface(w, 113, 64, 0x80 | 20) == 2); /* 2^-20, SLL, snap 64 */
+	CHECK(fb_writer_add_interface(w, 1, 0, 3) == 3);            /* ms */
 	uint8_t junk[10] = {1, 2, 3};
 	fb_writer_raw_block(w, 0x00000BAD, junk, sizeof(junk)); /* unknown block: skipped */
 	fb_writer_raw_block(w, 0x00000004, junk, 8);            /* name resolution: skipped */
@@ -376,7 +379,7 @@ static void test_truncation(void)
 	CHECK_EQ(n, 4);
 	char want[128];
 	snprintf(want, sizeof(want), "record header says %zu bytes, %zu left)", ex.len[4],
-		 ex.len[4] - 10);
+	         ex.len[4] - 10);
 	CHECK(strstr(capture_error(c), want) != NULL);
 	fprintf(stderr, "message: %s\n", capture_error(c));
 	capture_close(c);
