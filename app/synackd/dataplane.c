@@ -496,11 +496,11 @@ static void pcap_batch(struct worker *w, const struct policy *pol, const struct 
 		enqueue_lossless(w, rec, nrec);
 }
 
+static struct capture_file *split_capture; /* one file read in parts: mapped once */
+
 /* Opens a file for this worker and moves to the start of its part.  NULL
  * when there is nothing for this worker to read: an error (reported unless
  * another worker's part reports it) or a part that starts after the end. */
-static struct capture_file *split_capture; /* one file read in parts: mapped once */
-
 static struct capture_file *pcap_open_part(struct worker *w, const char *path, uint64_t *from)
 {
 	char err[512];
