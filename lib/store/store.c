@@ -9,8 +9,8 @@
  * transaction; while that thread is busy the writer keeps aggregating.  The
  * hand-overs are paced by the flush interval and the thread's duty cycle,
  * earlier near the memory bound.  The writer takes the store's mutex only
- * at a hand-over and to read a result, never per record.  Without the commit thread (store_options.commit_thread
- * false) the same jobs run in the caller, in capped chunks.
+ * at a hand-over and to read a result, never per record.  Without the commit thread
+ * (store_options.commit_thread false) the same jobs run in the caller, in capped chunks.
  */
 #include "store/store.h"
 
@@ -794,6 +794,16 @@ int store_tick(struct store *s, uint64_t now_ns)
 int store_commit(struct store *s)
 {
 	return commit_wait(s, s->last_commit_ns, JOB_COMMIT);
+}
+
+void store_commit_start(struct store *s)
+{
+	if (!s->threaded)
+		return;
+	wait_idle(s);
+	(void)collect(s, s->last_commit_ns); /* as in commit_wait: the next result counts */
+	if (s->cur.n)
+		hand_over(s, s->last_commit_ns, JOB_COMMIT, 0);
 }
 
 /* Run a job that is not a commit and wait for its result. */

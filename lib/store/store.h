@@ -55,6 +55,10 @@ struct store *store_open(const char *db_path, const struct store_options *opt, c
 int store_add(struct store *s, const struct synack_record *recs, size_t n, uint64_t now_ns);
 int store_tick(struct store *s, uint64_t now_ns); /* commits when due */
 int store_commit(struct store *s);                /* commit now */
+/* With a commit thread: hand everything pending to it and return at once,
+ * so that other work overlaps the commit; the next store_commit() waits
+ * for it and reports.  Without one: nothing (store_commit() does it all). */
+void store_commit_start(struct store *s);
 /* store_add, store_tick and store_commit return 0 when done (or nothing to
  * do), 1 when the commit was deferred because another connection holds the
  * write lock (SQLITE_BUSY: the aggregates stay in memory and the next tick

@@ -233,6 +233,8 @@ int writer_tick(struct writer *w, uint64_t now_ns)
 int writer_flush(struct writer *w)
 {
 	int ret = 0;
+	if (w->db)
+		store_commit_start(w->db); /* the database commits while the log syncs */
 	if (w->log && log_writer_flush(w->log) != 0)
 		ret = -1;
 	if (w->alerts)
@@ -251,6 +253,8 @@ int writer_flush(struct writer *w)
 int writer_rotate(struct writer *w)
 {
 	int ret = 0;
+	if (w->db)
+		store_commit_start(w->db);
 	if (w->log && log_writer_rotate(w->log) != 0)
 		ret = -1;
 	if (w->db && store_commit(w->db) < 0) {

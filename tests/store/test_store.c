@@ -116,8 +116,12 @@ static void test_round_trip(void)
 			CHECK(store_tick(s, r[i - 1].time_ns) == 0);
 		/* the thread skips ticks while it writes: rows updated across
 		 * commits, surely */
-		if (threaded && ++batches % 10 == 0)
-			CHECK(store_commit(s) == 0);
+		if (threaded && ++batches % 10 == 0) {
+			if (batches % 20 == 0) /* records keep coming while it commits */
+				store_commit_start(s);
+			else
+				CHECK(store_commit(s) == 0);
+		}
 	}
 	struct store_stats st;
 	store_get_stats(s, &st);
@@ -127,11 +131,27 @@ static void test_round_trip(void)
 	store_close(s);
 	check_db_equals(db, r, n, 0, "round trip");
 
-	/* reopen and add more: rows keep growing correctly */
+	/* reopen and add more: rows keep growing correctly; with a commit
+	 * thread, store_commit_start writes them without store_commit */
 	s = store_open(db, &o, err, sizeof(err));
 	CHECK(s != NULL);
 	struct synack_record *r2 = gen(2000, r[n - 1].time_ns, 400);
 	CHECK(store_add(s, r2, 2000, 0) == 0);
+	if (threaded) {
+		sqlite3 *peek;
+		CHECK(sqlite3_open(db, &peek) == SQLITE_OK);
+		const char *q = "SELECT coalesce(sum(packets), 0) FROM hosts";
+		long before = query_long(peek, q), now = before;
+		store_commit_start(s);
+		for (int tries = 0; tries < 200 && now == before; tries++) {
+			usleep(10000);
+			now = query_long(peek, q);
+		}
+		CHECK(now > before);
+		CHECK(store_commit(s) == 0); /* nothing was left for it */
+		CHECK_EQ(query_long(peek, q), now);
+		sqlite3_close(peek);
+	}
 	CHECK(store_commit(s) == 0);
 	store_close(s);
 	struct synack_record *all = malloc((n + 2000) * sizeof(*all));
