@@ -238,7 +238,9 @@ static int writer_request(int kind, char *err, size_t errlen)
 	}
 	if (g.req_rc < 0) {
 		snprintf(err, errlen, "%s failed (see the daemon's log)",
-		         kind == REQ_ROTATE ? "rotate" : kind == REQ_FLUSH ? "flush" : "ftp");
+		         kind == REQ_ROTATE  ? "rotate"
+		         : kind == REQ_FLUSH ? "flush"
+		                             : "ftp");
 		return -1;
 	}
 	return 0;
@@ -321,7 +323,6 @@ static int reload_ftp(const struct synackd_config *c, char *err, size_t errlen)
 	fprintf(stderr, "synackd: reload: FTP rules updated\n");
 	return 0;
 }
-
 
 int synackd_request_reload(char *err, size_t errlen)
 {
@@ -524,6 +525,15 @@ static void stop_all(void)
 	rte_eal_wait_lcore(g.writer_lcore);
 }
 
+/* CPUs this process may run on. */
+static unsigned cpus_available(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 1;
+	return (unsigned)CPU_COUNT(&set);
+}
+
 int main(int argc, char **argv)
 {
 	char err[1024];
@@ -675,6 +685,8 @@ int main(int argc, char **argv)
 			g.workers[i].n_parts = n_parts;
 		}
 		g.writer_lcore = g.n_workers + 1;
+		/* the writer is seldom busy all the time; the workers are */
+		g.pcap_prefault = g.n_workers < cpus_available();
 	} else {
 		if (optind < argc) {
 			fprintf(stderr, "synackd: unexpected argument '%s' (files need --pcap)\n",

@@ -111,6 +111,7 @@ struct synackd {
 	volatile int stop_workers;
 	volatile int workers_done;         /* no worker will enqueue another record */
 	volatile unsigned workers_reading; /* --pcap: workers not yet at end of input */
+	bool pcap_prefault;                /* --pcap: a CPU is free to map pages ahead */
 
 	/* writer lcore */
 	struct writer *writer;

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@
  * first record of every page without this. */
 #define PREFETCH_AHEAD 2048
 #define STREAM_CHUNK   (4u * 1024u * 1024u)
+#define PREFAULT_CHUNK (8u * 1024u * 1024u)
 #define MAX_INTERFACES 65536u
 
 enum fmt { FMT_PCAP, FMT_PCAP_NS, FMT_PCAPNG };
@@ -45,11 +47,21 @@ struct iface {
 	int64_t tsoffset_ns; /* if_tsoffset, in ns */
 };
 
+/* capture_prefault_start(): a thread that maps a range of the file's pages
+ * ahead of the reader. */
+struct prefault {
+	pthread_t thread;
+	const uint8_t *start; /* page-aligned */
+	size_t len;
+	int stop;
+};
+
 struct capture_file {
 	char *name; /* for messages */
 	int fd;
 	bool mapped;
-	bool shared;        /* capture_share(): the mapping belongs to another handle */
+	bool shared; /* capture_share(): the mapping belongs to another handle */
+	struct prefault *prefault;
 	bool eof;           /* no more bytes will arrive after buf[len) */
 	const uint8_t *buf; /* window */
 	uint8_t *own;       /* stream buffer (== buf when streaming) */
@@ -421,10 +433,59 @@ fail:
 	return NULL;
 }
 
+static void *prefault_main(void *arg)
+{
+	struct prefault *p = arg;
+	for (size_t off = 0; off < p->len && !__atomic_load_n(&p->stop, __ATOMIC_RELAXED);
+	     off += PREFAULT_CHUNK) {
+		size_t n = p->len - off < PREFAULT_CHUNK ? p->len - off : PREFAULT_CHUNK;
+		/* a kernel before 5.14 (EINVAL) or a file cut short: the reader
+		 * takes the faults itself */
+		if (madvise((void *)(p->start + off), n, MADV_POPULATE_READ) != 0)
+			break;
+	}
+	return NULL;
+}
+
+int capture_prefault_start(struct capture_file *c, uint64_t from, uint64_t to)
+{
+	if (!c->mapped || c->prefault)
+		return -1;
+	if (to > c->len)
+		to = c->len;
+	if (from >= to)
+		return -1;
+	struct prefault *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -1;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)c->buf + from) & ~(page - 1);
+	p->start = (const uint8_t *)start;
+	p->len = (size_t)((uintptr_t)c->buf + to - start);
+	if (pthread_create(&p->thread, NULL, prefault_main, p) != 0) {
+		free(p);
+		return -1;
+	}
+	pthread_setname_np(p->thread, "synack-prefault");
+	c->prefault = p;
+	return 0;
+}
+
+static void prefault_stop(struct capture_file *c)
+{
+	if (!c->prefault)
+		return;
+	__atomic_store_n(&c->prefault->stop, 1, __ATOMIC_RELAXED);
+	pthread_join(c->prefault->thread, NULL);
+	free(c->prefault);
+	c->prefault = NULL;
+}
+
 void capture_close(struct capture_file *c)
 {
 	if (!c)
 		return;
+	prefault_stop(c);
 	if (c->mapped && !c->shared)
 		munmap((void *)c->buf, c->len);
 	free(c->own);
@@ -455,6 +516,7 @@ struct capture_file *capture_share(const struct capture_file *c, char *err, size
 	s->fd = -1;
 	s->shared = true;
 	s->ifs = NULL; /* pcapng is never shared */
+	s->prefault = NULL;
 	return s;
 }
 

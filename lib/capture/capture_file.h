@@ -63,6 +63,14 @@ struct capture_file *capture_share(const struct capture_file *c, char *err, size
 void capture_set_end(struct capture_file *c, uint64_t offset);
 int capture_splittable(const struct capture_file *c);
 
+/* Maps the pages of [from, to) of a mapped file in a background thread,
+ * ahead of the reader, so that the reader does not stop at page faults
+ * (MADV_POPULATE_READ, 8 MiB at a time; it also reads ahead a file that is
+ * not in the page cache).  Worth it when a CPU is free for that thread.
+ * -1 (and nothing started) for a file that is not mapped.  The thread ends
+ * by itself, or in capture_close(). */
+int capture_prefault_start(struct capture_file *c, uint64_t from, uint64_t to);
+
 const char *capture_error(const struct capture_file *c);
 /* Link type of the first interface (pcap: the file's). */
 int capture_linktype(const struct capture_file *c);
