@@ -90,16 +90,23 @@ static void fill_expect(uint64_t t0, uint64_t step)
 	}
 }
 
-/* Reads path and checks all NFRAMES frames (cut to snaplen). */
-static void check_file(const char *path, const char *format, int linktype, uint32_t snaplen)
+/* Opens path; a failure is a failed check, with the reader's message. */
+static struct capture_file *open_ok(const char *path)
 {
 	char err[256];
 	struct capture_file *c = capture_open(path, err, sizeof(err));
 	CHECK(c != NULL);
-	if (!c) {
+	if (!c)
 		fprintf(stderr, "open %s: %s\n", path, err);
+	return c;
+}
+
+/* Reads path and checks all NFRAMES frames (cut to snaplen). */
+static void check_file(const char *path, const char *format, int linktype, uint32_t snaplen)
+{
+	struct capture_file *c = open_ok(path);
+	if (!c)
 		return;
-	}
 	CHECK(strcmp(capture_format(c), format) == 0);
 	CHECK_EQ(capture_linktype(c), linktype);
 	struct capture_frame f;
@@ -179,9 +186,7 @@ static void test_kuznetzov(void)
 		fwrite(ex.data[i], 1, ex.len[i], f);
 	}
 	fclose(f);
-	char err[256];
-	struct capture_file *c = capture_open(path, err, sizeof(err));
-	CHECK(c != NULL);
+	struct capture_file *c = open_ok(path);
 	if (!c)
 		return;
 	struct capture_frame fr;
@@ -222,9 +227,7 @@ static void test_pcapng(void)
 	CHECK(fb_write_spb(w, ex.data[3], ex.len[3]) == 0);
 	CHECK(fb_writer_close(w) == 0);
 
-	char err[256];
-	struct capture_file *c = capture_open(path, err, sizeof(err));
-	CHECK(c != NULL);
+	struct capture_file *c = open_ok(path);
 	if (!c)
 		return;
 	CHECK(strcmp(capture_format(c), "pcapng") == 0);
@@ -605,11 +608,11 @@ static void test_share(void)
 	fill_expect(1700000000ull * 1000000000ull, 1000ull);
 	const char *path = tmp_path("share.pcap");
 	write_pcap(path, FB_PCAP_US, false, 65535);
-	char err[256];
-	struct capture_file *c = capture_open(path, err, sizeof(err));
-	CHECK(c != NULL && capture_splittable(c));
+	struct capture_file *c = open_ok(path);
 	if (!c)
 		return;
+	CHECK(capture_splittable(c));
+	char err[256];
 	struct capture_file *a = capture_share(c, err, sizeof(err));
 	struct capture_file *b = capture_share(c, err, sizeof(err));
 	CHECK(a != NULL && b != NULL);
@@ -634,8 +637,7 @@ static void test_share(void)
 	capture_close(c);
 	const char *ng = tmp_path("share.pcapng");
 	write_pcap(ng, FB_PCAPNG, false, 65535);
-	c = capture_open(ng, err, sizeof(err));
-	CHECK(c != NULL);
+	c = open_ok(ng);
 	if (c) {
 		CHECK(capture_share(c, err, sizeof(err)) == NULL);
 		capture_close(c);
@@ -676,9 +678,7 @@ static void test_prefault(void)
 			CHECK(fb_write(w, ex.t[i], ex.data[i], ex.len[i]) == 0);
 	CHECK(fb_writer_close(w) == 0);
 
-	char err[256];
-	struct capture_file *c = capture_open(path, err, sizeof(err));
-	CHECK(c != NULL);
+	struct capture_file *c = open_ok(path);
 	if (!c)
 		return;
 	long size_kib = (long)(capture_size(c) / 1024);
@@ -703,7 +703,7 @@ static void test_prefault(void)
 	capture_close(c);
 
 	/* closed while it runs: joined, nothing left behind */
-	c = capture_open(path, err, sizeof(err));
+	c = open_ok(path);
 	CHECK(c != NULL && capture_prefault_start(c, 4096, capture_size(c)) == 0);
 	capture_close(c);
 }
