@@ -861,13 +861,30 @@ static unsigned next_pcap_mapped_batch(struct capture_file *c, struct capture_fr
 	return n;
 }
 
+/* Whether the next frame can be read without refilling the read buffer:
+ * its pcap record, or its pcapng packet block, lies whole in the window.  A
+ * refill moves the window, and the frames already in a batch point into it. */
+static bool next_in_window(const struct capture_file *c)
+{
+	if (c->mapped || c->eof)
+		return true; /* the window never moves */
+	size_t avail = c->len - c->pos;
+	const uint8_t *p = c->buf + c->pos;
+	if (c->fmt != FMT_PCAPNG)
+		return avail >= c->rec_hdr && rd32(c, p + 8) <= avail - c->rec_hdr;
+	if (avail < 12)
+		return false;
+	uint32_t type = rd32(c, p);
+	return (type == BT_EPB || type == BT_SPB || type == BT_OPB) && rd32(c, p + 4) <= avail;
+}
+
 unsigned capture_next_batch(struct capture_file *c, struct capture_frame *frames, unsigned max,
                             enum capture_status *status)
 {
 	unsigned n = 0;
 	if (c->mapped && !c->swap && c->fmt != FMT_PCAPNG && !c->failed)
 		n = next_pcap_mapped_batch(c, frames, max);
-	while (n < max) {
+	while (n < max && (n == 0 || next_in_window(c))) {
 		enum capture_status s = capture_next(c, &frames[n]);
 		if (s != CAPTURE_FRAME) {
 			*status = s;

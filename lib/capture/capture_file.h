@@ -39,9 +39,11 @@ struct capture_file *capture_open(const char *path, char *err, size_t errlen);
 enum capture_status capture_next(struct capture_file *c, struct capture_frame *frame);
 
 /* Up to max frames at once (the same frames capture_next() would return, in
- * order); the data of all of them stays valid until the next call.  Returns
- * the number filled; *status is CAPTURE_FRAME when more may follow, else the
- * status that ended the batch (CAPTURE_END or CAPTURE_ERROR). */
+ * order); the data of all of them stays valid until the next call.  From a
+ * pipe or standard input a batch ends early where its next frame is not yet
+ * in the read buffer.  Returns the number filled; *status is CAPTURE_FRAME
+ * when more may follow, else the status that ended the batch (CAPTURE_END
+ * or CAPTURE_ERROR). */
 unsigned capture_next_batch(struct capture_file *c, struct capture_frame *frames, unsigned max,
                             enum capture_status *status);
 

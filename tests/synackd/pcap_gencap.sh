@@ -81,6 +81,19 @@ expect_eq "2 workers synack" "$(json "$T/w2.json" 'd["synack"]')" "$(json "$T/w1
 expect_eq "2 workers stored" "$(json "$T/w2.json" 'd["writer"]["stored"]')" "$(json "$T/w1.json" 'd["writer"]["stored"]')"
 expect_eq "2 workers workers" "$(json "$T/w2.json" 'd["workers"]')" 2
 
+# standard input (a pipe, read in 4 MiB chunks, so batches meet refills):
+# the same answers as for a file
+big=$T/stdin.pcap
+"$GENCAP" -o "$big" --seed 79 --frames 60000 --frame-size 128 2>/dev/null
+expect_eq "stdin capture spans chunks" "$(($(stat -c %s "$big") > 2 * 4194304))" 1
+cat "$big" | "$SYNACKD" --pcap - --internal "$P" --data-dir "$T/dstdin" --summary-json \
+	>"$T/stdin.json" 2>"$T/stdin.err" || fail "stdin: $(cat "$T/stdin.err")"
+expect_eq "stdin frames" "$(json "$T/stdin.json" 'd["frames"]')" "$(answer frames "${big%.*}.answers")"
+expect_eq "stdin synack" "$(json "$T/stdin.json" 'd["synack"]')" \
+	"$(answer default.external.match "${big%.*}.answers")"
+expect_eq "stdin not_synack" "$(json "$T/stdin.json" "d['counters']['results']['not_synack']")" \
+	"$(answer default.external.not_synack "${big%.*}.answers")"
+
 # text summary
 "$SYNACKD" --pcap "$cap" --internal "$P" --exclude $EXCL --data-dir "$T/dtext" >"$T/text.out" 2>&1
 grep -q "^synack  *$(answer default.external.match "$ans") " "$T/text.out" \
