@@ -564,7 +564,8 @@ static void check_stream_batches(enum fb_format fmt, const char *name)
 		unsigned got = capture_next_batch(c, f, 64, &st);
 		for (unsigned j = 0; j < got; j++, n++) {
 			int i = n % NFRAMES;
-			bad += f[j].caplen != ex.len[i] || memcmp(f[j].data, ex.data[i], ex.len[i]) != 0;
+			bad += f[j].caplen != ex.len[i] ||
+			       memcmp(f[j].data, ex.data[i], ex.len[i]) != 0;
 		}
 	}
 	CHECK_EQ(st, CAPTURE_END);
