@@ -60,16 +60,16 @@ struct capture_file {
 	char *name; /* for messages */
 	int fd;
 	bool mapped;
-	bool shared; /* capture_share(): the mapping belongs to another handle */
-	struct prefault *prefault;
-	bool eof;           /* no more bytes will arrive after buf[len) */
-	const uint8_t *buf; /* window */
-	uint8_t *own;       /* stream buffer (== buf when streaming) */
-	size_t cap;         /* stream buffer capacity */
-	size_t len;         /* valid bytes in window */
-	size_t pos;         /* parse position in window */
-	uint64_t base;      /* file offset of buf[0] */
-	uint64_t size;      /* file size, 0 if unknown */
+	bool shared;               /* capture_share(): the mapping belongs to another handle */
+	struct prefault *prefault; /* capture_prefault_start(), or NULL */
+	bool eof;                  /* no more bytes will arrive after buf[len) */
+	const uint8_t *buf;        /* window */
+	uint8_t *own;              /* stream buffer (== buf when streaming) */
+	size_t cap;                /* stream buffer capacity */
+	size_t len;                /* valid bytes in window */
+	size_t pos;                /* parse position in window */
+	uint64_t base;             /* file offset of buf[0] */
+	uint64_t size;             /* file size, 0 if unknown */
 
 	enum fmt fmt;
 	bool swap;
