@@ -506,14 +506,24 @@ static inline bool nothing_pending(const struct store *s)
 	return s->cur.n == 0 && s->inflight_rows == 0;
 }
 
+/* Wait for the back half, read its result into *rc, and hand it everything
+ * pending.  False when nothing was pending. */
+static bool start_commit(struct store *s, uint64_t now_ns, enum store_job_kind kind, int *rc)
+{
+	wait_idle(s);
+	*rc = collect(s, now_ns);
+	if (nothing_pending(s))
+		return false;
+	hand_over(s, now_ns, kind, 0);
+	return true;
+}
+
 /* Write everything now and wait until it is durable. */
 static int commit_wait(struct store *s, uint64_t now_ns, enum store_job_kind kind)
 {
-	wait_idle(s);
-	int rc = collect(s, now_ns);
-	if (nothing_pending(s))
+	int rc;
+	if (!start_commit(s, now_ns, kind, &rc))
 		return rc;
-	hand_over(s, now_ns, kind, 0);
 	wait_idle(s);
 	return collect(s, now_ns);
 }
@@ -798,12 +808,9 @@ int store_commit(struct store *s)
 
 void store_commit_start(struct store *s)
 {
-	if (!s->threaded)
-		return;
-	wait_idle(s);
-	(void)collect(s, s->last_commit_ns); /* as in commit_wait: the next result counts */
-	if (s->cur.n)
-		hand_over(s, s->last_commit_ns, JOB_COMMIT, 0);
+	int rc; /* as in commit_wait: the result of the commit started here counts */
+	if (s->threaded)
+		(void)start_commit(s, s->last_commit_ns, JOB_COMMIT, &rc);
 }
 
 /* Run a job that is not a commit and wait for its result. */
