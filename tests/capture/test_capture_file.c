@@ -138,6 +138,17 @@ static void write_pcap(const char *path, enum fb_format fmt, bool swap, uint32_t
 	CHECK(fb_writer_close(w) == 0);
 }
 
+/* copies times the NFRAMES frames of ex, one after the other. */
+static void write_copies(const char *path, enum fb_format fmt, int copies)
+{
+	struct fb_writer *w = fb_writer_open(path, fmt, 1, 65535, false);
+	CHECK(w != NULL);
+	for (int k = 0; w && k < copies; k++)
+		for (int i = 0; i < NFRAMES; i++)
+			CHECK(fb_write(w, ex.t[i], ex.data[i], ex.len[i]) == 0);
+	CHECK(w && fb_writer_close(w) == 0);
+}
+
 static void test_pcap(void)
 {
 	fill_expect(1700000000ull * 1000000000ull + 123456000ull, 1000001000ull);
@@ -484,33 +495,52 @@ static void test_damage(void)
 	free(b);
 }
 
+/* Standard input becomes a pipe that a child fills with the bytes of path,
+ * piece bytes per write; stdin_restore() puts the old one back. */
+struct stdin_feed {
+	pid_t pid;
+	int saved;
+};
+
+static struct stdin_feed stdin_from(const char *path, size_t piece)
+{
+	struct stdin_feed feed = {-1, -1};
+	int fds[2];
+	CHECK(pipe(fds) == 0);
+	feed.pid = fork();
+	if (feed.pid == 0) {
+		size_t len;
+		uint8_t *b = slurp(path, &len);
+		close(fds[0]);
+		for (size_t o = 0; b && o < len; o += piece) {
+			size_t n = len - o < piece ? len - o : piece;
+			if (write(fds[1], b + o, n) != (ssize_t)n)
+				_exit(1);
+		}
+		_exit(b ? 0 : 1);
+	}
+	close(fds[1]);
+	feed.saved = dup(0);
+	dup2(fds[0], 0);
+	close(fds[0]);
+	return feed;
+}
+
+static void stdin_restore(struct stdin_feed feed)
+{
+	int st;
+	dup2(feed.saved, 0);
+	close(feed.saved);
+	waitpid(feed.pid, &st, 0);
+}
+
 static void test_stdin(void)
 {
 	fill_expect(1700000000ull * 1000000000ull, 1000ull);
 	const char *p = tmp_path("stdin.pcap");
 	write_pcap(p, FB_PCAP_NS, false, 65535);
-	size_t len;
-	uint8_t *b = slurp(p, &len);
-	int fds[2];
-	CHECK(pipe(fds) == 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		/* dribble in small pieces to exercise refills */
-		for (size_t o = 0; o < len; o += 7) {
-			size_t n = len - o < 7 ? len - o : 7;
-			if (write(fds[1], b + o, n) != (ssize_t)n)
-				_exit(1);
-		}
-		_exit(0);
-	}
-	close(fds[1]);
-	int saved = dup(0);
-	dup2(fds[0], 0);
-	close(fds[0]);
-	char err[256];
-	struct capture_file *c = capture_open("-", err, sizeof(err));
-	CHECK(c != NULL);
+	struct stdin_feed feed = stdin_from(p, 7); /* small pieces: many refills */
+	struct capture_file *c = open_ok("-");
 	int n = 0;
 	struct capture_frame f;
 	while (c && capture_next(c, &f) == CAPTURE_FRAME) {
@@ -522,11 +552,7 @@ static void test_stdin(void)
 	CHECK_EQ(n, NFRAMES);
 	CHECK_EQ(capture_size(c), 0);
 	capture_close(c);
-	dup2(saved, 0);
-	close(saved);
-	int st;
-	waitpid(pid, &st, 0);
-	free(b);
+	stdin_restore(feed);
 }
 
 /* A pipe (not mapped, so read in chunks) through capture_next_batch: every
@@ -536,26 +562,9 @@ static void check_stream_batches(enum fb_format fmt, const char *name)
 {
 	fill_expect(1700000000ull * 1000000000ull, 1000ull);
 	const char *p = tmp_path(name);
-	struct fb_writer *w = fb_writer_open(p, fmt, 1, 65535, false);
-	CHECK(w != NULL);
 	int copies = 2500; /* ~6 MB: more than one 4 MiB read chunk */
-	for (int k = 0; k < copies; k++)
-		for (int i = 0; i < NFRAMES; i++)
-			CHECK(fb_write(w, ex.t[i], ex.data[i], ex.len[i]) == 0);
-	CHECK(fb_writer_close(w) == 0);
-	int fds[2];
-	CHECK(pipe(fds) == 0);
-	pid_t pid = fork();
-	if (pid == 0) { /* the writer end: cat the file into the pipe */
-		close(fds[0]);
-		dup2(fds[1], 1);
-		execlp("cat", "cat", p, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	int saved = dup(0);
-	dup2(fds[0], 0);
-	close(fds[0]);
+	write_copies(p, fmt, copies);
+	struct stdin_feed feed = stdin_from(p, 65536);
 	struct capture_file *c = open_ok("-");
 	int n = 0, bad = 0;
 	enum capture_status st = CAPTURE_FRAME;
@@ -572,10 +581,7 @@ static void check_stream_batches(enum fb_format fmt, const char *name)
 	CHECK_EQ(n, copies * NFRAMES);
 	CHECK_EQ(bad, 0);
 	capture_close(c);
-	dup2(saved, 0);
-	close(saved);
-	int wst;
-	waitpid(pid, &wst, 0);
+	stdin_restore(feed);
 }
 
 static void test_stream_batches(void)
@@ -725,13 +731,8 @@ static void test_prefault(void)
 {
 	fill_expect(1700000000ull * 1000000000ull, 1000ull);
 	const char *path = tmp_path("prefault.pcap");
-	struct fb_writer *w = fb_writer_open(path, FB_PCAP_US, 1, 65535, false);
-	CHECK(w != NULL);
 	int copies = 3000; /* ~1.2 MB */
-	for (int k = 0; k < copies; k++)
-		for (int i = 0; i < NFRAMES; i++)
-			CHECK(fb_write(w, ex.t[i], ex.data[i], ex.len[i]) == 0);
-	CHECK(fb_writer_close(w) == 0);
+	write_copies(path, FB_PCAP_US, copies);
 
 	struct capture_file *c = open_ok(path);
 	if (!c)
