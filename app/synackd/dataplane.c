@@ -527,19 +527,16 @@ static struct capture_file *pcap_open_part(struct worker *w, const char *path, u
 		capture_close(cf);
 		return NULL;
 	}
-	uint64_t size = capture_size(cf);
-	if (w->n_parts <= 1 || !capture_splittable(cf)) {
-		if (w->part > 0) {
-			capture_close(cf); /* not split: the first part's worker reads it all */
-			return NULL;
-		}
-		if (g.pcap_prefault)
-			(void)capture_prefault_start(cf, 0, size);
-		return cf;
+	uint64_t size = capture_size(cf), to = size;
+	if (w->n_parts > 1 && capture_splittable(cf)) {
+		*from = size / w->n_parts * w->part;
+		if (w->part + 1 < w->n_parts)
+			to = size / w->n_parts * (w->part + 1);
+		capture_set_end(cf, to);
+	} else if (w->part > 0) {
+		capture_close(cf); /* not split: the first part's worker reads it all */
+		return NULL;
 	}
-	*from = size / w->n_parts * w->part;
-	uint64_t to = w->part + 1 < w->n_parts ? size / w->n_parts * (w->part + 1) : size;
-	capture_set_end(cf, to);
 	if (g.pcap_prefault)
 		(void)capture_prefault_start(cf, *from, to);
 	/* Damage before the part is reported by the part that holds it. */
