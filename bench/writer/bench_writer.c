@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "writer/writer.h"
+#include "xorshift.h"
 
 #define S 1000000000ull
 
@@ -46,10 +47,7 @@ static bool with_alerts;
 static uint64_t rng = 0x853c49e6748fea9bull;
 static inline uint64_t next_rand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static double now_s(void)
