@@ -762,7 +762,8 @@ int threads_launch_pcap(char *err, size_t errlen)
 	return 0;
 }
 
-/* The shared file is unmapped here, while the writer makes its final flush. */
+/* The shared file is unmapped here, while the writer makes its final flush
+ * (capture_close drops its pages without holding up the other threads). */
 void threads_join_workers(void)
 {
 	for (unsigned i = 0; i < n_worker_threads; i++)

@@ -481,13 +481,32 @@ static void prefault_stop(struct capture_file *c)
 	c->prefault = NULL;
 }
 
+/* Bytes of a mapping dropped per madvise() when it is closed. */
+#define UNMAP_CHUNK ((size_t)32 << 20)
+
+/*
+ * Unmap a mapped capture.  munmap() holds the process's memory map locked
+ * for writing while it drops the pages, tens of milliseconds for a large
+ * file in page cache, and every other thread that maps memory (malloc,
+ * SQLite) waits that long.  MADV_DONTNEED drops them under the read lock,
+ * a chunk at a time, so the final munmap() has little left to do.
+ */
+static void unmap_capture(const uint8_t *buf, size_t len)
+{
+	for (size_t off = 0; off < len; off += UNMAP_CHUNK) {
+		size_t n = len - off < UNMAP_CHUNK ? len - off : UNMAP_CHUNK;
+		madvise((void *)(buf + off), n, MADV_DONTNEED);
+	}
+	munmap((void *)buf, len);
+}
+
 void capture_close(struct capture_file *c)
 {
 	if (!c)
 		return;
 	prefault_stop(c);
 	if (c->mapped && !c->shared)
-		munmap((void *)c->buf, c->len);
+		unmap_capture(c->buf, c->len);
 	free(c->own);
 	if (c->fd > STDIN_FILENO)
 		close(c->fd);
