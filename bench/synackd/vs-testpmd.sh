@@ -12,7 +12,10 @@
 #   bench/synackd/vs-testpmd.sh [SECONDS=10] [ROUNDS=3]
 #   env: BUILD (default build-synackd beside this source tree), CAPTURE (reuse a file),
 #        COMPARE (another build directory, e.g. of an older commit: its synackd
-#        runs in the same rounds, right after BUILD's, and gets its own ratio)
+#        runs in the same rounds, right after BUILD's, and gets its own ratio),
+#        INTERNAL (internal prefixes; default 198.18.0.0/16, 2001:db8:1::/48),
+#        COMPARE_INTERNAL (the COMPARE run's; e.g. 203.0.113.0/24, which no frame
+#        of the mix matches, measures the cost of the records)
 set -eu
 SECS=${1:-10}
 ROUNDS=${2:-3}
@@ -83,7 +86,7 @@ port = net_pcap0
 rx = 0,0,1
 writer_lcore = 2
 [classify]
-internal = 198.18.0.0/16, 2001:db8:1::/48
+internal = ${INTERNAL:-198.18.0.0/16, 2001:db8:1::/48}
 [writer]
 data_dir = $W/data
 [tuning]
@@ -118,7 +121,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	echo "$t" >>"$W/tp"; echo "$s" >>"$W/sd"; echo "$tc" >>"$W/tpc"; echo "$sc" >>"$W/sdc"
 	echo "  synackd final: $(cut -c1-200 "$W/last")"
 	if [ -n "${COMPARE:-}" ]; then
-		s=$(SYNACKD=$COMPARE/app/synackd/synackd synackd_rate)
+		s=$(INTERNAL=${COMPARE_INTERNAL:-${INTERNAL:-}} SYNACKD=$COMPARE/app/synackd/synackd synackd_rate)
 		echo "  COMPARE synackd ${s} pps, ratio $(awk -v a="$s" -v b="$t" 'BEGIN{printf "%.3f", a/b}')"
 		echo "$s" >>"$W/cmp"
 	fi
