@@ -1010,7 +1010,7 @@ struct sqlite3 *report_open_db(const char *data_dir, char *err, size_t errlen)
 	}
 	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
-	if (v != STORE_SCHEMA_VERSION) {
+	if (v < 2 || v > STORE_SCHEMA_VERSION) { /* 2 and 3 differ only in addrs.last_day */
 		snprintf(err, errlen, "%s has schema version %d; this synackctl reads version %d%s",
 		         path, v, STORE_SCHEMA_VERSION,
 		         v < STORE_SCHEMA_VERSION ? " (run 'synackctl rebuild' to recreate it)"

@@ -28,11 +28,15 @@
 #include "store/store_int.h"
 
 /* Version 2: the big tables are keyed by integer address ids and day
- * numbers; views with the old names show them with text. */
+ * numbers; views with the old names show them with text.  Version 3: each
+ * address has the last UTC day a row used it (last_day), so retention can
+ * delete addresses no row uses any more. */
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS addrs(\n"
     "  id INTEGER PRIMARY KEY,\n"
-    "  addr TEXT NOT NULL UNIQUE);\n"
+    "  addr TEXT NOT NULL UNIQUE,\n"
+    "  last_day INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE INDEX IF NOT EXISTS addrs_last_day ON addrs(last_day);\n"
     "CREATE TABLE IF NOT EXISTS hourly_ids(\n"
     "  hour INTEGER NOT NULL,\n"
     "  saddr_id INTEGER NOT NULL,\n"
@@ -277,7 +281,7 @@ static int check_version(struct store *s, const char *buf)
 		         buf);
 		return -1;
 	}
-	if (v < STORE_SCHEMA_VERSION) {
+	if (v < 2) {
 		snprintf(s->err, sizeof(s->err),
 		         "%s: database schema version %ld is older than this synack's (%d: "
 		         "addresses as integer ids); stop synackd and run 'synackctl rebuild' to "
@@ -286,6 +290,23 @@ static int check_version(struct store *s, const char *buf)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Version 2 to 3: addresses get last_day.  Which rows use an address is not
+ * known without reading them all, so every address counts as used on the
+ * latest day of any row, or today if that is later: retention deletes none
+ * of them before every row of version 2 is gone.
+ */
+static int upgrade_to_3(struct store *s)
+{
+	static const char sql[] =
+	    "ALTER TABLE addrs ADD COLUMN last_day INTEGER NOT NULL DEFAULT 0;\n"
+	    "UPDATE addrs SET last_day = (SELECT max(CAST(strftime('%s', 'now') AS INTEGER) / "
+	    "86400, coalesce((SELECT max(hour) FROM hourly_ids), 0) / 86400, "
+	    "coalesce((SELECT max(day) FROM daily_peer_ids), 0)) + 1);\n"
+	    "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
+	return exec_sql(s, sql);
 }
 
 static int init_schema(struct store *s)
@@ -306,6 +327,8 @@ static int init_schema(struct store *s)
 	}
 	if (rc == 1) {
 		if (check_version(s, buf) != 0)
+			goto fail;
+		if (strtol(buf, NULL, 10) == 2 && upgrade_to_3(s) != 0)
 			goto fail;
 		if (meta_get(s, "timezone", buf, sizeof(buf)) == 1 && strcmp(buf, s->tz) != 0) {
 			snprintf(s->err, sizeof(s->err),

@@ -85,7 +85,7 @@ struct store_stats {
 void store_get_stats(const struct store *s, struct store_stats *st);
 
 /* Schema version this code writes (doc/schema.md). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 const char *store_error(const struct store *s);
 
 /* Delete hourly, daily and per-peer rows older than cutoff (Unix seconds);

@@ -47,8 +47,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                 "ports = ports + excluded.ports, packets = packets + excluded.packets",
     [ST_FTP] = "INSERT INTO ftp_data(day, mode, packets) VALUES(?1,?2,?3) "
                "ON CONFLICT DO UPDATE SET packets = packets + excluded.packets",
-    [ST_ADDR_GET] = "SELECT id FROM addrs WHERE addr = ?1",
-    [ST_ADDR_PUT] = "INSERT INTO addrs(addr) VALUES(?1)",
+    [ST_ADDR_GET] = "SELECT id, last_day FROM addrs WHERE addr = ?1",
+    [ST_ADDR_PUT] = "INSERT INTO addrs(addr, last_day) VALUES(?1, ?2)",
+    [ST_ADDR_SEEN] = "UPDATE addrs SET last_day = ?2 WHERE id = ?1",
     [ST_ADDR_MAX] = "SELECT coalesce(max(id), 0) FROM addrs",
 };
 
@@ -193,37 +194,69 @@ int store_run(struct store_back *b, sqlite3_stmt *st, int64_t *ret)
 	return rc;
 }
 
-/* The id of an address in addrs: from the cache, else looked up, else
- * inserted.  Inside the commit's transaction: a failed commit empties the
- * cache, since the ids it inserted are rolled back. */
-static int addr_id(struct store_back *b, uint8_t family, const uint8_t *a, int64_t *id)
+/* Looks up an address's id and last_day; *id stays 0 when it is new. */
+static int addr_get(struct store_back *b, const char *text, int len, int64_t *id, int64_t *last_day)
+{
+	sqlite3_stmt *st = b->st[ST_ADDR_GET];
+	sqlite3_bind_text(st, 1, text, len, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*last_day = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	b->statements++;
+	return rc;
+}
+
+/* Raises an address's last_day to day (a UTC day number). */
+static int addr_seen(struct store_back *b, int64_t id, int64_t day)
+{
+	sqlite3_bind_int64(b->st[ST_ADDR_SEEN], 1, id);
+	sqlite3_bind_int64(b->st[ST_ADDR_SEEN], 2, day);
+	return store_run(b, b->st[ST_ADDR_SEEN], NULL);
+}
+
+/*
+ * The id of an address in addrs, for a row of the UTC day day: from the
+ * cache (n1 the id, n2 its last_day), else looked up, else inserted; its
+ * last_day is raised to day, so retention knows it is in use (at most one
+ * update per address and day).  Inside the commit's transaction: a failed
+ * commit empties the cache, since what it wrote is rolled back.
+ */
+static int addr_id(struct store_back *b, uint8_t family, const uint8_t *a, int64_t day, int64_t *id)
 {
 	struct agg_key k;
-	int is_new, rc;
+	int is_new, rc = SQLITE_OK;
 	memset(&k, 0, sizeof(k));
 	k.family = family;
 	memcpy(k.a, a, 16);
 	struct agg_val *v = agg_map_get(&b->addr_ids, &k, &is_new);
 	if (!v)
 		return SQLITE_NOMEM;
-	if (!is_new) {
-		*id = (int64_t)v->n1;
-		return SQLITE_OK;
-	}
-	char text[64];
-	int len = (int)store_addr_text(family, a, text);
-	int64_t found = 0;
-	sqlite3_bind_text(b->st[ST_ADDR_GET], 1, text, len, SQLITE_STATIC);
-	if (!store_step_ok(rc = store_run(b, b->st[ST_ADDR_GET], &found)))
-		return rc;
-	if (!found) {
-		sqlite3_bind_text(b->st[ST_ADDR_PUT], 1, text, len, SQLITE_STATIC);
-		if (!store_step_ok(rc = store_run(b, b->st[ST_ADDR_PUT], NULL)))
+	if (is_new) {
+		char text[64];
+		int len = (int)store_addr_text(family, a, text);
+		int64_t found = 0, last_day = 0;
+		if (!store_step_ok(rc = addr_get(b, text, len, &found, &last_day)))
 			return rc;
-		found = sqlite3_last_insert_rowid(b->db);
+		if (!found) {
+			sqlite3_bind_text(b->st[ST_ADDR_PUT], 1, text, len, SQLITE_STATIC);
+			sqlite3_bind_int64(b->st[ST_ADDR_PUT], 2, day);
+			if (!store_step_ok(rc = store_run(b, b->st[ST_ADDR_PUT], NULL)))
+				return rc;
+			found = sqlite3_last_insert_rowid(b->db);
+			last_day = day;
+		}
+		v->n1 = (uint64_t)found;
+		v->n2 = (uint64_t)last_day;
 	}
-	v->n1 = (uint64_t)found;
-	*id = found;
+	if ((int64_t)v->n2 < day) {
+		if (!store_step_ok(rc = addr_seen(b, (int64_t)v->n1, day)))
+			return rc;
+		v->n2 = (uint64_t)day;
+	}
+	*id = (int64_t)v->n1;
 	return SQLITE_OK;
 }
 
@@ -237,14 +270,17 @@ static int resolve_ids(struct store_back *b)
 		agg_map_clear(&b->addr_ids);
 	if (!store_step_ok(rc = store_run(b, b->st[ST_ADDR_MAX], &max_id)))
 		return rc;
-	b->first_new_id = max_id + 1; /* ids only grow: addresses are never deleted */
+	/* a new id is above every id in use: retention deletes an address
+	 * only when no row holds its id */
+	b->first_new_id = max_id + 1;
 	for (uint32_t i = 0; i < b->rows.n; i++) {
 		struct agg_entry *e = &b->rows.e[i];
 		int64_t ia, ib;
 		if (!e->v.packets || !e->k.family || (e->v.n3 & ROW_KNOWN))
 			continue; /* nothing to write, FTP, or ids kept from its commit */
-		if ((rc = addr_id(b, e->k.family, e->k.a, &ia)) != SQLITE_OK ||
-		    (rc = addr_id(b, e->k.family, e->k.b, &ib)) != SQLITE_OK)
+		int64_t day = e->k.hour / 86400;
+		if ((rc = addr_id(b, e->k.family, e->k.a, day, &ia)) != SQLITE_OK ||
+		    (rc = addr_id(b, e->k.family, e->k.b, day, &ib)) != SQLITE_OK)
 			return rc;
 		e->v.n1 = (uint64_t)ia;
 		e->v.n2 = (uint64_t)ib;
@@ -453,7 +489,13 @@ static void forget_known(struct store_back *b)
  * (services, hosts) is history and stays; the hourly rows, the daily
  * roll-ups, the per-peer rows of services last seen before the cutoff and
  * the FTP counts go.  Text days compare as 'YYYY-MM-DD', integer days as
- * day numbers; both against the cutoff's UTC date.  Addresses stay.
+ * day numbers; both against the cutoff's UTC date.
+ *
+ * Then the addresses that no row uses any more: those last used (last_day,
+ * a UTC day) two days or more before the cutoff's day.  A row left has its
+ * hour, its last_seen or its day on or after the cutoff's day, a local day
+ * at most one day off the UTC day of its records; so each of its addresses
+ * was used on the cutoff's day or the day before, and stays.
  */
 static int prune(struct store_back *b, uint64_t cutoff, uint64_t *deleted)
 {
@@ -464,6 +506,7 @@ static int prune(struct store_back *b, uint64_t cutoff, uint64_t *deleted)
 	    "DELETE FROM daily_service_peer_ids WHERE day < ?1 / 86400",
 	    "DELETE FROM ftp_data WHERE day < date(?1, 'unixepoch')",
 	    "DELETE FROM service_peer_ids WHERE last_seen < ?1",
+	    "DELETE FROM addrs WHERE last_day < ?1 / 86400 - 1",
 	};
 	int rc = sqlite3_exec(b->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	*deleted = 0;
@@ -491,6 +534,7 @@ static int prune(struct store_back *b, uint64_t cutoff, uint64_t *deleted)
 	if (rc != SQLITE_OK)
 		sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
 	forget_known(b);
+	agg_map_clear(&b->addr_ids); /* ids of deleted addresses may come back */
 	return rc;
 }
 

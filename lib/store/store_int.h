@@ -38,6 +38,7 @@ enum {
 	ST_FTP,
 	ST_ADDR_GET,
 	ST_ADDR_PUT,
+	ST_ADDR_SEEN,
 	ST_ADDR_MAX,
 	ST_COUNT
 };
@@ -100,7 +101,7 @@ struct store_back {
 	uint32_t items_n;                   /* items of the table being written */
 	int64_t first_new_id; /* addrs ids from here on were inserted by this commit */
 	struct agg_map svc, host, dsvc, dpeer; /* derived rows of one commit */
-	struct agg_map addr_ids; /* address -> addrs.id (value n1), at most max_pending */
+	struct agg_map addr_ids; /* address -> addrs.id (n1), last_day (n2); at most max_pending */
 	struct store_batch batch;
 
 	/* counters, read by the front half under the store's mutex */

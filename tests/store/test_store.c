@@ -552,6 +552,196 @@ static void test_prune_known(void)
 	free(r2);
 }
 
+/* One address as the test knows it: family and 16 bytes. */
+struct test_addr {
+	uint8_t family, a[16];
+};
+
+static int cmp_addr(const void *x, const void *y)
+{
+	return memcmp(x, y, sizeof(struct test_addr));
+}
+
+/* Distinct addresses (internal and external) of some record arrays. */
+static long distinct_addrs(const struct synack_record *const *recs, const size_t *n, int arrays)
+{
+	size_t total = 0, k = 0;
+	for (int j = 0; j < arrays; j++)
+		total += 2 * n[j];
+	struct test_addr *t = calloc(total, sizeof(*t));
+	for (int j = 0; j < arrays; j++)
+		for (size_t i = 0; i < n[j]; i++) {
+			t[k].family = recs[j][i].family;
+			memcpy(t[k++].a, recs[j][i].saddr, 16);
+			t[k].family = recs[j][i].family;
+			memcpy(t[k++].a, recs[j][i].daddr, 16);
+		}
+	qsort(t, total, sizeof(*t), cmp_addr);
+	long distinct = 0;
+	for (size_t i = 0; i < total; i++)
+		distinct += i == 0 || cmp_addr(&t[i - 1], &t[i]) != 0;
+	free(t);
+	return distinct;
+}
+
+/* One (internal address, port, peer) as the test knows it. */
+struct test_service_peer {
+	uint8_t family, saddr[16], daddr[16];
+	uint16_t sport;
+};
+
+static int cmp_service_peer(const void *x, const void *y)
+{
+	return memcmp(x, y, sizeof(struct test_service_peer));
+}
+
+/* Distinct (internal address, port, peer) of two record arrays. */
+static long distinct_service_peers(const struct synack_record *a, size_t na,
+                                   const struct synack_record *b, size_t nb)
+{
+	struct test_service_peer *t = calloc(na + nb, sizeof(*t));
+	for (size_t i = 0; i < na + nb; i++) {
+		const struct synack_record *r = i < na ? &a[i] : &b[i - na];
+		t[i].family = r->family;
+		memcpy(t[i].saddr, r->saddr, 16);
+		memcpy(t[i].daddr, r->daddr, 16);
+		t[i].sport = r->sport;
+	}
+	qsort(t, na + nb, sizeof(*t), cmp_service_peer);
+	long distinct = 0;
+	for (size_t i = 0; i < na + nb; i++)
+		distinct += i == 0 || cmp_service_peer(&t[i - 1], &t[i]) != 0;
+	free(t);
+	return distinct;
+}
+
+/* Rows whose address id is not in addrs (0 in a sound database). */
+static long dangling_ids(sqlite3 *h)
+{
+	static const char *const sql[] = {
+	    "SELECT count(*) FROM hourly_ids WHERE saddr_id NOT IN (SELECT id FROM addrs) "
+	    "OR daddr_id NOT IN (SELECT id FROM addrs)",
+	    "SELECT count(*) FROM service_peer_ids WHERE addr_id NOT IN (SELECT id FROM addrs) "
+	    "OR peer_id NOT IN (SELECT id FROM addrs)",
+	    "SELECT count(*) FROM daily_service_peer_ids WHERE addr_id NOT IN (SELECT id FROM "
+	    "addrs) OR peer_id NOT IN (SELECT id FROM addrs)",
+	    "SELECT count(*) FROM daily_peer_ids WHERE peer_id NOT IN (SELECT id FROM addrs)",
+	};
+	long n = 0;
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++)
+		n += query_long(h, sql[i]);
+	return n;
+}
+
+/*
+ * Retention deletes the addresses that no row uses any more, and only
+ * those: after a prune addrs holds exactly the addresses of the records
+ * newer than the cutoff.  Peers whose addresses went come back later and
+ * get ids again (the commit thread's cache of ids is not trusted after a
+ * prune).
+ */
+static void test_prune_addrs(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	const uint64_t hour = 1700002800; /* 2023-11-14 23:00 UTC */
+	const uint64_t later = hour + 3 * 86400;
+	path_in(db, sizeof(db), threaded ? "prune-addrs-thread.db" : "prune-addrs.db");
+	remove_db(db);
+	options(&o);
+	struct synack_record *old = gen_hour(2000, hour, 300);  /* peers 0-299 */
+	struct synack_record *now = gen_hour(1500, later, 100); /* peers 0-99 */
+	struct synack_record *back = gen_hour(2000, later + 3600, 300);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_add(s, old, 2000, 0) == 0);
+	CHECK_EQ(store_commit(s), 0);
+	CHECK(store_add(s, now, 1500, 0) == 0);
+	CHECK_EQ(store_commit(s), 0);
+	uint64_t deleted = 0;
+	CHECK_EQ(store_prune(s, hour + 2 * 86400, &deleted), 0);
+
+	const struct synack_record *kept[] = {now, back};
+	const size_t kept_n[] = {1500, 2000};
+	sqlite3 *h;
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM addrs"), distinct_addrs(kept, kept_n, 1));
+	CHECK_EQ(dangling_ids(h), 0);
+	sqlite3_close(h);
+
+	CHECK(store_add(s, back, 2000, 0) == 0); /* peers 100-299 again */
+	CHECK_EQ(store_commit(s), 0);
+	store_close(s);
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM addrs"), distinct_addrs(kept, kept_n, 2));
+	CHECK_EQ(dangling_ids(h), 0);
+	/* service peers seen since the cutoff; those of the peers seen before
+	 * it too keep their older first_seen and packets, so only the rows
+	 * are compared */
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM service_peers"),
+	         distinct_service_peers(now, 1500, back, 2000));
+	sqlite3_close(h);
+	struct synack_record *both = malloc(3500 * sizeof(*both));
+	memcpy(both, now, 1500 * sizeof(*both));
+	memcpy(both + 1500, back, 2000 * sizeof(*both));
+	check_db_tables(db, both, 3500, 0, "after prune of addresses",
+	                CHECK_HOURLY | CHECK_PAPER | CHECK_DAILY_SERVICES | CHECK_DAILY_PEERS);
+	free(both);
+	free(old);
+	free(now);
+	free(back);
+}
+
+/*
+ * A database of schema version 2 (no addrs.last_day) is upgraded in place
+ * when opened: every address counts as used after the last row's day, so
+ * a prune deletes rows but none of the addresses they used.
+ */
+static void test_upgrade_2(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	const uint64_t hour = 1700002800;
+	path_in(db, sizeof(db), "upgrade.db");
+	remove_db(db);
+	options(&o);
+	struct synack_record *r = gen_hour(2000, hour, 300);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_add(s, r, 2000, 0) == 0);
+	CHECK_EQ(store_commit(s), 0);
+	store_close(s);
+	sqlite3 *h;
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK(sqlite3_exec(h,
+	                   "DROP INDEX addrs_last_day; ALTER TABLE addrs DROP COLUMN last_day; "
+	                   "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+	                   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(h);
+
+	s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	uint64_t deleted = 0;
+	CHECK_EQ(store_prune(s, hour + 2 * 86400, &deleted), 0);
+	CHECK(deleted > 0);
+	store_close(s);
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK_EQ(query_long(h, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+	const struct synack_record *all[] = {r};
+	const size_t all_n[] = {2000};
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM addrs"), distinct_addrs(all, all_n, 1));
+	CHECK(query_long(h, "SELECT min(last_day) FROM addrs") > (long)(time(NULL) / 86400));
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM hourly_ids"), 0);
+	sqlite3_close(h);
+	free(r);
+}
+
 /* With the commit thread, a commit starts as soon as the pending rows reach
  * three quarters of max_pending, long before the flush interval or the
  * batch size, and the writer never reaches the bound. */
@@ -719,6 +909,7 @@ int main(void)
 		test_bounded();
 		test_busy_full();
 		test_prune_known();
+		test_prune_addrs();
 	}
 	test_early_commit();
 	test_duty_cycle();
@@ -727,6 +918,7 @@ int main(void)
 	test_stats_thread();
 	test_chunks();
 	test_schema_version();
+	test_upgrade_2();
 	threaded = true;
 	test_timezone(); /* last: sets TZ for the process */
 	int rc = check_done("test_store");
