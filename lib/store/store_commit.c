@@ -220,8 +220,8 @@ static int addr_seen(struct store_back *b, int64_t id, int64_t day)
 /*
  * The id of an address in addrs, for a row of the UTC day day: from the
  * cache (n1 the id, n2 its last_day), else looked up, else inserted; its
- * last_day is raised to day, so retention knows it is in use (at most one
- * update per address and day).  Inside the commit's transaction: a failed
+ * last_day is raised to day when day is ADDR_DAY_STEP days past it, so
+ * retention knows it is in use.  Inside the commit's transaction: a failed
  * commit empties the cache, since what it wrote is rolled back.
  */
 static int addr_id(struct store_back *b, uint8_t family, const uint8_t *a, int64_t day, int64_t *id)
@@ -251,7 +251,7 @@ static int addr_id(struct store_back *b, uint8_t family, const uint8_t *a, int64
 		v->n1 = (uint64_t)found;
 		v->n2 = (uint64_t)last_day;
 	}
-	if ((int64_t)v->n2 < day) {
+	if ((int64_t)v->n2 + ADDR_DAY_STEP <= day) {
 		if (!store_step_ok(rc = addr_seen(b, (int64_t)v->n1, day)))
 			return rc;
 		v->n2 = (uint64_t)day;
@@ -491,11 +491,12 @@ static void forget_known(struct store_back *b)
  * the FTP counts go.  Text days compare as 'YYYY-MM-DD', integer days as
  * day numbers; both against the cutoff's UTC date.
  *
- * Then the addresses that no row uses any more: those last used (last_day,
- * a UTC day) two days or more before the cutoff's day.  A row left has its
+ * Then the addresses that no row uses any more: those whose last_day is
+ * more than ADDR_DAY_STEP days before the cutoff's day.  A row left has its
  * hour, its last_seen or its day on or after the cutoff's day, a local day
  * at most one day off the UTC day of its records; so each of its addresses
- * was used on the cutoff's day or the day before, and stays.
+ * was used on the cutoff's day or the day before, and its last_day is at
+ * most ADDR_DAY_STEP - 1 days before that.
  */
 static int prune(struct store_back *b, uint64_t cutoff, uint64_t *deleted)
 {
@@ -506,7 +507,7 @@ static int prune(struct store_back *b, uint64_t cutoff, uint64_t *deleted)
 	    "DELETE FROM daily_service_peer_ids WHERE day < ?1 / 86400",
 	    "DELETE FROM ftp_data WHERE day < date(?1, 'unixepoch')",
 	    "DELETE FROM service_peer_ids WHERE last_seen < ?1",
-	    "DELETE FROM addrs WHERE last_day < ?1 / 86400 - 1",
+	    "DELETE FROM addrs WHERE last_day < ?1 / 86400 - ?2",
 	};
 	int rc = sqlite3_exec(b->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	*deleted = 0;
@@ -519,6 +520,8 @@ static int prune(struct store_back *b, uint64_t cutoff, uint64_t *deleted)
 		rc = sqlite3_prepare_v2(b->db, sql[i], -1, &st, NULL);
 		if (rc == SQLITE_OK) {
 			sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
+			if (sqlite3_bind_parameter_count(st) == 2)
+				sqlite3_bind_int64(st, 2, ADDR_DAY_STEP);
 			rc = sqlite3_step(st);
 			if (rc == SQLITE_DONE) {
 				rc = SQLITE_OK;

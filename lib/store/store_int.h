@@ -51,6 +51,11 @@ enum { STORE_BATCH = 32 };
  * service_peer_ids and daily_service_peer_ids exist (committed before). */
 enum { ROW_KNOWN = 1 };
 
+/* addrs.last_day is raised only when a row is this many days or more past
+ * it (one update per address in that many days, not one a day): every row
+ * that uses an address is of a day before last_day + ADDR_DAY_STEP. */
+enum { ADDR_DAY_STEP = 8 };
+
 /* What the back half is asked to do. */
 enum store_job_kind {
 	JOB_COMMIT, /* merge the hand-over map, write the rows */

@@ -645,7 +645,7 @@ static void test_prune_addrs(void)
 	char db[512], err[512];
 	struct store_options o;
 	const uint64_t hour = 1700002800; /* 2023-11-14 23:00 UTC */
-	const uint64_t later = hour + 3 * 86400;
+	const uint64_t later = hour + 20 * 86400;
 	path_in(db, sizeof(db), threaded ? "prune-addrs-thread.db" : "prune-addrs.db");
 	remove_db(db);
 	options(&o);
@@ -661,7 +661,7 @@ static void test_prune_addrs(void)
 	CHECK(store_add(s, now, 1500, 0) == 0);
 	CHECK_EQ(store_commit(s), 0);
 	uint64_t deleted = 0;
-	CHECK_EQ(store_prune(s, hour + 2 * 86400, &deleted), 0);
+	CHECK_EQ(store_prune(s, hour + 15 * 86400, &deleted), 0);
 
 	const struct synack_record *kept[] = {now, back};
 	const size_t kept_n[] = {1500, 2000};
@@ -692,6 +692,48 @@ static void test_prune_addrs(void)
 	free(old);
 	free(now);
 	free(back);
+}
+
+/*
+ * An address's last_day moves in steps of days (one update per address in
+ * several days): used again a week later, its last_day still says the
+ * first day, and a prune between the two days must keep it for the rows
+ * of the second.
+ */
+static void test_prune_addrs_step(void)
+{
+	char db[512], err[512];
+	struct store_options o;
+	const uint64_t hour = 1700002800; /* 2023-11-14 23:00 UTC */
+	path_in(db, sizeof(db), "prune-step.db");
+	remove_db(db);
+	options(&o);
+	struct synack_record *first = gen_hour(500, hour, 50);
+	struct synack_record *week = gen_hour(500, hour + 7 * 86400, 50);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_add(s, first, 500, 0) == 0);
+	CHECK_EQ(store_commit(s), 0);
+	CHECK(store_add(s, week, 500, 0) == 0);
+	CHECK_EQ(store_commit(s), 0);
+	uint64_t deleted = 0;
+	CHECK_EQ(store_prune(s, hour + 6 * 86400, &deleted), 0);
+	store_close(s);
+	sqlite3 *h;
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	const struct synack_record *kept[] = {week};
+	const size_t kept_n[] = {500};
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM addrs"), distinct_addrs(kept, kept_n, 1));
+	CHECK_EQ(dangling_ids(h), 0);
+	CHECK_EQ(query_long(h, "SELECT count(*) FROM service_peers"),
+	         distinct_service_peers(week, 500, NULL, 0));
+	sqlite3_close(h);
+	check_db_tables(db, week, 500, 0, "after prune, a week apart",
+	                CHECK_HOURLY | CHECK_PAPER | CHECK_DAILY_SERVICES | CHECK_DAILY_PEERS);
+	free(first);
+	free(week);
 }
 
 /*
@@ -919,6 +961,7 @@ int main(void)
 	test_chunks();
 	test_schema_version();
 	test_upgrade_2();
+	test_prune_addrs_step();
 	threaded = true;
 	test_timezone(); /* last: sets TZ for the process */
 	int rc = check_done("test_store");
