@@ -552,14 +552,27 @@ static void test_prune_known(void)
 	free(r2);
 }
 
-/* One address as the test knows it: family and 16 bytes. */
-struct test_addr {
-	uint8_t family, a[16];
+/* An address, or an (internal address, port, peer), as the test knows it;
+ * zeroed first (calloc), so that memcmp compares whole keys. */
+struct test_key {
+	uint8_t family, a[16], b[16];
+	uint16_t port;
 };
 
-static int cmp_addr(const void *x, const void *y)
+static int cmp_key(const void *x, const void *y)
 {
-	return memcmp(x, y, sizeof(struct test_addr));
+	return memcmp(x, y, sizeof(struct test_key));
+}
+
+/* Distinct keys of t[0..n); frees t. */
+static long distinct_keys(struct test_key *t, size_t n)
+{
+	qsort(t, n, sizeof(*t), cmp_key);
+	long distinct = 0;
+	for (size_t i = 0; i < n; i++)
+		distinct += i == 0 || cmp_key(&t[i - 1], &t[i]) != 0;
+	free(t);
+	return distinct;
 }
 
 /* Distinct addresses (internal and external) of some record arrays. */
@@ -568,7 +581,7 @@ static long distinct_addrs(const struct synack_record *const *recs, const size_t
 	size_t total = 0, k = 0;
 	for (int j = 0; j < arrays; j++)
 		total += 2 * n[j];
-	struct test_addr *t = calloc(total, sizeof(*t));
+	struct test_key *t = calloc(total, sizeof(*t));
 	for (int j = 0; j < arrays; j++)
 		for (size_t i = 0; i < n[j]; i++) {
 			t[k].family = recs[j][i].family;
@@ -576,43 +589,22 @@ static long distinct_addrs(const struct synack_record *const *recs, const size_t
 			t[k].family = recs[j][i].family;
 			memcpy(t[k++].a, recs[j][i].daddr, 16);
 		}
-	qsort(t, total, sizeof(*t), cmp_addr);
-	long distinct = 0;
-	for (size_t i = 0; i < total; i++)
-		distinct += i == 0 || cmp_addr(&t[i - 1], &t[i]) != 0;
-	free(t);
-	return distinct;
-}
-
-/* One (internal address, port, peer) as the test knows it. */
-struct test_service_peer {
-	uint8_t family, saddr[16], daddr[16];
-	uint16_t sport;
-};
-
-static int cmp_service_peer(const void *x, const void *y)
-{
-	return memcmp(x, y, sizeof(struct test_service_peer));
+	return distinct_keys(t, total);
 }
 
 /* Distinct (internal address, port, peer) of two record arrays. */
 static long distinct_service_peers(const struct synack_record *a, size_t na,
                                    const struct synack_record *b, size_t nb)
 {
-	struct test_service_peer *t = calloc(na + nb, sizeof(*t));
+	struct test_key *t = calloc(na + nb, sizeof(*t));
 	for (size_t i = 0; i < na + nb; i++) {
 		const struct synack_record *r = i < na ? &a[i] : &b[i - na];
 		t[i].family = r->family;
-		memcpy(t[i].saddr, r->saddr, 16);
-		memcpy(t[i].daddr, r->daddr, 16);
-		t[i].sport = r->sport;
+		memcpy(t[i].a, r->saddr, 16);
+		memcpy(t[i].b, r->daddr, 16);
+		t[i].port = r->sport;
 	}
-	qsort(t, na + nb, sizeof(*t), cmp_service_peer);
-	long distinct = 0;
-	for (size_t i = 0; i < na + nb; i++)
-		distinct += i == 0 || cmp_service_peer(&t[i - 1], &t[i]) != 0;
-	free(t);
-	return distinct;
+	return distinct_keys(t, na + nb);
 }
 
 /* Rows whose address id is not in addrs (0 in a sound database). */
@@ -633,6 +625,29 @@ static long dangling_ids(sqlite3 *h)
 	return n;
 }
 
+/* A new database at db with two batches of records, each committed, then
+ * pruned at cutoff; the store stays open (NULL if it cannot be opened). */
+static struct store *open_commit_prune(const char *db, const struct synack_record *a, size_t na,
+                                       const struct synack_record *b, size_t nb, uint64_t cutoff)
+{
+	char err[512];
+	struct store_options o;
+	remove_db(db);
+	options(&o);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		return NULL;
+	CHECK(store_add(s, a, na, 0) == 0);
+	CHECK_EQ(store_commit(s), 0);
+	CHECK(store_add(s, b, nb, 0) == 0);
+	CHECK_EQ(store_commit(s), 0);
+	uint64_t deleted = 0;
+	CHECK_EQ(store_prune(s, cutoff, &deleted), 0);
+	CHECK(deleted > 0);
+	return s;
+}
+
 /*
  * Retention deletes the addresses that no row uses any more, and only
  * those: after a prune addrs holds exactly the addresses of the records
@@ -642,26 +657,16 @@ static long dangling_ids(sqlite3 *h)
  */
 static void test_prune_addrs(void)
 {
-	char db[512], err[512];
-	struct store_options o;
+	char db[512];
 	const uint64_t hour = 1700002800; /* 2023-11-14 23:00 UTC */
 	const uint64_t later = hour + 20 * 86400;
 	path_in(db, sizeof(db), threaded ? "prune-addrs-thread.db" : "prune-addrs.db");
-	remove_db(db);
-	options(&o);
 	struct synack_record *old = gen_hour(2000, hour, 300);  /* peers 0-299 */
 	struct synack_record *now = gen_hour(1500, later, 100); /* peers 0-99 */
 	struct synack_record *back = gen_hour(2000, later + 3600, 300);
-	struct store *s = store_open(db, &o, err, sizeof(err));
-	CHECK(s != NULL);
+	struct store *s = open_commit_prune(db, old, 2000, now, 1500, hour + 15 * 86400);
 	if (!s)
 		return;
-	CHECK(store_add(s, old, 2000, 0) == 0);
-	CHECK_EQ(store_commit(s), 0);
-	CHECK(store_add(s, now, 1500, 0) == 0);
-	CHECK_EQ(store_commit(s), 0);
-	uint64_t deleted = 0;
-	CHECK_EQ(store_prune(s, hour + 15 * 86400, &deleted), 0);
 
 	const struct synack_record *kept[] = {now, back};
 	const size_t kept_n[] = {1500, 2000};
@@ -702,25 +707,12 @@ static void test_prune_addrs(void)
  */
 static void test_prune_addrs_step(void)
 {
-	char db[512], err[512];
-	struct store_options o;
+	char db[512];
 	const uint64_t hour = 1700002800; /* 2023-11-14 23:00 UTC */
 	path_in(db, sizeof(db), "prune-step.db");
-	remove_db(db);
-	options(&o);
 	struct synack_record *first = gen_hour(500, hour, 50);
 	struct synack_record *week = gen_hour(500, hour + 7 * 86400, 50);
-	struct store *s = store_open(db, &o, err, sizeof(err));
-	CHECK(s != NULL);
-	if (!s)
-		return;
-	CHECK(store_add(s, first, 500, 0) == 0);
-	CHECK_EQ(store_commit(s), 0);
-	CHECK(store_add(s, week, 500, 0) == 0);
-	CHECK_EQ(store_commit(s), 0);
-	uint64_t deleted = 0;
-	CHECK_EQ(store_prune(s, hour + 6 * 86400, &deleted), 0);
-	store_close(s);
+	store_close(open_commit_prune(db, first, 500, week, 500, hour + 6 * 86400));
 	sqlite3 *h;
 	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
 	const struct synack_record *kept[] = {week};
