@@ -433,17 +433,25 @@ fail:
 	return NULL;
 }
 
+/* madvise(advice) over [start, start + len), chunk bytes at a time, until
+ * a call fails or *stop (when not NULL) is set. */
+static void madvise_chunks(const uint8_t *start, size_t len, size_t chunk, int advice,
+                           const int *stop)
+{
+	for (size_t off = 0; off < len && !(stop && __atomic_load_n(stop, __ATOMIC_RELAXED));
+	     off += chunk) {
+		size_t n = len - off < chunk ? len - off : chunk;
+		if (madvise((void *)(start + off), n, advice) != 0)
+			break;
+	}
+}
+
 static void *prefault_main(void *arg)
 {
 	struct prefault *p = arg;
-	for (size_t off = 0; off < p->len && !__atomic_load_n(&p->stop, __ATOMIC_RELAXED);
-	     off += PREFAULT_CHUNK) {
-		size_t n = p->len - off < PREFAULT_CHUNK ? p->len - off : PREFAULT_CHUNK;
-		/* a kernel before 5.14 (EINVAL) or a file cut short: the reader
-		 * takes the faults itself */
-		if (madvise((void *)(p->start + off), n, MADV_POPULATE_READ) != 0)
-			break;
-	}
+	/* on a kernel before 5.14 (EINVAL) or a file cut short it stops: the
+	 * reader takes the faults itself */
+	madvise_chunks(p->start, p->len, PREFAULT_CHUNK, MADV_POPULATE_READ, &p->stop);
 	return NULL;
 }
 
@@ -493,10 +501,7 @@ static void prefault_stop(struct capture_file *c)
  */
 static void unmap_capture(const uint8_t *buf, size_t len)
 {
-	for (size_t off = 0; off < len; off += UNMAP_CHUNK) {
-		size_t n = len - off < UNMAP_CHUNK ? len - off : UNMAP_CHUNK;
-		madvise((void *)(buf + off), n, MADV_DONTNEED);
-	}
+	madvise_chunks(buf, len, UNMAP_CHUNK, MADV_DONTNEED, NULL);
 	munmap((void *)buf, len);
 }
 
