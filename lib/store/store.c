@@ -266,7 +266,9 @@ static int meta_set(struct store *s, const char *key, const char *value)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int check_version(struct store *s, const char *buf)
+/* The schema version in meta when this code can open it (2 or 3), else -1
+ * with the error set. */
+static long check_version(struct store *s, const char *buf)
 {
 	long v = strtol(buf, NULL, 10);
 	if (v > STORE_SCHEMA_VERSION) {
@@ -289,7 +291,7 @@ static int check_version(struct store *s, const char *buf)
 		         s->path, v, STORE_SCHEMA_VERSION);
 		return -1;
 	}
-	return 0;
+	return v;
 }
 
 /*
@@ -326,9 +328,8 @@ static int init_schema(struct store *s)
 		goto fail;
 	}
 	if (rc == 1) {
-		if (check_version(s, buf) != 0)
-			goto fail;
-		if (strtol(buf, NULL, 10) == 2 && upgrade_to_3(s) != 0)
+		long version = check_version(s, buf);
+		if (version < 0 || (version == 2 && upgrade_to_3(s) != 0))
 			goto fail;
 		if (meta_get(s, "timezone", buf, sizeof(buf)) == 1 && strcmp(buf, s->tz) != 0) {
 			snprintf(s->err, sizeof(s->err),

@@ -88,8 +88,9 @@ void store_get_stats(const struct store *s, struct store_stats *st);
 #define STORE_SCHEMA_VERSION 3
 const char *store_error(const struct store *s);
 
-/* Delete hourly, daily and per-peer rows older than cutoff (Unix seconds);
- * services and hosts stay.  Returns 0 or -1; *deleted gets the row count. */
+/* Delete hourly, daily and per-peer rows older than cutoff (Unix seconds),
+ * then the addresses no row uses any more; services and hosts stay.
+ * Returns 0 or -1; *deleted gets the row count, addresses included. */
 int store_prune(struct store *s, uint64_t cutoff_unix, uint64_t *deleted);
 void store_close(struct store *s); /* commits; NULL ok */
 
