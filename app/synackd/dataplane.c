@@ -392,10 +392,18 @@ static void send_records(struct worker *w, const struct synack_record *rec, unsi
 	w->st.ring_drops += n - sent;
 }
 
+/* Full bursts a worker may receive while it holds records: at 64 frames a
+ * burst and 14.88 Mpps, 1024 bursts are about 4.4 ms.  Without this bound a
+ * saturated queue (every rx_burst full) with rare matches would hold a
+ * record until a burst's worth had gathered: seconds at one match per
+ * million frames, and past a `synackctl flush`. */
+#define HOLD_BURSTS 1024
+
 /* Live ports: rx_burst, classify, free in bulk.  Records are sent a burst's
- * worth at a time, or as soon as a queue has no full burst to give, so the
- * ring's shared cache lines cross to the writer's core rarely.  No locks,
- * no allocation, no syscalls; a full ring is a counted drop. */
+ * worth at a time, as soon as a queue has no full burst to give, or after
+ * HOLD_BURSTS full bursts, so the ring's shared cache lines cross to the
+ * writer's core rarely.  No locks, no allocation, no syscalls; a full ring
+ * is a counted drop. */
 int worker_main_ports(void *arg)
 {
 	struct worker *w = arg;
@@ -404,16 +412,17 @@ int worker_main_ports(void *arg)
 	struct rte_mbuf *m[MAX_BURST];
 	struct synack_record rec[2 * MAX_BURST];
 	const uint8_t widx = (uint8_t)w->index;
-	unsigned nrec = 0;
+	unsigned nrec = 0, held = 0; /* held: full bursts since nrec became > 0 */
 
 	while (!__atomic_load_n(&g.stop_workers, __ATOMIC_RELAXED)) {
 		const struct policy *pol = __atomic_load_n(&g.policy, __ATOMIC_ACQUIRE);
 		for (unsigned qi = 0; qi < w->n_q; qi++) {
 			uint16_t n =
 			    rte_eth_rx_burst(w->q[qi].port, w->q[qi].queue, m, (uint16_t)burst);
-			if (n < burst && nrec) {
+			if (nrec && (n < burst || ++held >= HOLD_BURSTS)) {
 				send_records(w, rec, nrec);
 				nrec = 0;
+				held = 0;
 			}
 			if (n == 0)
 				continue;
@@ -436,6 +445,7 @@ int worker_main_ports(void *arg)
 				if (nrec >= burst) {
 					send_records(w, rec, nrec);
 					nrec = 0;
+					held = 0;
 				}
 			}
 		}
