@@ -10,6 +10,7 @@
  * ports, writer).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <sched.h>
@@ -29,6 +30,7 @@
 #include <rte_pause.h>
 
 #include "control_commands.h"
+#include "privileges.h"
 #include "synack_version.h"
 #include "synackd.h"
 #include "synackd_int.h"
@@ -365,6 +367,51 @@ int synackd_request_reload(char *err, size_t errlen)
 	fprintf(stderr, "synackd: reload: prefixes and exclusions from %s are in use\n",
 	        g.config_file);
 	return 0;
+}
+
+/* Without capabilities uid 0 writes only where the file modes let it: a
+ * data directory that root could write only by overriding them (owned by
+ * another user, mode 0700) would fail at the first file.  Say so now.  A
+ * directory that does not exist yet is the writer's to create. */
+static int data_dir_writable(const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0 || faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0)
+		return 0;
+	fprintf(stderr,
+	        "synackd: data directory %s: not writable without capabilities (owner uid %u, "
+	        "mode %04o): give it to uid %u, or set drop_capabilities = no in [security]\n",
+	        dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+	return -1;
+}
+
+/* Live ports: the control socket and telemetry, then no capability from
+ * here on.  This comes before the writer starts its threads, which block
+ * every signal and so could not be asked to drop theirs. */
+static int open_live_services(const struct synackd_config *c, bool *control)
+{
+	char err[512];
+
+	if (c->control_socket[0]) {
+		if (control_commands_open(c->control_socket, err, sizeof err) < 0) {
+			fprintf(stderr, "synackd: control socket %s: %s\n", c->control_socket, err);
+			return -1;
+		}
+		*control = true;
+	}
+	telemetry_register();
+	if (!c->drop_capabilities)
+		return 0;
+	int threads = privileges_drop(err, sizeof err);
+	if (threads < 0) {
+		fprintf(stderr,
+		        "synackd: %s; not starting (drop_capabilities = no in [security] keeps "
+		        "them)\n",
+		        err);
+		return -1;
+	}
+	fprintf(stderr, "synackd: capabilities dropped in all %d threads\n", threads);
+	return data_dir_writable(c->data_dir);
 }
 
 /* ------------------------------------------------------------- writer */
@@ -738,6 +785,7 @@ int main(int argc, char **argv)
 	g.start_ns = wall_ns();
 	time_anchor();
 	int status = 0;
+	bool control = false;
 	if (pcap)
 		goto start;
 
@@ -768,25 +816,16 @@ int main(int argc, char **argv)
 		status = 3;
 		goto out_ports;
 	}
+	if (open_live_services(c, &control) < 0) {
+		status = 3;
+		goto out_control;
+	}
 start:
 	if (rings_create(err, sizeof err) < 0 || open_writer(err, sizeof err) < 0) {
 		fprintf(stderr, "synackd: %s\n", err);
 		status = 3;
-		goto out_ports;
+		goto out_control;
 	}
-
-	bool control = false;
-	if (!pcap && c->control_socket[0]) {
-		if (control_commands_open(c->control_socket, err, sizeof err) < 0) {
-			fprintf(stderr, "synackd: control socket %s: %s\n", c->control_socket, err);
-			status = 3;
-			goto out_writer;
-		} else {
-			control = true;
-		}
-	}
-	if (!pcap)
-		telemetry_register();
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -822,6 +861,7 @@ start:
 	stats_poll_ports();
 	if (control)
 		control_commands_close();
+	control = false;
 
 	if (g.writer_failed) {
 		fprintf(stderr, "synackd: writer: %s\n", g.writer_error);
@@ -853,6 +893,9 @@ start:
 out_writer:
 	writer_close(g.writer);
 	g.writer = NULL;
+out_control:
+	if (control)
+		control_commands_close();
 out_ports:
 	if (!pcap)
 		ports_stop();

@@ -26,8 +26,12 @@ enum key_id {
 	K_CONTROL_SOCKET,
 	K_LOG_RETENTION_DAYS, K_DB_RETENTION_DAYS, K_MIN_FREE_MB,
 	K_ALERTS, K_ALERT_EXEC, K_ALERT_TIMEOUT, K_RETURN_DAYS, K_GONE_DAYS, K_LEARNING_DAYS,
+	K_DROP_CAPABILITIES,
 	K_COUNT
 };
+
+_Static_assert(K_COUNT <= sizeof((struct synackd_config *)0)->key_line / sizeof(int),
+               "key_line has a slot for every key");
 
 static const struct {
 	const char *name;
@@ -77,10 +81,12 @@ static const struct {
 	[K_RETURN_DAYS] = {"return_days", "alerts"},
 	[K_GONE_DAYS] = {"gone_days", "alerts"},
 	[K_LEARNING_DAYS] = {"learning_days", "alerts"},
+	[K_DROP_CAPABILITIES] = {"drop_capabilities", "security"},
 };
 
-static const char *const sections[] = {"eal",   "ports",  "lcores",    "classify", "writer",
-				       "ftp",   "tuning", "control",   "retention", "alerts"};
+static const char *const sections[] = {"eal",     "ports",   "lcores",    "classify",
+				       "writer",  "ftp",     "tuning",    "control",
+				       "retention", "alerts", "security"};
 
 struct parse_ctx {
 	struct synackd_config *c;
@@ -135,6 +141,7 @@ void config_defaults(struct synackd_config *c)
 	c->return_days = 7;
 	c->gone_days = 7;
 	c->learning_days = 14;
+	c->drop_capabilities = true;
 }
 
 void config_free(struct synackd_config *c)
@@ -624,6 +631,8 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 		return 0;
 	case K_ALERTS:
 		return bool_key(p, key, v, &c->alerts);
+	case K_DROP_CAPABILITIES:
+		return bool_key(p, key, v, &c->drop_capabilities);
 	case K_ALERT_EXEC:
 		if (*v && *v != '/')
 			return fail(p, "alert_exec: '%s' should start with an absolute program path "

@@ -97,6 +97,9 @@ struct synackd_config {
 	uint64_t alert_timeout_ns;
 	unsigned return_days, gone_days, learning_days;
 
+	/* [security] (doc/security.md) */
+	bool drop_capabilities; /* after start-up, in every thread; default yes */
+
 	/* line of each scalar key's last setting (for validation messages) */
 	int key_line[64];
 	bool rx_given;

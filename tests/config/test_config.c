@@ -350,6 +350,22 @@ static void test_retention_alerts(void)
 		   "t.conf:3: log_retention_days: bad number 'soon'");
 }
 
+static void test_security(void)
+{
+	struct synackd_config c;
+
+	CHECK(run(BASE "port = net_ring0\n", &c) == 0);
+	CHECK(c.drop_capabilities);
+	config_free(&c);
+	CHECK(run(BASE "port = net_ring0\n[security]\ndrop_capabilities = no\n", &c) == 0);
+	CHECK(!c.drop_capabilities);
+	config_free(&c);
+	EXPECT_ERR(BASE "[security]\ndrop_capabilities = maybe\n",
+		   "t.conf:3: drop_capabilities: expected yes or no, got 'maybe'");
+	EXPECT_ERR(BASE "[alerts]\ndrop_capabilities = no\n",
+		   "t.conf:3: key 'drop_capabilities' belongs in section [security], not [alerts]");
+}
+
 static void test_example(void)
 {
 	const char *root = getenv("SYNACK_SOURCE_ROOT");
@@ -378,6 +394,7 @@ int main(void)
 	test_retention_alerts();
 	test_example();
 	test_defaults();
+	test_security();
 	test_full();
 	test_files_and_overrides();
 	test_durations();

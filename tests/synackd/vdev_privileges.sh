@@ -1,0 +1,150 @@
+#!/bin/bash
+# Capabilities on a live run (net_pcap infinite_rx=1), as root:
+#  - with the default drop_capabilities = yes every thread of synackd holds
+#    no capability (permitted, effective, inheritable, bounding set) and has
+#    no_new_privs, and so does a program it starts (alert_exec), although it
+#    runs as uid 0;
+#  - the run still does its work: SYN+ACKs matched = records stored, a
+#    reload (SIGHUP) reads the file again, SIGTERM exits 0;
+#  - a data directory that uid 0 could write only with a capability stops
+#    the start with a message naming it;
+#  - drop_capabilities = no keeps the caller's capabilities.
+. "$(dirname "$0")/lib.sh"
+if [ "$(id -u)" != 0 ]; then
+	echo "capabilities are only tested as root"
+	exit 77
+fi
+NCPU=$(nproc)
+"$GENCAP" -o "$T/mix.pcap" --seed 5 --frames 4096 --background 30 >/dev/null 2>&1
+PID=
+kill_daemon() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$T"; }
+trap kill_daemon EXIT
+
+# The alert command records the capabilities it was started with.
+cat >"$T/alert.sh" <<'EOS'
+#!/bin/sh
+cat >/dev/null
+grep -E '^(Uid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status >"$1.tmp.$$" &&
+	mv "$1.tmp.$$" "$1"
+EOS
+chmod 755 "$T/alert.sh"
+
+conf() { # name drop
+	cat >"$T/$1.conf" <<EOC
+[eal]
+lcores = 0@0,1@$((1 % NCPU)),2@0
+hugepages = no
+pci = no
+memory_mb = 768
+file_prefix = synackd-test-$$-$1
+vdev = net_pcap0,rx_pcap=$T/mix.pcap,infinite_rx=1
+[ports]
+port = net_pcap0
+[lcores]
+rx = 0,0,1
+writer_lcore = 2
+[classify]
+internal = 198.18.0.0/16, 2001:db8:1::/48
+[writer]
+data_dir = $T/data-$1
+[tuning]
+stats_interval = 500ms
+ring_size = 4194304
+[alerts]
+learning_days = 0
+alert_exec = $T/alert.sh $T/alert-$1.caps
+[security]
+drop_capabilities = $2
+EOC
+}
+
+# status_of FILE KEY: the value of a /proc status line
+status_of() { sed -n "s/^$2:\s*//p" "$1"; }
+
+start() { # name
+	"$SYNACKD" -c "$T/$1.conf" >/dev/null 2>"$T/$1.log" &
+	PID=$!
+	local i f
+	for i in $(seq 1 300); do
+		f=$(stat_of "$T/$1.log" frames)
+		[ -n "$f" ] && [ "$f" -ge 100000 ] && return 0
+		sleep 0.1
+	done
+	fail "$1: no traffic seen in 30 s: $(tail -n 3 "$T/$1.log")"
+	return 1
+}
+
+stop() { # name
+	kill -TERM $PID
+	timeout 30 tail --pid=$PID -f /dev/null || { fail "$1: did not stop in 30 s"; kill -KILL $PID; }
+	wait $PID
+	expect_eq "$1: exit after SIGTERM" $? 0
+	PID=
+}
+
+wait_file() { # file
+	local i
+	for i in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# --- default: dropped -------------------------------------------------------
+conf drop yes
+if start drop; then
+	held=0 n=0
+	for t in /proc/$PID/task/*; do
+		n=$((n + 1))
+		s=$t/status
+		for k in CapInh CapPrm CapEff CapBnd CapAmb; do
+			[ "$(status_of "$s" $k)" = 0000000000000000 ] ||
+				{ fail "thread $(cat "$t/comm"): $k $(status_of "$s" $k)"; held=1; }
+		done
+		[ "$(status_of "$s" NoNewPrivs)" = 1 ] ||
+			{ fail "thread $(cat "$t/comm"): no_new_privs not set"; held=1; }
+	done
+	[ "$n" -ge 4 ] && pass "$n threads listed" || fail "only $n threads"
+	[ $held = 0 ] && pass "no thread holds a capability"
+	grep -q "capabilities dropped in all [0-9]* threads" "$T/drop.log" && pass "drop logged" ||
+		fail "no drop line: $(grep -i capab "$T/drop.log")"
+	expect_eq "still uid 0" "$(status_of /proc/$PID/status Uid | awk '{print $2}')" 0
+	if wait_file "$T/alert-drop.caps"; then
+		expect_eq "alert command: uid" "$(status_of "$T/alert-drop.caps" Uid | awk '{print $2}')" 0
+		expect_eq "alert command: CapEff" "$(status_of "$T/alert-drop.caps" CapEff)" 0000000000000000
+		expect_eq "alert command: CapPrm" "$(status_of "$T/alert-drop.caps" CapPrm)" 0000000000000000
+		expect_eq "alert command: NoNewPrivs" "$(status_of "$T/alert-drop.caps" NoNewPrivs)" 1
+	else
+		fail "the alert command did not run"
+	fi
+	kill -HUP $PID
+	for i in $(seq 1 50); do grep -q "reload: prefixes" "$T/drop.log" && break; sleep 0.1; done
+	grep -q "reload: prefixes and exclusions from $T/drop.conf are in use" "$T/drop.log" &&
+		pass "reload without capabilities" || fail "reload: $(grep reload "$T/drop.log")"
+	stop drop
+	s=$(stat_of "$T/drop.log" synack); st=$(stat_of "$T/drop.log" stored)
+	[ "$s" -gt 0 ] && pass "$s SYN+ACKs" || fail "no SYN+ACK"
+	expect_eq "records stored" "$st" "$s"
+	h=$(db_sql "$T/data-drop" 'select coalesce(sum(packets),0) from hourly')
+	f=$(db_sql "$T/data-drop" 'select coalesce(sum(packets),0) from ftp_data')
+	expect_eq "database rows = SYN+ACKs" $((h + f)) "$s"
+fi
+
+# --- a data directory root could write only by overriding its mode ----------
+conf other yes
+mkdir -m 700 "$T/data-other"
+chown 65534 "$T/data-other"
+timeout 60 "$SYNACKD" -c "$T/other.conf" >/dev/null 2>"$T/other.log"
+expect_eq "data directory of another user: exit" $? 3
+grep -q "data directory $T/data-other: not writable without capabilities (owner uid 65534, mode 0700)" \
+	"$T/other.log" && pass "data directory error names owner and mode" ||
+	fail "data directory error: $(tail -n 2 "$T/other.log")"
+
+# --- drop_capabilities = no -------------------------------------------------
+conf keep no
+mine=$(status_of /proc/self/status CapEff)
+if start keep; then
+	expect_eq "kept: CapEff as the caller's" "$(status_of /proc/$PID/status CapEff)" "$mine"
+	grep -q "capabilities dropped" "$T/keep.log" && fail "kept, but logged a drop" ||
+		pass "no drop logged"
+	stop keep
+fi
+finish
