@@ -34,3 +34,32 @@ stat_of() { grep 'synackd: stats ' "$1" | tail -n1 | tr ' ' '\n' | sed -n "s/^$2
 # Sum of the answers' service packets (kind service) and count.
 answer_services() { grep '^service=' "$1" | awk '$5=="service"{n++; p+=$3} END{print n+0, p+0}'; }
 db_services() { db_sql "$1" "select count(*) || ' ' || coalesce(sum(packets),0) from services"; }
+
+# vdev_conf NAME RING [EXTRA LINES] : $T/NAME.conf, a net_pcap port reading
+# $T/mix.pcap forever (infinite_rx), one worker on lcore 1 (on the second
+# CPU when there is one), the writer on lcore 2, data in $T/data-NAME,
+# internal 198.18.0.0/16 and 2001:db8:1::/48; EXTRA LINES go at the end.
+vdev_conf() {
+	cat >"$T/$1.conf" <<EOC
+[eal]
+lcores = 0@0,1@$((1 % $(nproc))),2@0
+hugepages = no
+pci = no
+memory_mb = 768
+file_prefix = synackd-test-$$-$1
+vdev = net_pcap0,rx_pcap=$T/mix.pcap,infinite_rx=1
+[ports]
+port = net_pcap0
+[lcores]
+rx = 0,0,1
+writer_lcore = 2
+[classify]
+internal = 198.18.0.0/16, 2001:db8:1::/48
+[writer]
+data_dir = $T/data-$1
+[tuning]
+stats_interval = 500ms
+ring_size = $2
+${3:-}
+EOC
+}

@@ -14,7 +14,6 @@ if [ "$(id -u)" != 0 ]; then
 	echo "capabilities are only tested as root"
 	exit 77
 fi
-NCPU=$(nproc)
 "$GENCAP" -o "$T/mix.pcap" --seed 5 --frames 4096 --background 30 >/dev/null 2>&1
 PID=
 kill_daemon() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$T"; }
@@ -30,32 +29,11 @@ EOS
 chmod 755 "$T/alert.sh"
 
 conf() { # name drop
-	cat >"$T/$1.conf" <<EOC
-[eal]
-lcores = 0@0,1@$((1 % NCPU)),2@0
-hugepages = no
-pci = no
-memory_mb = 768
-file_prefix = synackd-test-$$-$1
-vdev = net_pcap0,rx_pcap=$T/mix.pcap,infinite_rx=1
-[ports]
-port = net_pcap0
-[lcores]
-rx = 0,0,1
-writer_lcore = 2
-[classify]
-internal = 198.18.0.0/16, 2001:db8:1::/48
-[writer]
-data_dir = $T/data-$1
-[tuning]
-stats_interval = 500ms
-ring_size = 4194304
-[alerts]
+	vdev_conf "$1" 4194304 "[alerts]
 learning_days = 0
 alert_exec = $T/alert.sh $T/alert-$1.caps
 [security]
-drop_capabilities = $2
-EOC
+drop_capabilities = $2"
 }
 
 # status_of FILE KEY: the value of a /proc status line

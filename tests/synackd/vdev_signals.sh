@@ -6,37 +6,10 @@
 #    old policy and says why.
 #  - DPDK telemetry answers /synack/stats.
 . "$(dirname "$0")/lib.sh"
-P='198.18.0.0/16, 2001:db8:1::/48'
-NCPU=$(nproc)
 "$GENCAP" -o "$T/mix.pcap" --seed 3 --frames 4096 --background 30 >/dev/null 2>&1
 PID=
 kill_daemon() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$T"; }
 trap kill_daemon EXIT
-
-conf() { # name ring exclude
-	cat >"$T/$1.conf" <<EOC
-[eal]
-lcores = 0@0,1@$((1 % NCPU)),2@0
-hugepages = no
-pci = no
-memory_mb = 768
-file_prefix = synackd-test-$$-$1
-vdev = net_pcap0,rx_pcap=$T/mix.pcap,infinite_rx=1
-[ports]
-port = net_pcap0
-[lcores]
-rx = 0,0,1
-writer_lcore = 2
-[classify]
-internal = $P
-$3
-[writer]
-data_dir = $T/data-$1
-[tuning]
-stats_interval = 500ms
-ring_size = $2
-EOC
-}
 
 wait_frames() { # log min-frames timeout-s : wait until the stats show traffic
 	local i
@@ -49,7 +22,7 @@ wait_frames() { # log min-frames timeout-s : wait until the stats show traffic
 }
 
 term_check() { # name ring expect-zero-drops
-	conf "$1" "$2" ""
+	vdev_conf "$1" "$2"
 	"$SYNACKD" -c "$T/$1.conf" >/dev/null 2>"$T/$1.log" &
 	PID=$!
 	wait_frames "$T/$1.log" 100000 30 || fail "$1: no traffic seen"
@@ -74,7 +47,7 @@ term_check bigring 4194304 yes
 term_check smallring 128 no
 
 # SIGHUP: exclude all internal IPv4 hosts -> the IPv4 match counter stops
-conf hup 65536 ""
+vdev_conf hup 65536
 "$SYNACKD" -c "$T/hup.conf" >/dev/null 2>"$T/hup.log" &
 PID=$!
 wait_frames "$T/hup.log" 50000 30 || fail "hup: no traffic"
