@@ -786,6 +786,17 @@ int main(int argc, char **argv)
 	time_anchor();
 	int status = 0;
 	bool control = false;
+	/* Handlers only set flags, which main_loop() reads: from here on a
+	 * SIGHUP (sent as soon as the control socket appears, say) no longer
+	 * kills the process before it runs. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (pcap)
 		goto start;
 
@@ -826,15 +837,6 @@ start:
 		status = 3;
 		goto out_control;
 	}
-
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	if (pcap) {
 		if (threads_launch_pcap(err, sizeof err) < 0) {
