@@ -2,8 +2,9 @@
 # Live capture: two network namespaces joined by a veth pair (addresses from
 # 198.18.0.0/15 and 2001:db8::/32 only).  A TCP server in the "internal"
 # namespace answers N IPv4 and N IPv6 connections from the "external" one;
-# synackd runs in the external namespace on its veth (net_af_packet iface=)
-# and must store exactly those 2N SYN+ACKs.  Skips (77) without root or
+# synackd runs in the external namespace on its veth, once through
+# net_af_packet (iface=) and once through net_pcap (rx_iface=), and each run
+# must store exactly its 2N SYN+ACKs.  Skips (77) without root or
 # `ip netns`.  Every wait is bounded; namespaces are removed by a trap.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "not root: skipped"; exit 77; }
@@ -42,8 +43,8 @@ for fam, addr in ((socket.AF_INET, "198.18.0.1"), (socket.AF_INET6, "2001:db8::1
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, 8080)); s.listen(64); socks.append(s)
-done, end = 0, time.time() + 60
-while done < 2 * n and time.time() < end:
+done, end = 0, time.time() + 90
+while done < 4 * n and time.time() < end:
     r, _, _ = select.select(socks, [], [], 1)
     for s in r:
         c, _ = s.accept(); c.close(); done += 1
@@ -51,34 +52,37 @@ print("accepted", done)
 PY
 SRV=$!
 
-cat >"$T/live.conf" <<EOC
+# live_run NAME VDEV PORT: synackd on the veth through VDEV, 2N connections,
+# then every count checked against them
+live_run() {
+	cat >"$T/$1.conf" <<EOC
 [eal]
 lcores = 0@0,1@$((1 % $(nproc))),2@0
 hugepages = no
 pci = no
 memory_mb = 256
-file_prefix = synackd-live-$$
-vdev = net_af_packet0,iface=$VE
+file_prefix = synackd-live-$$-$1
+vdev = $2
 [ports]
-port = net_af_packet0
+port = $3
 [lcores]
 rx = 0,0,1
 writer_lcore = 2
 [classify]
 internal = 198.18.0.1/32, 2001:db8::1/128
 [writer]
-data_dir = $T/data
+data_dir = $T/data-$1
 [tuning]
 stats_interval = 500ms
 rx_descriptors = 512
 EOC
-ip netns exec $NSE "$SYNACKD" -c "$T/live.conf" >/dev/null 2>"$T/live.log" &
-PID=$!
-for i in $(seq 1 100); do grep -q "synackd: stats" "$T/live.log" && break; sleep 0.1; done
-grep -q "synackd: stats" "$T/live.log" || fail "synackd did not start: $(tail -5 "$T/live.log")"
+	ip netns exec $NSE "$SYNACKD" -c "$T/$1.conf" >/dev/null 2>"$T/$1.log" &
+	PID=$!
+	for i in $(seq 1 100); do grep -q "synackd: stats" "$T/$1.log" && break; sleep 0.1; done
+	grep -q "synackd: stats" "$T/$1.log" || fail "$1: synackd did not start: $(tail -5 "$T/$1.log")"
 
-# client: N connections per family, each bounded by a timeout
-ip netns exec $NSE python3 - "$N" >"$T/client.log" 2>&1 <<'PY'
+	# client: N connections per family, each bounded by a timeout
+	ip netns exec $NSE python3 - "$N" >"$T/client-$1.log" 2>&1 <<'PY'
 import socket, sys
 n, ok = int(sys.argv[1]), 0
 for fam, addr in ((socket.AF_INET, "198.18.0.1"), (socket.AF_INET6, "2001:db8::1")):
@@ -90,21 +94,27 @@ for fam, addr in ((socket.AF_INET, "198.18.0.1"), (socket.AF_INET6, "2001:db8::1
             s.close()
 print("connected", ok)
 PY
-expect_eq "client connections" "$(cat "$T/client.log")" "connected $((2 * N))"
-timeout 70 tail --pid=$SRV -f /dev/null
+	expect_eq "$1: client connections" "$(cat "$T/client-$1.log")" "connected $((2 * N))"
+	# wait until the stats line shows them all, bounded
+	for i in $(seq 1 50); do [ "$(stat_of "$T/$1.log" synack)" = $((2 * N)) ] && break; sleep 0.2; done
+	kill -TERM $PID
+	timeout 30 tail --pid=$PID -f /dev/null
+	wait $PID
+	expect_eq "$1: synackd exit" $? 0
+	PID=
+	expect_eq "$1: SYN+ACKs seen" "$(stat_of "$T/$1.log" synack)" $((2 * N))
+	expect_eq "$1: IPv4" "$(stat_of "$T/$1.log" ipv4)" $N
+	expect_eq "$1: IPv6" "$(stat_of "$T/$1.log" ipv6)" $N
+	expect_eq "$1: stored" "$(stat_of "$T/$1.log" stored)" $((2 * N))
+	expect_eq "$1: services" \
+		"$(db_sql "$T/data-$1" 'select addr, port from services order by addr' | tr '\n' ' ')" \
+		"198.18.0.1|8080 2001:db8::1|8080 "
+	expect_eq "$1: hourly packets" "$(db_sql "$T/data-$1" 'select sum(packets) from hourly')" \
+		$((2 * N))
+}
+
+live_run af_packet "net_af_packet0,iface=$VE" net_af_packet0
+live_run pcap_iface "net_pcap0,rx_iface=$VE" net_pcap0
+timeout 100 tail --pid=$SRV -f /dev/null
 SRV=
-# wait until the stats line shows them all, bounded
-for i in $(seq 1 50); do [ "$(stat_of "$T/live.log" synack)" = $((2 * N)) ] && break; sleep 0.2; done
-kill -TERM $PID
-timeout 30 tail --pid=$PID -f /dev/null
-wait $PID
-expect_eq "synackd exit" $? 0
-PID=
-expect_eq "SYN+ACKs seen" "$(stat_of "$T/live.log" synack)" $((2 * N))
-expect_eq "IPv4" "$(stat_of "$T/live.log" ipv4)" $N
-expect_eq "IPv6" "$(stat_of "$T/live.log" ipv6)" $N
-expect_eq "stored" "$(stat_of "$T/live.log" stored)" $((2 * N))
-expect_eq "services" "$(db_sql "$T/data" 'select addr, port from services order by addr' | tr '\n' ' ')" \
-	"198.18.0.1|8080 2001:db8::1|8080 "
-expect_eq "hourly packets" "$(db_sql "$T/data" 'select sum(packets) from hourly')" $((2 * N))
 finish

@@ -2,7 +2,8 @@
 # synackd on net_pcap vdevs (config file written here, --no-huge, --no-pci,
 # unique --file-prefix): one queue stores exactly the generator's answers;
 # two queues (two rx_pcap files, two workers) store the same as --pcap on
-# both files; configuration errors stop it before any port starts.
+# both files; configuration errors stop it before any port starts; a
+# net_ring port starts and stops.
 . "$(dirname "$0")/lib.sh"
 P='198.18.0.0/16, 2001:db8:1::/48'
 EX=198.18.200.0/22
@@ -130,4 +131,13 @@ timeout 30 "$SYNACKD" -c "$T/few.conf" >/dev/null 2>"$T/few.err"
 expect_eq "too many queues for net_pcap exit" $? 3
 grep -q "has at most 1 RX queues, 2 configured (net_pcap: one queue per rx_pcap=" "$T/few.err" &&
 	pass "net_pcap queue limit message" || fail "queue limit: $(tail -3 "$T/few.err")"
+# net_ring: no frame ever arrives (nothing in this process fills the ring);
+# the port starts without a TX queue and exit_on_idle stops the run cleanly
+conf ring net_ring0 1
+sed -i 's/^port = net_pcap0 queues=1$/port = net_ring0/' "$T/ring.conf"
+timeout 30 "$SYNACKD" -c "$T/ring.conf" >/dev/null 2>"$T/ring.err"
+expect_eq "net_ring exit" $? 0
+grep -q "port 0 net_ring0 (net_ring): 1 RX queue" "$T/ring.err" && pass "net_ring port started" ||
+	fail "net_ring: $(tail -3 "$T/ring.err")"
+expect_eq "net_ring frames" "$(stat_of "$T/ring.err" frames)" 0
 finish
