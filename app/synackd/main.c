@@ -411,6 +411,7 @@ static int open_live_services(const struct synackd_config *c, bool *control)
 		return -1;
 	}
 	fprintf(stderr, "synackd: capabilities dropped in all %d threads\n", threads);
+	g.capabilities_dropped = true;
 	return data_dir_writable(c->data_dir);
 }
 

@@ -267,6 +267,7 @@ void synackd_status_json(struct json_out *j)
 	json_out_string(j, "data_dir", g.cfg.data_dir);
 	json_out_string(j, "current_log", g.current_log);
 	json_out_string(j, "config_file", g.config_file);
+	json_out_string(j, "capabilities", g.capabilities_dropped ? "dropped" : "kept");
 }
 
 /* ------------------------------------------------------------ telemetry */

@@ -87,6 +87,7 @@ struct tsc_anchor {
 struct synackd {
 	struct synackd_config cfg;
 	bool pcap_mode;
+	bool capabilities_dropped; /* privileges_drop() succeeded */
 	bool progress, summary_json;
 	char config_file[CONFIG_STR];
 	uint64_t start_ns;
