@@ -823,7 +823,10 @@ int main(int argc, char **argv)
 		goto out_eal;
 	}
 
-	if (ports_setup(err, sizeof err) < 0) {
+	/* All DPDK memory (mbuf pool, rings) is reserved before the capabilities
+	 * go: without CAP_IPC_LOCK, VFIO would count new DMA mappings against
+	 * RLIMIT_MEMLOCK. */
+	if (ports_setup(err, sizeof err) < 0 || rings_create(err, sizeof err) < 0) {
 		fprintf(stderr, "synackd: %s\n", err);
 		status = 3;
 		goto out_ports;
@@ -833,7 +836,7 @@ int main(int argc, char **argv)
 		goto out_control;
 	}
 start:
-	if (rings_create(err, sizeof err) < 0 || open_writer(err, sizeof err) < 0) {
+	if ((pcap && rings_create(err, sizeof err) < 0) || open_writer(err, sizeof err) < 0) {
 		fprintf(stderr, "synackd: %s\n", err);
 		status = 3;
 		goto out_control;
