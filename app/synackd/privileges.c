@@ -162,14 +162,17 @@ int privileges_drop(char *err, size_t errlen)
 	for (int pass = 0; pass < MAX_PASSES && threads == 0; pass++)
 		threads = drop_pass(sig, err, errlen);
 	sigaction(sig, &old, NULL);
-	if (threads >= 0 && atomic_load(&failed) != 0)
+	if (threads < 0)
+		return -1; /* err set by drop_pass() */
+	if (atomic_load(&failed) != 0) {
 		snprintf(err, errlen,
-		         "a thread could not drop its capabilities (prctl or capset "
-		         "failed)");
-	else if (threads == 0)
+		         "a thread could not drop its capabilities (prctl or capset failed)");
+		return -1;
+	}
+	if (threads == 0) {
 		snprintf(err, errlen, "threads still held capabilities after %d passes",
 		         MAX_PASSES);
-	else
-		return threads;
-	return -1;
+		return -1;
+	}
+	return threads;
 }
