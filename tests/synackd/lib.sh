@@ -11,7 +11,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 
 T=$(mktemp -d /tmp/synackd-test.XXXXXX)
 FAILS=0
-cleanup_dir() { rm -rf "$T"; }
+PID= # a daemon started by start_daemon, killed at exit if still running
+cleanup_dir() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup_dir EXIT
 
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
@@ -62,4 +63,28 @@ stats_interval = 500ms
 ring_size = $2
 ${3:-}
 EOC
+}
+
+# start_daemon NAME : synackd -c $T/NAME.conf in the background (PID), its
+# log in $T/NAME.log; waits up to 30 s until the stats count 100,000 frames.
+start_daemon() {
+	"$SYNACKD" -c "$T/$1.conf" >/dev/null 2>"$T/$1.log" &
+	PID=$!
+	local i f
+	for i in $(seq 1 300); do
+		f=$(stat_of "$T/$1.log" frames)
+		[ -n "$f" ] && [ "$f" -ge 100000 ] && return 0
+		sleep 0.1
+	done
+	fail "$1: no traffic seen in 30 s: $(tail -n 3 "$T/$1.log")"
+	return 1
+}
+
+# stop_daemon NAME : SIGTERM to PID, at most 30 s to stop, exit status 0.
+stop_daemon() {
+	kill -TERM "$PID"
+	timeout 30 tail --pid="$PID" -f /dev/null || { fail "$1: did not stop in 30 s"; kill -KILL "$PID"; }
+	wait "$PID"
+	expect_eq "$1: exit after SIGTERM" $? 0
+	PID=
 }

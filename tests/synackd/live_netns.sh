@@ -97,11 +97,7 @@ PY
 	expect_eq "$1: client connections" "$(cat "$T/client-$1.log")" "connected $((2 * N))"
 	# wait until the stats line shows them all, bounded
 	for i in $(seq 1 50); do [ "$(stat_of "$T/$1.log" synack)" = $((2 * N)) ] && break; sleep 0.2; done
-	kill -TERM $PID
-	timeout 30 tail --pid=$PID -f /dev/null
-	wait $PID
-	expect_eq "$1: synackd exit" $? 0
-	PID=
+	stop_daemon "$1"
 	expect_eq "$1: SYN+ACKs seen" "$(stat_of "$T/$1.log" synack)" $((2 * N))
 	expect_eq "$1: IPv4" "$(stat_of "$T/$1.log" ipv4)" $N
 	expect_eq "$1: IPv6" "$(stat_of "$T/$1.log" ipv6)" $N

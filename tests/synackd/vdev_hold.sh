@@ -9,24 +9,16 @@
 . "$(dirname "$0")/lib.sh"
 "$GENCAP" -o "$T/mix.pcap" --seed 1 --frames 4096 --background 4000 >/dev/null 2>&1
 expect_eq "matches in the capture" "$(answer default.external.match "$T/mix.answers")" 1
-PID=
-kill_daemon() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$T"; }
-trap kill_daemon EXIT
 
+# the last stats_interval wins over vdev_conf's
 vdev_conf hold 65536 "burst_size = 512
 stats_interval = 100ms"
-sed -i 's/^stats_interval = 500ms$//' "$T/hold.conf"
-"$SYNACKD" -c "$T/hold.conf" >/dev/null 2>"$T/hold.log" &
-PID=$!
+start_daemon hold
 for i in $(seq 1 300); do
 	[ "$(grep -c 'synackd: stats ' "$T/hold.log")" -ge 30 ] && break
 	sleep 0.1
 done
-kill -TERM $PID
-timeout 30 tail --pid=$PID -f /dev/null
-wait $PID
-expect_eq "exit after SIGTERM" $? 0
-PID=
+stop_daemon hold
 # every stats line but the last (which follows the final send at stop)
 grep 'synackd: stats ' "$T/hold.log" | head -n -1 | tr ' ' '\n' | sed -n 's/^records=//p' >"$T/records"
 n=$(grep -cv '^0$' "$T/records")

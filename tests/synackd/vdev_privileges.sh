@@ -15,9 +15,6 @@ if [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 "$GENCAP" -o "$T/mix.pcap" --seed 5 --frames 4096 --background 30 >/dev/null 2>&1
-PID=
-kill_daemon() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$T"; }
-trap kill_daemon EXIT
 
 # The alert command records the capabilities it was started with.
 cat >"$T/alert.sh" <<'EOS'
@@ -39,27 +36,6 @@ drop_capabilities = $2"
 # status_of FILE KEY: the value of a /proc status line
 status_of() { sed -n "s/^$2:\s*//p" "$1"; }
 
-start() { # name
-	"$SYNACKD" -c "$T/$1.conf" >/dev/null 2>"$T/$1.log" &
-	PID=$!
-	local i f
-	for i in $(seq 1 300); do
-		f=$(stat_of "$T/$1.log" frames)
-		[ -n "$f" ] && [ "$f" -ge 100000 ] && return 0
-		sleep 0.1
-	done
-	fail "$1: no traffic seen in 30 s: $(tail -n 3 "$T/$1.log")"
-	return 1
-}
-
-stop() { # name
-	kill -TERM $PID
-	timeout 30 tail --pid=$PID -f /dev/null || { fail "$1: did not stop in 30 s"; kill -KILL $PID; }
-	wait $PID
-	expect_eq "$1: exit after SIGTERM" $? 0
-	PID=
-}
-
 wait_file() { # file
 	local i
 	for i in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.1; done
@@ -68,7 +44,7 @@ wait_file() { # file
 
 # --- default: dropped -------------------------------------------------------
 conf drop yes
-if start drop; then
+if start_daemon drop; then
 	held=0 n=0
 	for t in /proc/$PID/task/*; do
 		n=$((n + 1))
@@ -97,7 +73,7 @@ if start drop; then
 	for i in $(seq 1 50); do grep -q "reload: prefixes" "$T/drop.log" && break; sleep 0.1; done
 	grep -q "reload: prefixes and exclusions from $T/drop.conf are in use" "$T/drop.log" &&
 		pass "reload without capabilities" || fail "reload: $(grep reload "$T/drop.log")"
-	stop drop
+	stop_daemon drop
 	s=$(stat_of "$T/drop.log" synack); st=$(stat_of "$T/drop.log" stored)
 	[ "$s" -gt 0 ] && pass "$s SYN+ACKs" || fail "no SYN+ACK"
 	expect_eq "records stored" "$st" "$s"
@@ -119,10 +95,10 @@ grep -q "data directory $T/data-other: not writable without capabilities (owner 
 # --- drop_capabilities = no -------------------------------------------------
 conf keep no
 mine=$(status_of /proc/self/status CapEff)
-if start keep; then
+if start_daemon keep; then
 	expect_eq "kept: CapEff as the caller's" "$(status_of /proc/$PID/status CapEff)" "$mine"
 	grep -q "capabilities dropped" "$T/keep.log" && fail "kept, but logged a drop" ||
 		pass "no drop logged"
-	stop keep
+	stop_daemon keep
 fi
 finish

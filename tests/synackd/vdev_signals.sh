@@ -7,31 +7,10 @@
 #  - DPDK telemetry answers /synack/stats.
 . "$(dirname "$0")/lib.sh"
 "$GENCAP" -o "$T/mix.pcap" --seed 3 --frames 4096 --background 30 >/dev/null 2>&1
-PID=
-kill_daemon() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$T"; }
-trap kill_daemon EXIT
-
-wait_frames() { # log min-frames timeout-s : wait until the stats show traffic
-	local i
-	for i in $(seq 1 $(($3 * 10))); do
-		local f; f=$(stat_of "$1" frames)
-		[ -n "$f" ] && [ "$f" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 term_check() { # name ring expect-zero-drops
 	vdev_conf "$1" "$2"
-	"$SYNACKD" -c "$T/$1.conf" >/dev/null 2>"$T/$1.log" &
-	PID=$!
-	wait_frames "$T/$1.log" 100000 30 || fail "$1: no traffic seen"
-	kill -TERM $PID
-	local rc=0
-	timeout 30 tail --pid=$PID -f /dev/null || { fail "$1: did not stop in 30 s"; kill -KILL $PID; }
-	wait $PID; rc=$?
-	PID=
-	expect_eq "$1 exit after SIGTERM" $rc 0
+	start_daemon "$1"
+	stop_daemon "$1"
 	local s r d st
 	s=$(stat_of "$T/$1.log" synack); r=$(stat_of "$T/$1.log" records)
 	d=$(stat_of "$T/$1.log" ring_drops); st=$(stat_of "$T/$1.log" stored)
@@ -48,9 +27,7 @@ term_check smallring 128 no
 
 # SIGHUP: exclude all internal IPv4 hosts -> the IPv4 match counter stops
 vdev_conf hup 65536
-"$SYNACKD" -c "$T/hup.conf" >/dev/null 2>"$T/hup.log" &
-PID=$!
-wait_frames "$T/hup.log" 50000 30 || fail "hup: no traffic"
+start_daemon hup
 if command -v dpdk-telemetry.py >/dev/null; then
 	echo /synack/stats | timeout 10 dpdk-telemetry.py -f "synackd-test-$$-hup" >"$T/tel.out" 2>&1
 	grep -q '"/synack/stats": {"frames": [1-9]' "$T/tel.out" && pass "telemetry /synack/stats" ||
@@ -87,9 +64,5 @@ grep -q "reload failed, old settings kept: $T/hup.conf:.*198.18.0.0/99" "$T/hup.
 sleep 1.2
 c=$(stat_of "$T/hup.log" ipv4)
 expect_eq "old policy still in force" "$c" "$a"
-kill -TERM $PID
-timeout 30 tail --pid=$PID -f /dev/null
-wait $PID
-expect_eq "hup run exit" $? 0
-PID=
+stop_daemon hup
 finish
