@@ -10,9 +10,6 @@
 . "$(dirname "$0")/../synackd/lib.sh"
 . "$(dirname "$0")/lib.sh"
 "$GENCAP" -o "$T/mix.pcap" --seed 4 --frames 4096 --background 30 >/dev/null 2>&1
-PID=
-kill_daemon() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$T"; }
-trap kill_daemon EXIT
 cpu=$(($(nproc) > 1 ? 1 : 0))
 vdev_conf lock 4194304 "0@0,1@$cpu,2@0"
 "$SYNACKD" -c "$T/lock.conf" >/dev/null 2>"$T/lock.log" &
@@ -54,8 +51,7 @@ sleep 1.5
 c=$(db_records "$T/data-lock")
 [ "$c" -ge "$r1" ] && pass "deferred records committed after the lock ($c >= $r1)" ||
 	fail "deferred records not committed within 1.5 s: $c < $r1"
-stop_daemon $PID lock
-PID=
+stop_daemon lock
 check_accounting lock
 expect_eq "lock: no ring drop" "$(stat_of "$T/lock.log" ring_drops)" 0
 finish

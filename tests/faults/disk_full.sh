@@ -65,8 +65,7 @@ s=$(stats_json guard)
 l1=$(echo "$s" | jget 'd["writer"]["logged"]')
 expect_eq "guard: disk_low cleared" "$(echo "$s" | jget 'd["writer"]["disk_low"]')" False
 [ "$l1" -gt "$l0" ] && pass "guard: logging resumed ($l0 -> $l1)" || fail "guard: logs still paused"
-stop_daemon $PID guard
-PID=
+stop_daemon guard
 ln -s "$M/guard" "$T/data-guard"
 check_accounting guard
 r=$(stat_of "$T/guard.log" records)

@@ -29,44 +29,17 @@ services_extra() { # DIR CLEAN
 		select count(*) from main.services s left join c.services cs using(addr, port)
 		where cs.packets is null"
 }
-# wait_pid PID SECONDS : wait for a background process to end, bounded
-wait_pid() {
-	local i
-	for i in $(seq 1 $(($2 * 20))); do
-		grep -qs '^State:[[:space:]]*[^Z]' "/proc/$1/status" || return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# vdev_conf NAME RING LCORES [EXTRA LINES] : a configuration on a net_pcap
-# port reading $T/mix.pcap forever (infinite_rx), one worker (lcore 1) and
-# the writer (lcore 2) placed by LCORES (an EAL --lcores mapping).
+# vdev_conf NAME RING LCORES [EXTRA LINES] : tests/synackd/lib.sh's
+# net_pcap_conf with the worker (lcore 1) and the writer (lcore 2) placed by
+# LCORES (an EAL --lcores mapping), a 200 ms flush and bursts of 32.
 vdev_conf() {
-	cat >"$T/$1.conf" <<EOC
-[eal]
+	net_pcap_conf "$1" "$2" "[eal]
 lcores = $3
-hugepages = no
-pci = no
-memory_mb = 768
-file_prefix = synackd-faults-$$-$1
-vdev = net_pcap0,rx_pcap=$T/mix.pcap,infinite_rx=1
-[ports]
-port = net_pcap0
-[lcores]
-rx = 0,0,1
-writer_lcore = 2
-[classify]
-internal = $P
 [writer]
-data_dir = $T/data-$1
 flush_interval = 200ms
 [tuning]
-stats_interval = 500ms
-ring_size = $2
 burst_size = 32
-${4:-}
-EOC
+${4:-}"
 }
 # wait_frames LOG MIN SECONDS : until the stats line shows MIN frames
 wait_frames() {
@@ -77,13 +50,6 @@ wait_frames() {
 		sleep 0.1
 	done
 	return 1
-}
-# stop_daemon PID NAME : SIGTERM, bounded wait, exit status checked
-stop_daemon() {
-	kill -TERM "$1"
-	wait_pid "$1" 30 || { fail "$2: did not stop in 30 s"; kill -KILL "$1"; }
-	wait "$1"
-	expect_eq "$2 exit after SIGTERM" $? 0
 }
 # check_accounting NAME : from the last stats line and the database,
 # synack = records + ring_drops and every record is in the database

@@ -9,9 +9,6 @@
 . "$(dirname "$0")/../synackd/lib.sh"
 . "$(dirname "$0")/lib.sh"
 "$GENCAP" -o "$T/mix.pcap" --seed 3 --frames 4096 --background 30 >/dev/null 2>&1
-PID=
-kill_daemon() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$T"; }
-trap kill_daemon EXIT
 cpu=$(($(nproc) > 1 ? 1 : 0))
 vdev_conf tiny 64 "0@0,1@$cpu,2@$cpu"
 "$SYNACKD" -c "$T/tiny.conf" >/dev/null 2>"$T/tiny.log" &
@@ -28,8 +25,7 @@ f1=$(stat_of "$T/tiny.log" frames)
 	fail "frames stalled while the database was locked: $f0 -> $f1"
 wait $LOCK
 sleep 1
-stop_daemon $PID tiny
-PID=
+stop_daemon tiny
 check_accounting tiny
 d=$(stat_of "$T/tiny.log" ring_drops)
 [ "$d" -gt 0 ] && pass "a 64-record ring behind a slow writer overflows ($d drops)" ||

@@ -11,9 +11,6 @@
 . "$(dirname "$0")/lib.sh"
 "$GENCAP" -o "$T/mix.pcap" --seed 8 --frames 500000 --background 30 --frame-size 60 \
 	>/dev/null 2>&1
-PID=
-kill_daemon() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$T"; }
-trap kill_daemon EXIT
 cpu=$(($(nproc) > 1 ? 1 : 0))
 once_conf() { # NAME
 	vdev_conf "$1" 1048576 "0@0,1@$cpu,2@0" "exit_on_idle = 1s
@@ -85,8 +82,7 @@ wait $FLOOD
 grep -q 'answered_after=True' "$T/flood2.out" && pass "flow: socket answers after the flood" ||
 	fail "flow: socket did not answer: $(cat "$T/flood2.out")"
 kill -0 $PID && pass "flow: alive after the storm" || fail "flow: died in the storm"
-stop_daemon $PID flow
-PID=
+stop_daemon flow
 check_accounting flow
 grep -q 'leaked' "$T/storm.log" "$T/flow.log" && echo "note: $(grep -c leaked "$T/storm.log") old policies leaked (a worker was not quiescent within 2 s)"
 finish

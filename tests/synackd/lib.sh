@@ -36,11 +36,12 @@ stat_of() { grep 'synackd: stats ' "$1" | tail -n1 | tr ' ' '\n' | sed -n "s/^$2
 answer_services() { grep '^service=' "$1" | awk '$5=="service"{n++; p+=$3} END{print n+0, p+0}'; }
 db_services() { db_sql "$1" "select count(*) || ' ' || coalesce(sum(packets),0) from services"; }
 
-# vdev_conf NAME RING [EXTRA LINES] : $T/NAME.conf, a net_pcap port reading
+# net_pcap_conf NAME RING [EXTRA LINES] : $T/NAME.conf, a net_pcap port reading
 # $T/mix.pcap forever (infinite_rx), one worker on lcore 1 (on the second
 # CPU when there is one), the writer on lcore 2, data in $T/data-NAME,
-# internal 198.18.0.0/16 and 2001:db8:1::/48; EXTRA LINES go at the end.
-vdev_conf() {
+# internal 198.18.0.0/16 and 2001:db8:1::/48; EXTRA LINES go at the end
+# (a key set again there wins, sections may be opened again).
+net_pcap_conf() {
 	cat >"$T/$1.conf" <<EOC
 [eal]
 lcores = 0@0,1@$((1 % $(nproc))),2@0
@@ -80,10 +81,20 @@ start_daemon() {
 	return 1
 }
 
+# wait_pid PID SECONDS : wait for a background process to end, bounded
+wait_pid() {
+	local i
+	for i in $(seq 1 $(($2 * 20))); do
+		grep -qs '^State:[[:space:]]*[^Z]' "/proc/$1/status" || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # stop_daemon NAME : SIGTERM to PID, at most 30 s to stop, exit status 0.
 stop_daemon() {
 	kill -TERM "$PID"
-	timeout 30 tail --pid="$PID" -f /dev/null || { fail "$1: did not stop in 30 s"; kill -KILL "$PID"; }
+	wait_pid "$PID" 30 || { fail "$1: did not stop in 30 s"; kill -KILL "$PID"; }
 	wait "$PID"
 	expect_eq "$1: exit after SIGTERM" $? 0
 	PID=

@@ -10,8 +10,8 @@
 "$GENCAP" -o "$T/mix.pcap" --seed 1 --frames 4096 --background 4000 >/dev/null 2>&1
 expect_eq "matches in the capture" "$(answer default.external.match "$T/mix.answers")" 1
 
-# the last stats_interval wins over vdev_conf's
-vdev_conf hold 65536 "burst_size = 512
+# the last stats_interval wins over net_pcap_conf's
+net_pcap_conf hold 65536 "burst_size = 512
 stats_interval = 100ms"
 start_daemon hold
 for i in $(seq 1 300); do

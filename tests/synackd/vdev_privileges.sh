@@ -26,7 +26,7 @@ EOS
 chmod 755 "$T/alert.sh"
 
 conf() { # name drop
-	vdev_conf "$1" 4194304 "[alerts]
+	net_pcap_conf "$1" 4194304 "[alerts]
 learning_days = 0
 alert_exec = $T/alert.sh $T/alert-$1.caps
 [security]

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 "$GENCAP" -o "$T/mix.pcap" --seed 3 --frames 4096 --background 30 >/dev/null 2>&1
 term_check() { # name ring expect-zero-drops
-	vdev_conf "$1" "$2"
+	net_pcap_conf "$1" "$2"
 	start_daemon "$1"
 	stop_daemon "$1"
 	local s r d st
@@ -26,7 +26,7 @@ term_check bigring 4194304 yes
 term_check smallring 128 no
 
 # SIGHUP: exclude all internal IPv4 hosts -> the IPv4 match counter stops
-vdev_conf hup 65536
+net_pcap_conf hup 65536
 start_daemon hup
 if command -v dpdk-telemetry.py >/dev/null; then
 	echo /synack/stats | timeout 10 dpdk-telemetry.py -f "synackd-test-$$-hup" >"$T/tel.out" 2>&1
