@@ -40,17 +40,17 @@ enum {
 };
 
 struct synack_record {
-	uint64_t time_ns;  /* UTC, nanoseconds since the Unix epoch */
-	uint8_t saddr[16]; /* internal host; IPv4 in the first 4 bytes, rest 0 */
-	uint8_t daddr[16]; /* external host; same convention */
-	uint16_t sport;    /* internal (service) port, host byte order */
-	uint16_t dport;    /* external (client) port, host byte order */
-	uint16_t flags;    /* TCP flags, 12 bits as in enum above */
-	uint16_t vlan;     /* outermost VLAN id, 0 when untagged */
-	uint8_t family;    /* SYNACK_FAMILY_IPV4 or SYNACK_FAMILY_IPV6 */
-	uint8_t ftp;       /* enum synack_ftp_mark, set by the writer */
-	uint8_t worker;    /* index of the worker (or input) that saw it */
-	uint8_t reserved;  /* zero */
+	uint64_t time_ns;   /* UTC, nanoseconds since the Unix epoch */
+	uint8_t saddr[16];  /* internal host; IPv4 in the first 4 bytes, rest 0 */
+	uint8_t daddr[16];  /* external host; same convention */
+	uint16_t sport;     /* internal (service) port, host byte order */
+	uint16_t dport;     /* external (client) port, host byte order */
+	uint16_t flags;     /* TCP flags, 12 bits as in enum above */
+	uint16_t vlan;      /* outermost VLAN id, 0 when untagged */
+	uint8_t family;     /* SYNACK_FAMILY_IPV4 or SYNACK_FAMILY_IPV6 */
+	uint8_t ftp;        /* enum synack_ftp_mark, set by the writer */
+	uint8_t worker;     /* index of the worker (or input) that saw it */
+	uint8_t reserved;   /* zero */
 	uint32_t reserved2; /* zero; keeps the size a multiple of 8 */
 };
 

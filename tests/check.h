@@ -25,7 +25,7 @@ static inline void check_at(int ok, const char *expr, const char *file, int line
 #define CHECK(cond) check_at((cond) ? 1 : 0, #cond, __FILE__, __LINE__)
 
 static inline void check_eq_u64_at(unsigned long long got, unsigned long long want,
-				   const char *expr, const char *file, int line)
+                                   const char *expr, const char *file, int line)
 {
 	check_count++;
 	if (got != want) {
@@ -35,8 +35,8 @@ static inline void check_eq_u64_at(unsigned long long got, unsigned long long wa
 }
 
 #define CHECK_EQ(got, want)                                                                        \
-	check_eq_u64_at((unsigned long long)(got), (unsigned long long)(want), #got, __FILE__,   \
-			__LINE__)
+	check_eq_u64_at((unsigned long long)(got), (unsigned long long)(want), #got, __FILE__,     \
+	                __LINE__)
 
 static inline int check_done(const char *name)
 {

@@ -45,7 +45,7 @@ enum field {
 };
 
 static const char *const field_names[F_COUNT] = {
-	"time", "date", "hour", "saddr", "sport", "daddr", "dport", "flags", "ftp", "worker", "vlan",
+    "time", "date", "hour", "saddr", "sport", "daddr", "dport", "flags", "ftp", "worker", "vlan",
 };
 
 #define DEFAULT_FIELDS "date,hour,saddr,sport,daddr,dport"
@@ -67,25 +67,26 @@ struct cat_state {
 
 static void cat_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: synackctl cat [--fields LIST] [--from TIME] [--to TIME] [--addr PREFIXES]\n"
-		"                     [--no-header] [FILE|DIR...]\n\n"
-		"Decode hourly logs to CSV (one line per SYN+ACK, with a header line).\n"
-		"Directories are searched for *.zst in name order; without FILE, the data\n"
-		"directory's logs/ is read.\n\n"
-		"  --fields LIST    comma-separated, from: time,date,hour,saddr,sport,daddr,dport,\n"
-		"                   flags,ftp,worker,vlan (default: " DEFAULT_FIELDS ")\n"
-		"                   time is ISO-8601 UTC with microseconds, flags hex (0x012),\n"
-		"                   ftp 0 none / 1 active data / 2 passive data\n"
-		"  --from TIME      only records at or after TIME\n"
-		"  --to TIME        only records before TIME\n"
-		"                   TIME: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or Unix seconds\n"
-		"  --addr PREFIXES  only records whose saddr or daddr is in PREFIXES\n"
-		"                   (e.g. \"10.0.0.0/8, 2001:db8::/32\")\n"
-		"  --no-header      omit the header line\n"
-		"  --help           this text\n\n"
-		"A file cut off by a crash prints its complete records and a warning on\n"
-		"stderr; the exit status is still 0. Unreadable files give exit status 1.\n");
+	fprintf(
+	    out,
+	    "usage: synackctl cat [--fields LIST] [--from TIME] [--to TIME] [--addr PREFIXES]\n"
+	    "                     [--no-header] [FILE|DIR...]\n\n"
+	    "Decode hourly logs to CSV (one line per SYN+ACK, with a header line).\n"
+	    "Directories are searched for *.zst in name order; without FILE, the data\n"
+	    "directory's logs/ is read.\n\n"
+	    "  --fields LIST    comma-separated, from: time,date,hour,saddr,sport,daddr,dport,\n"
+	    "                   flags,ftp,worker,vlan (default: " DEFAULT_FIELDS ")\n"
+	    "                   time is ISO-8601 UTC with microseconds, flags hex (0x012),\n"
+	    "                   ftp 0 none / 1 active data / 2 passive data\n"
+	    "  --from TIME      only records at or after TIME\n"
+	    "  --to TIME        only records before TIME\n"
+	    "                   TIME: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or Unix seconds\n"
+	    "  --addr PREFIXES  only records whose saddr or daddr is in PREFIXES\n"
+	    "                   (e.g. \"10.0.0.0/8, 2001:db8::/32\")\n"
+	    "  --no-header      omit the header line\n"
+	    "  --help           this text\n\n"
+	    "A file cut off by a crash prints its complete records and a warning on\n"
+	    "stderr; the exit status is still 0. Unreadable files give exit status 1.\n");
 }
 
 static int parse_fields(struct cat_state *st, const char *list)
@@ -281,11 +282,21 @@ static void print_record(struct cat_state *st, const struct synack_record *r)
 			p += dl;
 			break;
 		}
-		case F_HOUR: p = put_u(p, (unsigned)st->hour); break;
-		case F_SADDR: p = put_addr(p, r, r->saddr); break;
-		case F_SPORT: p = put_u(p, r->sport); break;
-		case F_DADDR: p = put_addr(p, r, r->daddr); break;
-		case F_DPORT: p = put_u(p, r->dport); break;
+		case F_HOUR:
+			p = put_u(p, (unsigned)st->hour);
+			break;
+		case F_SADDR:
+			p = put_addr(p, r, r->saddr);
+			break;
+		case F_SPORT:
+			p = put_u(p, r->sport);
+			break;
+		case F_DADDR:
+			p = put_addr(p, r, r->daddr);
+			break;
+		case F_DPORT:
+			p = put_u(p, r->dport);
+			break;
 		case F_FLAGS:
 			*p++ = '0';
 			*p++ = 'x';
@@ -295,10 +306,17 @@ static void print_record(struct cat_state *st, const struct synack_record *r)
 			*p++ = hex[(r->flags >> 4) & 15];
 			*p++ = hex[r->flags & 15];
 			break;
-		case F_FTP: p = put_u(p, r->ftp); break;
-		case F_WORKER: p = put_u(p, r->worker); break;
-		case F_VLAN: p = put_u(p, r->vlan); break;
-		case F_COUNT: break;
+		case F_FTP:
+			p = put_u(p, r->ftp);
+			break;
+		case F_WORKER:
+			p = put_u(p, r->worker);
+			break;
+		case F_VLAN:
+			p = put_u(p, r->vlan);
+			break;
+		case F_COUNT:
+			break;
 		}
 	}
 	*p++ = '\n';
@@ -331,9 +349,9 @@ static void cat_file(struct cat_state *st, const char *path)
 		st->status = EXIT_ERROR;
 	} else if (log_reader_truncated(r)) {
 		fprintf(stderr,
-			"synackctl cat: warning: %s is cut off or damaged (crash or full disk?); "
-			"printed its complete records\n",
-			path);
+		        "synackctl cat: warning: %s is cut off or damaged (crash or full disk?); "
+		        "printed its complete records\n",
+		        path);
 	}
 	log_reader_close(r);
 }
@@ -378,7 +396,7 @@ static void cat_path(struct cat_state *st, const char *path, bool top)
 				if (S_ISDIR(cs.st_mode))
 					cat_path(st, child, false);
 				else if (S_ISREG(cs.st_mode) && nl > 4 &&
-					 strcmp(nm + nl - 4, ".zst") == 0)
+				         strcmp(nm + nl - 4, ".zst") == 0)
 					cat_file(st, child);
 			}
 			free(child);
@@ -392,13 +410,13 @@ static void cat_path(struct cat_state *st, const char *path, bool top)
 int cmd_cat(const struct global_options *g, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"fields", required_argument, NULL, 'f'},
-		{"from", required_argument, NULL, 'F'},
-		{"to", required_argument, NULL, 'T'},
-		{"addr", required_argument, NULL, 'a'},
-		{"no-header", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"fields", required_argument, NULL, 'f'},
+	    {"from", required_argument, NULL, 'F'},
+	    {"to", required_argument, NULL, 'T'},
+	    {"addr", required_argument, NULL, 'a'},
+	    {"no-header", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct cat_state st;
 	const char *fields = DEFAULT_FIELDS;
@@ -409,15 +427,17 @@ int cmd_cat(const struct global_options *g, int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	while ((c = getopt_long(argc, argv, "+f:F:T:a:nh", options, NULL)) != -1) {
 		switch (c) {
-		case 'f': fields = optarg; break;
+		case 'f':
+			fields = optarg;
+			break;
 		case 'F':
 		case 'T': {
 			uint64_t ns;
 			if (parse_time(optarg, &ns) < 0) {
 				fprintf(stderr,
-					"synackctl cat: bad time '%s' (YYYY-MM-DD, "
-					"YYYY-MM-DDTHH:MM[:SS] UTC, or Unix seconds)\n",
-					optarg);
+				        "synackctl cat: bad time '%s' (YYYY-MM-DD, "
+				        "YYYY-MM-DDTHH:MM[:SS] UTC, or Unix seconds)\n",
+				        optarg);
 				prefix_set_free(st.addrs);
 				return EXIT_USAGE;
 			}
@@ -443,7 +463,9 @@ int cmd_cat(const struct global_options *g, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'n': header = false; break;
+		case 'n':
+			header = false;
+			break;
 		case 'h':
 			cat_usage(stdout);
 			prefix_set_free(st.addrs);

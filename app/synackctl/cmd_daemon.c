@@ -28,7 +28,7 @@
 #include "control/json_in.h"
 
 #define DEFAULT_SOCKET "/run/synack/synackd.sock"
-#define MAX_REPLY (64u << 20)
+#define MAX_REPLY      (64u << 20)
 
 struct conn {
 	const char *path;
@@ -65,7 +65,7 @@ static int conn_open(struct conn *c)
 	c->fd = -1;
 	if (strlen(c->path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "synackctl: cannot connect to synackd at %s: %s\n", c->path,
-			strerror(ENAMETOOLONG));
+		        strerror(ENAMETOOLONG));
 		return EXIT_UNREACHABLE;
 	}
 	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
@@ -87,10 +87,10 @@ static int conn_open(struct conn *c)
 			e = so ? so : ETIMEDOUT;
 		}
 		fprintf(stderr, "synackctl: cannot connect to synackd at %s: %s\n", c->path,
-			strerror(e));
+		        strerror(e));
 		if (e == ENOENT || e == ECONNREFUSED)
 			fprintf(stderr, "synackctl: is synackd running? (--socket PATH or "
-					"SYNACK_SOCKET choose another socket)\n");
+			                "SYNACK_SOCKET choose another socket)\n");
 		close(c->fd);
 		c->fd = -1;
 		return EXIT_UNREACHABLE;
@@ -141,7 +141,7 @@ static int conn_request(struct conn *c, const char *line, char **reply)
 		if (errno == EPIPE || errno == ECONNRESET)
 			break;
 		fprintf(stderr, "synackctl: cannot send to synackd at %s: %s\n", c->path,
-			strerror(errno));
+		        strerror(errno));
 		free(req);
 		return EXIT_UNREACHABLE;
 	}
@@ -181,7 +181,7 @@ static int conn_request(struct conn *c, const char *line, char **reply)
 			continue;
 		if (pr <= 0) {
 			fprintf(stderr, "synackctl: no reply from synackd at %s within %d s\n",
-				c->path, (c->timeout_ms + 999) / 1000);
+			        c->path, (c->timeout_ms + 999) / 1000);
 			return EXIT_UNREACHABLE;
 		}
 		ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
@@ -189,7 +189,7 @@ static int conn_request(struct conn *c, const char *line, char **reply)
 			continue;
 		if (r <= 0) {
 			fprintf(stderr, "synackctl: synackd at %s closed the connection: %s\n",
-				c->path, r == 0 ? "no reply" : strerror(errno));
+			        c->path, r == 0 ? "no reply" : strerror(errno));
 			return EXIT_UNREACHABLE;
 		}
 		c->len += (size_t)r;
@@ -364,7 +364,8 @@ static void render_table(const struct json_value *arr, int indent)
 	printf("%*s", indent, "");
 	for (size_t c = 0; c < ncol; c++) {
 		label(cols[c], lab, sizeof(lab), true);
-		printf(numeric[c] ? "%*s%s" : "%-*s%s", (int)width[c], lab, c + 1 < ncol ? "  " : "\n");
+		printf(numeric[c] ? "%*s%s" : "%-*s%s", (int)width[c], lab,
+		       c + 1 < ncol ? "  " : "\n");
 	}
 	for (size_t r = 0; r < arr->n; r++) {
 		printf("%*s", indent, "");
@@ -470,17 +471,17 @@ static int check_reply(const char *what, const char *text, struct json_value **o
 	*out = NULL;
 	if (!v || v->type != JSON_OBJECT || !(ok = json_get(v, "ok")) || ok->type != JSON_BOOL) {
 		fprintf(stderr, "synackctl: %s: unexpected reply from synackd (%s)\n", what,
-			v ? "no \"ok\" member" : err);
+		        v ? "no \"ok\" member" : err);
 		json_value_free(v);
 		return EXIT_ERROR;
 	}
 	if (!ok->boolean) {
 		const struct json_value *e = json_get(v, "error");
 		fprintf(stderr, "synackctl: %s: %s\n", what,
-			e && e->type == JSON_STRING ? e->text : "failed");
+		        e && e->type == JSON_STRING ? e->text : "failed");
 		if (e && e->type == JSON_STRING && !strcmp(e->text, "permission denied"))
 			fprintf(stderr, "synackctl: the control socket is for root and the "
-					"'synack' group\n");
+			                "'synack' group\n");
 		*out = v;
 		return EXIT_ERROR;
 	}
@@ -497,16 +498,16 @@ struct daemon_opts {
 };
 
 static int parse_opts(const struct global_options *g, int argc, char **argv, const char *usage,
-		      bool stats, bool stop, struct daemon_opts *o)
+                      bool stats, bool stop, struct daemon_opts *o)
 {
 	static const struct option long_stats[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"timeout", required_argument, NULL, 't'},
-		{"watch", required_argument, NULL, 'w'},
-		{"count", required_argument, NULL, 'n'},
-		{"wait", no_argument, NULL, 'W'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"watch", required_argument, NULL, 'w'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"wait", no_argument, NULL, 'W'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	char *end;
@@ -524,7 +525,8 @@ static int parse_opts(const struct global_options *g, int argc, char **argv, con
 		case 't':
 			o->timeout_s = strtod(optarg, &end);
 			if (*end || !(o->timeout_s > 0) || o->timeout_s > 86400) {
-				fprintf(stderr, "synackctl: bad --timeout '%s' (seconds)\n", optarg);
+				fprintf(stderr, "synackctl: bad --timeout '%s' (seconds)\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -533,8 +535,9 @@ static int parse_opts(const struct global_options *g, int argc, char **argv, con
 				goto bad;
 			o->watch_s = strtod(optarg, &end);
 			if (*end || !(o->watch_s >= 0.1) || o->watch_s > 86400) {
-				fprintf(stderr, "synackctl: bad --watch '%s' (seconds, at least 0.1)\n",
-					optarg);
+				fprintf(stderr,
+				        "synackctl: bad --watch '%s' (seconds, at least 0.1)\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -572,7 +575,7 @@ static int parse_opts(const struct global_options *g, int argc, char **argv, con
 
 /* One request, one reply, rendered; the shape of most subcommands. */
 static int simple(const struct global_options *g, int argc, char **argv, const char *request,
-		  const char *usage, bool stop)
+                  const char *usage, bool stop)
 {
 	struct daemon_opts o;
 	struct conn c = {.path = socket_path(g)};
@@ -621,7 +624,7 @@ static int simple(const struct global_options *g, int argc, char **argv, const c
 				break;
 			if (now_ms() > deadline) {
 				fprintf(stderr, "synackctl: synackd still running after %g s\n",
-					o.timeout_s);
+				        o.timeout_s);
 				rc = EXIT_ERROR;
 				break;
 			}
@@ -636,25 +639,23 @@ static int simple(const struct global_options *g, int argc, char **argv, const c
 }
 
 static const char usage_status[] =
-	"usage: synackctl [--socket PATH] status [--json] [--timeout SECONDS]\n"
-	"  version, uptime, ports and links, lcores and roles, data directory, current log\n";
+    "usage: synackctl [--socket PATH] status [--json] [--timeout SECONDS]\n"
+    "  version, uptime, ports and links, lcores and roles, data directory, current log\n";
 static const char usage_stats[] =
-	"usage: synackctl [--socket PATH] stats [--json] [--watch SECONDS [--count N]]\n"
-	"                 [--timeout SECONDS]\n"
-	"  packet counters per port, queue, worker and the writer, with rates;\n"
-	"  --watch repeats every SECONDS (until interrupted, or N times with --count)\n";
-static const char usage_rotate[] =
-	"usage: synackctl [--socket PATH] rotate [--timeout SECONDS]\n"
-	"  close the current hourly log and start a new one\n";
-static const char usage_flush[] =
-	"usage: synackctl [--socket PATH] flush [--timeout SECONDS]\n"
-	"  write buffered records to the log and the database now\n";
+    "usage: synackctl [--socket PATH] stats [--json] [--watch SECONDS [--count N]]\n"
+    "                 [--timeout SECONDS]\n"
+    "  packet counters per port, queue, worker and the writer, with rates;\n"
+    "  --watch repeats every SECONDS (until interrupted, or N times with --count)\n";
+static const char usage_rotate[] = "usage: synackctl [--socket PATH] rotate [--timeout SECONDS]\n"
+                                   "  close the current hourly log and start a new one\n";
+static const char usage_flush[] = "usage: synackctl [--socket PATH] flush [--timeout SECONDS]\n"
+                                  "  write buffered records to the log and the database now\n";
 static const char usage_reload[] =
-	"usage: synackctl [--socket PATH] reload [--timeout SECONDS]\n"
-	"  re-read prefixes, exclusions and FTP ports; a broken file keeps the old ones\n";
+    "usage: synackctl [--socket PATH] reload [--timeout SECONDS]\n"
+    "  re-read prefixes, exclusions and FTP ports; a broken file keeps the old ones\n";
 static const char usage_stop[] =
-	"usage: synackctl [--socket PATH] stop [--wait] [--timeout SECONDS]\n"
-	"  stop synackd in order; --wait returns once it is gone\n";
+    "usage: synackctl [--socket PATH] stop [--wait] [--timeout SECONDS]\n"
+    "  stop synackd in order; --wait returns once it is gone\n";
 
 int cmd_status(const struct global_options *g, int argc, char **argv)
 {
@@ -735,7 +736,8 @@ int cmd_stats(const struct global_options *g, int argc, char **argv)
 			break;
 		int64_t next = t0 + (int64_t)(o.watch_s * 1000);
 		for (int64_t t = now_ms(); t < next; t = now_ms())
-			usleep((useconds_t)((next - t) * 1000 > 200000 ? 200000 : (next - t) * 1000));
+			usleep(
+			    (useconds_t)((next - t) * 1000 > 200000 ? 200000 : (next - t) * 1000));
 	}
 	conn_close(&c);
 	free(c.buf);

@@ -15,8 +15,8 @@
 #include <time.h>
 
 #include "commands.h"
-#include "util/time_arg.h"
 #include "control/json_in.h"
+#include "util/time_arg.h"
 
 #define ME "synackctl events"
 

@@ -21,10 +21,10 @@
 #include <time.h>
 
 #include "commands.h"
-#include "util/time_arg.h"
 #include "control/json_out.h"
 #include "prefix/prefix_set.h"
 #include "store/store.h"
+#include "util/time_arg.h"
 
 struct svc_row {
 	int family;

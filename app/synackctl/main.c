@@ -18,24 +18,24 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"cat", cmd_cat, "decode hourly logs to CSV"},
-	{"services", cmd_services, "list the inventory of open ports"},
-	{"rebuild", cmd_rebuild, "rebuild the database from the logs"},
-	{"status", cmd_status, "synackd: version, uptime, ports, lcores, current log"},
-	{"stats", cmd_stats, "synackd: packet counters and rates (--watch SECONDS)"},
-	{"rotate", cmd_rotate, "synackd: start a new hourly log now"},
-	{"flush", cmd_flush, "synackd: write buffered records now"},
-	{"reload", cmd_reload, "synackd: re-read prefixes, exclusions, FTP ports"},
-	{"stop", cmd_stop, "synackd: stop in order"},
-	{"report", cmd_report, "daily figures, top ports, hosts (text, csv, json, html)"},
-	{"compare", cmd_compare, "compare the inventory with nmap, masscan or Nessus results"},
-	{"events", cmd_events, "new and returning services and hosts (alerts)"},
+    {"cat", cmd_cat, "decode hourly logs to CSV"},
+    {"services", cmd_services, "list the inventory of open ports"},
+    {"rebuild", cmd_rebuild, "rebuild the database from the logs"},
+    {"status", cmd_status, "synackd: version, uptime, ports, lcores, current log"},
+    {"stats", cmd_stats, "synackd: packet counters and rates (--watch SECONDS)"},
+    {"rotate", cmd_rotate, "synackd: start a new hourly log now"},
+    {"flush", cmd_flush, "synackd: write buffered records now"},
+    {"reload", cmd_reload, "synackd: re-read prefixes, exclusions, FTP ports"},
+    {"stop", cmd_stop, "synackd: stop in order"},
+    {"report", cmd_report, "daily figures, top ports, hosts (text, csv, json, html)"},
+    {"compare", cmd_compare, "compare the inventory with nmap, masscan or Nessus results"},
+    {"events", cmd_events, "new and returning services and hosts (alerts)"},
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: synackctl [--data-dir DIR] [--socket PATH] [--json] COMMAND [ARGS]\n\n"
-		     "commands:\n");
+	             "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\n'synackctl COMMAND --help' shows the options of a command.\n");
@@ -44,28 +44,37 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	struct global_options g = {
-		.data_dir = "/var/lib/synack",
-		.socket = "/run/synack/synackd.sock",
+	    .data_dir = "/var/lib/synack",
+	    .socket = "/run/synack/synackd.sock",
 	};
 	static const struct option options[] = {
-		{"data-dir", required_argument, NULL, 'd'},
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"data-dir", required_argument, NULL, 'd'}, {"socket", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	/* '+' stops at the first non-option: the subcommand owns the rest. */
 	while ((c = getopt_long(argc, argv, "+d:s:jhV", options, NULL)) != -1) {
 		switch (c) {
-		case 'd': g.data_dir = optarg; break;
-		case 's': g.socket = optarg; break;
-		case 'j': g.json = 1; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("synackctl %s\n", SYNACK_VERSION); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'd':
+			g.data_dir = optarg;
+			break;
+		case 's':
+			g.socket = optarg;
+			break;
+		case 'j':
+			g.json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("synackctl %s\n", SYNACK_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {

@@ -44,7 +44,7 @@ static int c_stats(void *ctx, const struct control_request *req, struct json_out
 typedef int (*request_fn)(char *err, size_t errlen);
 
 static int run_request(const struct control_request *req, struct json_out *out, request_fn fn,
-		       const char *done)
+                       const char *done)
 {
 	char err[200] = "";
 
@@ -92,14 +92,14 @@ static int c_version(void *ctx, const struct control_request *req, struct json_o
 }
 
 static const struct control_command commands[] = {
-	{"status", c_status, "version, uptime, ports, lcores, data directory, current log"},
-	{"stats", c_stats, "packet counters per port, queue, worker and the writer, with rates"},
-	{"rotate", c_rotate, "close the current hourly log and start a new one"},
-	{"flush", c_flush, "write buffered records to the log and the database now"},
-	{"reload", c_reload, "re-read prefixes, exclusions and FTP ports from the config file"},
-	{"stop", c_stop, "stop synackd in order (as SIGTERM)"},
-	{"version", c_version, "synackd's version"},
-	{"help", NULL, "list the commands"},
+    {"status", c_status, "version, uptime, ports, lcores, data directory, current log"},
+    {"stats", c_stats, "packet counters per port, queue, worker and the writer, with rates"},
+    {"rotate", c_rotate, "close the current hourly log and start a new one"},
+    {"flush", c_flush, "write buffered records to the log and the database now"},
+    {"reload", c_reload, "re-read prefixes, exclusions and FTP ports from the config file"},
+    {"stop", c_stop, "stop synackd in order (as SIGTERM)"},
+    {"version", c_version, "synackd's version"},
+    {"help", NULL, "list the commands"},
 };
 
 static void on_warn(void *ctx, const char *msg)
@@ -128,7 +128,7 @@ int control_commands_open(const char *socket_path, char *err, size_t errlen)
 	}
 	opt.warn = on_warn;
 	server = control_server_open(&opt, commands, sizeof(commands) / sizeof(commands[0]), NULL,
-				     err, errlen);
+	                             err, errlen);
 	return server ? 0 : -1;
 }
 

@@ -73,21 +73,21 @@ enum classify_linktype {
  * session frames). The fast path; classifier_inline.h has it as a static
  * inline function, classify_ethernet_inline().  out may be NULL. */
 enum classify_result classify_ethernet(const struct classify_policy *policy, const uint8_t *frame,
-				       size_t len, struct classify_tuple *out);
+                                       size_t len, struct classify_tuple *out);
 
 /* A packet that starts at the IPv4 or IPv6 header (version nibble decides). */
 enum classify_result classify_ip(const struct classify_policy *policy, const uint8_t *pkt,
-				 size_t len, struct classify_tuple *out);
+                                 size_t len, struct classify_tuple *out);
 
 /* Any supported link type; returns CLASSIFY_NOT_IP for unknown ones.
  * classify_linktype_supported() tells which are known. */
 enum classify_result classify_frame(const struct classify_policy *policy, int linktype,
-				    const uint8_t *frame, size_t len, struct classify_tuple *out);
+                                    const uint8_t *frame, size_t len, struct classify_tuple *out);
 bool classify_linktype_supported(int linktype);
 
 /* Copy a matched tuple into a record (time and worker set by the caller). */
 void classify_tuple_to_record(const struct classify_tuple *t, uint64_t time_ns, uint8_t worker,
-			      struct synack_record *rec);
+                              struct synack_record *rec);
 
 const char *classify_result_name(enum classify_result r);
 

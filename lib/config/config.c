@@ -14,18 +14,50 @@
 #include "prefix/prefix_set.h"
 
 enum key_id {
-	K_LCORES, K_MAIN_LCORE, K_ALLOW, K_VDEV, K_MEMORY_MB, K_HUGEPAGES, K_PCI, K_FILE_PREFIX,
+	K_LCORES,
+	K_MAIN_LCORE,
+	K_ALLOW,
+	K_VDEV,
+	K_MEMORY_MB,
+	K_HUGEPAGES,
+	K_PCI,
+	K_FILE_PREFIX,
 	K_EAL_ARGS,
-	K_PORT, K_RX, K_WRITER_LCORE,
-	K_INTERNAL, K_INTERNAL_FILE, K_EXCLUDE, K_EXCLUDE_FILE, K_SYNACK_RULE, K_PEERS,
-	K_DATA_DIR, K_SENSOR_ID, K_FLUSH_INTERVAL, K_FSYNC_INTERVAL, K_TIMEZONE, K_WRITE_LOGS,
+	K_PORT,
+	K_RX,
+	K_WRITER_LCORE,
+	K_INTERNAL,
+	K_INTERNAL_FILE,
+	K_EXCLUDE,
+	K_EXCLUDE_FILE,
+	K_SYNACK_RULE,
+	K_PEERS,
+	K_DATA_DIR,
+	K_SENSOR_ID,
+	K_FLUSH_INTERVAL,
+	K_FSYNC_INTERVAL,
+	K_TIMEZONE,
+	K_WRITE_LOGS,
 	K_WRITE_DB,
-	K_FTP, K_FTP_SERVICE_PORTS, K_FTP_PASSIVE_TIMEOUT,
-	K_RING_SIZE, K_MBUF_POOL_SIZE, K_RX_DESCRIPTORS, K_BURST_SIZE, K_STATS_INTERVAL,
+	K_FTP,
+	K_FTP_SERVICE_PORTS,
+	K_FTP_PASSIVE_TIMEOUT,
+	K_RING_SIZE,
+	K_MBUF_POOL_SIZE,
+	K_RX_DESCRIPTORS,
+	K_BURST_SIZE,
+	K_STATS_INTERVAL,
 	K_EXIT_ON_IDLE,
 	K_CONTROL_SOCKET,
-	K_LOG_RETENTION_DAYS, K_DB_RETENTION_DAYS, K_MIN_FREE_MB,
-	K_ALERTS, K_ALERT_EXEC, K_ALERT_TIMEOUT, K_RETURN_DAYS, K_GONE_DAYS, K_LEARNING_DAYS,
+	K_LOG_RETENTION_DAYS,
+	K_DB_RETENTION_DAYS,
+	K_MIN_FREE_MB,
+	K_ALERTS,
+	K_ALERT_EXEC,
+	K_ALERT_TIMEOUT,
+	K_RETURN_DAYS,
+	K_GONE_DAYS,
+	K_LEARNING_DAYS,
 	K_DROP_CAPABILITIES,
 	K_COUNT
 };
@@ -37,56 +69,56 @@ static const struct {
 	const char *name;
 	const char *section;
 } keys[K_COUNT] = {
-	[K_LCORES] = {"lcores", "eal"},
-	[K_MAIN_LCORE] = {"main_lcore", "eal"},
-	[K_ALLOW] = {"allow", "eal"},
-	[K_VDEV] = {"vdev", "eal"},
-	[K_MEMORY_MB] = {"memory_mb", "eal"},
-	[K_HUGEPAGES] = {"hugepages", "eal"},
-	[K_PCI] = {"pci", "eal"},
-	[K_FILE_PREFIX] = {"file_prefix", "eal"},
-	[K_EAL_ARGS] = {"eal_args", "eal"},
-	[K_PORT] = {"port", "ports"},
-	[K_RX] = {"rx", "lcores"},
-	[K_WRITER_LCORE] = {"writer_lcore", "lcores"},
-	[K_INTERNAL] = {"internal", "classify"},
-	[K_INTERNAL_FILE] = {"internal_file", "classify"},
-	[K_EXCLUDE] = {"exclude", "classify"},
-	[K_EXCLUDE_FILE] = {"exclude_file", "classify"},
-	[K_SYNACK_RULE] = {"synack_rule", "classify"},
-	[K_PEERS] = {"peers", "classify"},
-	[K_DATA_DIR] = {"data_dir", "writer"},
-	[K_SENSOR_ID] = {"sensor_id", "writer"},
-	[K_FLUSH_INTERVAL] = {"flush_interval", "writer"},
-	[K_FSYNC_INTERVAL] = {"fsync_interval", "writer"},
-	[K_TIMEZONE] = {"timezone", "writer"},
-	[K_WRITE_LOGS] = {"write_logs", "writer"},
-	[K_WRITE_DB] = {"write_db", "writer"},
-	[K_FTP] = {"ftp", "ftp"},
-	[K_FTP_SERVICE_PORTS] = {"ftp_service_ports", "ftp"},
-	[K_FTP_PASSIVE_TIMEOUT] = {"ftp_passive_timeout", "ftp"},
-	[K_RING_SIZE] = {"ring_size", "tuning"},
-	[K_MBUF_POOL_SIZE] = {"mbuf_pool_size", "tuning"},
-	[K_RX_DESCRIPTORS] = {"rx_descriptors", "tuning"},
-	[K_BURST_SIZE] = {"burst_size", "tuning"},
-	[K_STATS_INTERVAL] = {"stats_interval", "tuning"},
-	[K_EXIT_ON_IDLE] = {"exit_on_idle", "tuning"},
-	[K_CONTROL_SOCKET] = {"control_socket", "control"},
-	[K_LOG_RETENTION_DAYS] = {"log_retention_days", "retention"},
-	[K_DB_RETENTION_DAYS] = {"db_retention_days", "retention"},
-	[K_MIN_FREE_MB] = {"min_free_mb", "retention"},
-	[K_ALERTS] = {"alerts", "alerts"},
-	[K_ALERT_EXEC] = {"alert_exec", "alerts"},
-	[K_ALERT_TIMEOUT] = {"alert_timeout", "alerts"},
-	[K_RETURN_DAYS] = {"return_days", "alerts"},
-	[K_GONE_DAYS] = {"gone_days", "alerts"},
-	[K_LEARNING_DAYS] = {"learning_days", "alerts"},
-	[K_DROP_CAPABILITIES] = {"drop_capabilities", "security"},
+    [K_LCORES] = {"lcores", "eal"},
+    [K_MAIN_LCORE] = {"main_lcore", "eal"},
+    [K_ALLOW] = {"allow", "eal"},
+    [K_VDEV] = {"vdev", "eal"},
+    [K_MEMORY_MB] = {"memory_mb", "eal"},
+    [K_HUGEPAGES] = {"hugepages", "eal"},
+    [K_PCI] = {"pci", "eal"},
+    [K_FILE_PREFIX] = {"file_prefix", "eal"},
+    [K_EAL_ARGS] = {"eal_args", "eal"},
+    [K_PORT] = {"port", "ports"},
+    [K_RX] = {"rx", "lcores"},
+    [K_WRITER_LCORE] = {"writer_lcore", "lcores"},
+    [K_INTERNAL] = {"internal", "classify"},
+    [K_INTERNAL_FILE] = {"internal_file", "classify"},
+    [K_EXCLUDE] = {"exclude", "classify"},
+    [K_EXCLUDE_FILE] = {"exclude_file", "classify"},
+    [K_SYNACK_RULE] = {"synack_rule", "classify"},
+    [K_PEERS] = {"peers", "classify"},
+    [K_DATA_DIR] = {"data_dir", "writer"},
+    [K_SENSOR_ID] = {"sensor_id", "writer"},
+    [K_FLUSH_INTERVAL] = {"flush_interval", "writer"},
+    [K_FSYNC_INTERVAL] = {"fsync_interval", "writer"},
+    [K_TIMEZONE] = {"timezone", "writer"},
+    [K_WRITE_LOGS] = {"write_logs", "writer"},
+    [K_WRITE_DB] = {"write_db", "writer"},
+    [K_FTP] = {"ftp", "ftp"},
+    [K_FTP_SERVICE_PORTS] = {"ftp_service_ports", "ftp"},
+    [K_FTP_PASSIVE_TIMEOUT] = {"ftp_passive_timeout", "ftp"},
+    [K_RING_SIZE] = {"ring_size", "tuning"},
+    [K_MBUF_POOL_SIZE] = {"mbuf_pool_size", "tuning"},
+    [K_RX_DESCRIPTORS] = {"rx_descriptors", "tuning"},
+    [K_BURST_SIZE] = {"burst_size", "tuning"},
+    [K_STATS_INTERVAL] = {"stats_interval", "tuning"},
+    [K_EXIT_ON_IDLE] = {"exit_on_idle", "tuning"},
+    [K_CONTROL_SOCKET] = {"control_socket", "control"},
+    [K_LOG_RETENTION_DAYS] = {"log_retention_days", "retention"},
+    [K_DB_RETENTION_DAYS] = {"db_retention_days", "retention"},
+    [K_MIN_FREE_MB] = {"min_free_mb", "retention"},
+    [K_ALERTS] = {"alerts", "alerts"},
+    [K_ALERT_EXEC] = {"alert_exec", "alerts"},
+    [K_ALERT_TIMEOUT] = {"alert_timeout", "alerts"},
+    [K_RETURN_DAYS] = {"return_days", "alerts"},
+    [K_GONE_DAYS] = {"gone_days", "alerts"},
+    [K_LEARNING_DAYS] = {"learning_days", "alerts"},
+    [K_DROP_CAPABILITIES] = {"drop_capabilities", "security"},
 };
 
-static const char *const sections[] = {"eal",     "ports",   "lcores",    "classify",
-				       "writer",  "ftp",     "tuning",    "control",
-				       "retention", "alerts", "security"};
+static const char *const sections[] = {"eal",       "ports",  "lcores",  "classify",
+                                       "writer",    "ftp",    "tuning",  "control",
+                                       "retention", "alerts", "security"};
 
 struct parse_ctx {
 	struct synackd_config *c;
@@ -241,7 +273,7 @@ static size_t edit_distance(const char *a, const char *b)
 }
 
 static const char *suggest(const char *name, const char *const *cands, size_t n,
-			   size_t stride_dummy)
+                           size_t stride_dummy)
 {
 	(void)stride_dummy;
 	const char *best = NULL;
@@ -269,8 +301,7 @@ static int append_text(struct parse_ctx *p, char **dst, const char *text)
 	return 0;
 }
 
-static int check_prefixes(struct parse_ctx *p, const char *key, const char *what,
-			  const char *text)
+static int check_prefixes(struct parse_ctx *p, const char *key, const char *what, const char *text)
 {
 	char perr[256];
 	struct prefix_set *s = prefix_set_parse(text, perr, sizeof perr);
@@ -317,7 +348,7 @@ static int read_whole(const char *path, char **out)
 }
 
 static int prefix_key(struct parse_ctx *p, const char *key, char **dst, const char *value,
-		      bool is_file)
+                      bool is_file)
 {
 	if (!is_file) {
 		if (check_prefixes(p, key, "", value) < 0)
@@ -336,14 +367,14 @@ static int prefix_key(struct parse_ctx *p, const char *key, char **dst, const ch
 	return rc;
 }
 
-static int num_key(struct parse_ctx *p, const char *key, const char *v, uint64_t min,
-		   uint64_t max, uint64_t *out)
+static int num_key(struct parse_ctx *p, const char *key, const char *v, uint64_t min, uint64_t max,
+                   uint64_t *out)
 {
 	if (parse_u64(v, UINT64_MAX, out) < 0)
 		return fail(p, "%s: bad number '%s'", key, v);
 	if (*out < min || *out > max)
 		return fail(p, "%s: %s is out of range %llu-%llu", key, v, (unsigned long long)min,
-			    (unsigned long long)max);
+		            (unsigned long long)max);
 	return 0;
 }
 
@@ -388,7 +419,7 @@ static int port_key(struct parse_ctx *p, char *v)
 	for (unsigned i = 0; i < c->n_port; i++)
 		if (strcmp(c->port[i].name, v) == 0)
 			return fail(p, "port: '%s' is already port %u (line %d)", v, i,
-				    c->port[i].line);
+			            c->port[i].line);
 	struct config_port *pt = &c->port[c->n_port];
 	memset(pt, 0, sizeof *pt);
 	if (str_key(p, "port", v, pt->name, sizeof pt->name) < 0)
@@ -397,14 +428,14 @@ static int port_key(struct parse_ctx *p, char *v)
 		uint64_t q;
 		if (strncmp(rest, "queues=", 7) != 0)
 			return fail(p, "port: expected 'queues=N' after the device name, got '%s'",
-				    rest);
+			            rest);
 		if (parse_u64(rest + 7, UINT64_MAX, &q) < 0)
 			return fail(p, "port: bad number '%s' in queues=", rest + 7);
 		if (q < 1 || q > CONFIG_MAX_QUEUES)
 			return fail(p,
-				    "port: queues=%llu: more queues than RSS allows (1-%d; 16 on "
-				    "82599)",
-				    (unsigned long long)q, CONFIG_MAX_QUEUES);
+			            "port: queues=%llu: more queues than RSS allows (1-%d; 16 on "
+			            "82599)",
+			            (unsigned long long)q, CONFIG_MAX_QUEUES);
 		pt->queues = (unsigned)q;
 	}
 	pt->line = p->line;
@@ -433,8 +464,8 @@ static int rx_key(struct parse_ctx *p, const char *v)
 	for (; tok && i < 3; i++, tok = strtok_r(NULL, ",", &save)) {
 		tok = trim(tok);
 		if (parse_u64(tok, UINT64_MAX, &f[i]) < 0)
-			return fail(p, "rx: bad number '%s' in '%s' (expected port,queue,lcore)", tok,
-				    v);
+			return fail(p, "rx: bad number '%s' in '%s' (expected port,queue,lcore)",
+			            tok, v);
 	}
 	if (i != 3 || tok)
 		return fail(p, "rx: expected port,queue,lcore, got '%s'", v);
@@ -442,13 +473,13 @@ static int rx_key(struct parse_ctx *p, const char *v)
 		return fail(p, "rx: too many rx lines (max %d)", CONFIG_MAX_RX);
 	if (f[1] >= CONFIG_MAX_QUEUES)
 		return fail(p, "rx: queue %llu: more queues than RSS allows (0-%d; 16 on 82599)",
-			    (unsigned long long)f[1], CONFIG_MAX_QUEUES - 1);
+		            (unsigned long long)f[1], CONFIG_MAX_QUEUES - 1);
 	if (f[2] >= CONFIG_MAX_LCORE)
 		return fail(p, "rx: lcore %llu out of range 0-%d", (unsigned long long)f[2],
-			    CONFIG_MAX_LCORE - 1);
+		            CONFIG_MAX_LCORE - 1);
 	if (f[0] >= CONFIG_MAX_PORTS)
 		return fail(p, "rx: port %llu out of range 0-%d", (unsigned long long)f[0],
-			    CONFIG_MAX_PORTS - 1);
+		            CONFIG_MAX_PORTS - 1);
 	struct config_rx *r = &c->rx[c->n_rx++];
 	r->port = (unsigned)f[0];
 	r->queue = (unsigned)f[1];
@@ -468,8 +499,8 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 	case K_LCORES:
 		for (const char *s = v; *s; s++)
 			if (!isdigit((unsigned char)*s) && !strchr(",-@()", *s))
-				return fail(p, "lcores: bad lcore list '%s' (example: 0-3 or 0,1,2,3)",
-					    v);
+				return fail(
+				    p, "lcores: bad lcore list '%s' (example: 0-3 or 0,1,2,3)", v);
 		return str_key(p, key, v, c->lcores, sizeof c->lcores);
 	case K_MAIN_LCORE:
 		if (num_key(p, key, v, 0, CONFIG_MAX_LCORE - 1, &u) < 0)
@@ -484,7 +515,8 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 		if (c->n_vdev >= CONFIG_MAX_LIST)
 			return fail(p, "vdev: too many devices (max %d)", CONFIG_MAX_LIST);
 		if (strncmp(v, "net_", 4) != 0 && strncmp(v, "crypto_", 7) != 0)
-			return fail(p, "vdev: '%s' does not look like a DPDK vdev (net_pcap0,...)", v);
+			return fail(p, "vdev: '%s' does not look like a DPDK vdev (net_pcap0,...)",
+			            v);
 		return str_key(p, key, v, c->vdev[c->n_vdev++], CONFIG_STR);
 	case K_MEMORY_MB:
 		if (num_key(p, key, v, 0, 1u << 20, &u) < 0)
@@ -498,8 +530,8 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 	case K_FILE_PREFIX:
 		for (const char *s = v; *s; s++)
 			if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
-				return fail(p, "file_prefix: '%s' may hold only letters, digits, - _ .",
-					    v);
+				return fail(
+				    p, "file_prefix: '%s' may hold only letters, digits, - _ .", v);
 		return str_key(p, key, v, c->file_prefix, sizeof c->file_prefix);
 	case K_EAL_ARGS:
 		return str_key(p, key, v, c->eal_args, sizeof c->eal_args);
@@ -555,7 +587,8 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 		return dur_key(p, key, v, &c->fsync_interval_ns);
 	case K_TIMEZONE:
 		if (strstr(v, "..") || *v == '/')
-			return fail(p, "timezone: '%s' is not a zone name (example: Asia/Tokyo)", v);
+			return fail(p, "timezone: '%s' is not a zone name (example: Asia/Tokyo)",
+			            v);
 		return str_key(p, key, v, c->timezone, sizeof c->timezone);
 	case K_WRITE_LOGS:
 		return bool_key(p, key, v, &c->write_logs);
@@ -575,7 +608,8 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 				continue;
 			}
 			if (n == 0 || n > 65535)
-				return fail(p, "ftp_service_ports: port %lu out of range 1-65535", n);
+				return fail(p, "ftp_service_ports: port %lu out of range 1-65535",
+				            n);
 			s = end;
 		}
 		return str_key(p, key, v, c->ftp_service_ports, sizeof c->ftp_service_ports);
@@ -592,8 +626,8 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 		if (num_key(p, key, v, 0, 1u << 26, &u) < 0)
 			return -1;
 		if (u != 0 && u < 1024)
-			return fail(p, "mbuf_pool_size: %s is too small (0 = automatic, or >= 1024)",
-				    v);
+			return fail(
+			    p, "mbuf_pool_size: %s is too small (0 = automatic, or >= 1024)", v);
 		c->mbuf_pool_size = (unsigned)u;
 		return 0;
 	case K_RX_DESCRIPTORS:
@@ -635,8 +669,10 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 		return bool_key(p, key, v, &c->drop_capabilities);
 	case K_ALERT_EXEC:
 		if (*v && *v != '/')
-			return fail(p, "alert_exec: '%s' should start with an absolute program path "
-				       "(it runs without a shell)", v);
+			return fail(p,
+			            "alert_exec: '%s' should start with an absolute program path "
+			            "(it runs without a shell)",
+			            v);
 		return str_key(p, key, v, c->alert_exec, sizeof c->alert_exec);
 	case K_ALERT_TIMEOUT:
 		return dur_key(p, key, v, &c->alert_timeout_ns);
@@ -725,7 +761,7 @@ static int parse_line(struct parse_ctx *p, char *line, char *section, size_t sec
 		return unknown_key(p, key);
 	if (*section && strcmp(section, keys[k].section) != 0)
 		return fail(p, "key '%s' belongs in section [%s], not [%s]", key, keys[k].section,
-			    section);
+		            section);
 	if (*value == '\0' && k != K_CONTROL_SOCKET && k != K_EAL_ARGS && k != K_INTERNAL &&
 	    k != K_EXCLUDE && k != K_FTP_SERVICE_PORTS && k != K_LCORES && k != K_ALERT_EXEC)
 		return fail(p, "%s: missing value", key);
@@ -733,7 +769,7 @@ static int parse_line(struct parse_ctx *p, char *line, char *section, size_t sec
 }
 
 int config_parse_text(struct synackd_config *c, const char *name, const char *text, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	struct parse_ctx p = {c, name, 0, err, errlen};
 	char section[32] = "";
@@ -774,7 +810,7 @@ int config_load(struct synackd_config *c, const char *path, char *err, size_t er
 }
 
 int config_set(struct synackd_config *c, const char *key, const char *value, char *err,
-	       size_t errlen)
+               size_t errlen)
 {
 	struct parse_ctx p = {c, "command line", 0, err, errlen};
 	int k = find_key(key);
@@ -790,10 +826,9 @@ int config_set(struct synackd_config *c, const char *key, const char *value, cha
 }
 
 /* Messages of the validator name the line of the key involved. */
-static int vfail(struct synackd_config *c, char *err, size_t errlen, int line, const char *fmt,
-		 ...) __attribute__((format(printf, 5, 6)));
-static int vfail(struct synackd_config *c, char *err, size_t errlen, int line, const char *fmt,
-		 ...)
+static int vfail(struct synackd_config *c, char *err, size_t errlen, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int vfail(struct synackd_config *c, char *err, size_t errlen, int line, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -826,8 +861,8 @@ int config_validate(struct synackd_config *c, char *err, size_t errlen)
 		return vfail(c, err, errlen, 0, "no port configured (port = PCI address or vdev)");
 	if (c->writer_lcore == c->main_lcore)
 		return vfail(c, err, errlen, c->key_line[K_WRITER_LCORE],
-			     "writer_lcore %u is the main lcore; give the writer its own lcore",
-			     c->writer_lcore);
+		             "writer_lcore %u is the main lcore; give the writer its own lcore",
+		             c->writer_lcore);
 	if (!c->rx_given) {
 		/* default: one worker per queue, lcores after main, skipping the writer */
 		unsigned l = 0;
@@ -839,9 +874,8 @@ int config_validate(struct synackd_config *c, char *err, size_t errlen)
 					l++;
 				if (c->n_rx >= CONFIG_MAX_RX || l >= CONFIG_MAX_LCORE)
 					return vfail(c, err, errlen, c->port[pi].line,
-						     "too many queues to give each its own lcore");
-				c->rx[c->n_rx++] =
-					(struct config_rx){pi, q, l++, c->port[pi].line};
+					             "too many queues to give each its own lcore");
+				c->rx[c->n_rx++] = (struct config_rx){pi, q, l++, c->port[pi].line};
 			}
 		}
 	}
@@ -849,23 +883,23 @@ int config_validate(struct synackd_config *c, char *err, size_t errlen)
 		struct config_rx *r = &c->rx[i];
 		if (r->port >= c->n_port)
 			return vfail(c, err, errlen, r->line,
-				     "rx: port %u is not configured (%u port%s: 0-%u)", r->port,
-				     c->n_port, c->n_port == 1 ? "" : "s", c->n_port - 1);
+			             "rx: port %u is not configured (%u port%s: 0-%u)", r->port,
+			             c->n_port, c->n_port == 1 ? "" : "s", c->n_port - 1);
 		if (r->lcore == c->main_lcore)
 			return vfail(c, err, errlen, r->line,
-				     "rx: lcore %u is the main lcore; it cannot also be a worker",
-				     r->lcore);
+			             "rx: lcore %u is the main lcore; it cannot also be a worker",
+			             r->lcore);
 		if (r->lcore == c->writer_lcore)
 			return vfail(c, err, errlen, r->line,
-				     "rx: lcore %u is the writer lcore (writer_lcore); it cannot "
-				     "also be a worker",
-				     r->lcore);
+			             "rx: lcore %u is the writer lcore (writer_lcore); it cannot "
+			             "also be a worker",
+			             r->lcore);
 		for (unsigned j = 0; j < i; j++)
 			if (c->rx[j].port == r->port && c->rx[j].queue == r->queue)
 				return vfail(c, err, errlen, r->line,
-					     "rx: port %u queue %u is already served by lcore %u "
-					     "(line %d)",
-					     r->port, r->queue, c->rx[j].lcore, c->rx[j].line);
+				             "rx: port %u queue %u is already served by lcore %u "
+				             "(line %d)",
+				             r->port, r->queue, c->rx[j].lcore, c->rx[j].line);
 	}
 	/* every queue of every port served; queue counts consistent */
 	for (unsigned pi = 0; pi < c->n_port; pi++) {
@@ -878,42 +912,43 @@ int config_validate(struct synackd_config *c, char *err, size_t errlen)
 			}
 		if (n == 0)
 			return vfail(c, err, errlen, c->port[pi].line,
-				     "port %u (%s) has no rx line: no lcore serves it", pi,
-				     c->port[pi].name);
+			             "port %u (%s) has no rx line: no lcore serves it", pi,
+			             c->port[pi].name);
 		if (c->port[pi].queues && maxq > c->port[pi].queues)
 			return vfail(c, err, errlen, c->port[pi].line,
-				     "port %u (%s) has queues=%u but an rx line serves queue %u", pi,
-				     c->port[pi].name, c->port[pi].queues, maxq - 1);
+			             "port %u (%s) has queues=%u but an rx line serves queue %u",
+			             pi, c->port[pi].name, c->port[pi].queues, maxq - 1);
 		unsigned nq = c->port[pi].queues ? c->port[pi].queues : maxq;
 		if (nq > CONFIG_MAX_QUEUES)
 			return vfail(c, err, errlen, c->port[pi].line,
-				     "port %u: %u queues, more than RSS allows (16 on 82599)", pi,
-				     nq);
+			             "port %u: %u queues, more than RSS allows (16 on 82599)", pi,
+			             nq);
 		for (unsigned q = 0; q < nq; q++) {
 			bool found = false;
 			for (unsigned i = 0; i < c->n_rx; i++)
 				if (c->rx[i].port == pi && c->rx[i].queue == q)
 					found = true;
 			if (!found)
-				return vfail(c, err, errlen, c->port[pi].line,
-					     "port %u (%s) queue %u is served by no lcore (add rx = "
-					     "%u,%u,LCORE)",
-					     pi, c->port[pi].name, q, pi, q);
+				return vfail(
+				    c, err, errlen, c->port[pi].line,
+				    "port %u (%s) queue %u is served by no lcore (add rx = "
+				    "%u,%u,LCORE)",
+				    pi, c->port[pi].name, q, pi, q);
 		}
 		c->port[pi].queues = nq;
 	}
 	if (c->burst_size > c->rx_descriptors)
 		return vfail(c, err, errlen, c->key_line[K_BURST_SIZE],
-			     "burst_size %u is larger than rx_descriptors %u", c->burst_size,
-			     c->rx_descriptors);
+		             "burst_size %u is larger than rx_descriptors %u", c->burst_size,
+		             c->rx_descriptors);
 	if (c->ring_size < c->burst_size * 2)
 		return vfail(c, err, errlen, c->key_line[K_RING_SIZE],
-			     "ring_size %u is smaller than twice burst_size (%u)", c->ring_size,
-			     c->burst_size);
-	if (c->internal_text == NULL || strspn(c->internal_text, " \t\r\n,") ==
-						   strlen(c->internal_text)) {
+		             "ring_size %u is smaller than twice burst_size (%u)", c->ring_size,
+		             c->burst_size);
+	if (c->internal_text == NULL ||
+	    strspn(c->internal_text, " \t\r\n,") == strlen(c->internal_text)) {
 		return vfail(c, err, errlen, 0,
-			     "no internal prefixes (internal = ... or internal_file = ...)");
+		             "no internal prefixes (internal = ... or internal_file = ...)");
 	}
 	return 0;
 }

@@ -15,12 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_MAX_PORTS 8
-#define CONFIG_MAX_RX 64
-#define CONFIG_MAX_LIST 16
-#define CONFIG_MAX_LCORE 128
+#define CONFIG_MAX_PORTS  8
+#define CONFIG_MAX_RX     64
+#define CONFIG_MAX_LIST   16
+#define CONFIG_MAX_LCORE  128
 #define CONFIG_MAX_QUEUES 16 /* RSS spreads over at most 16 queues on 82599 */
-#define CONFIG_STR 256
+#define CONFIG_STR        256
 
 struct config_port {
 	char name[CONFIG_STR]; /* PCI address or vdev name */
@@ -114,12 +114,12 @@ int config_load(struct synackd_config *c, const char *path, char *err, size_t er
 
 /* Parse text as if it were a file named name (tests, overrides). */
 int config_parse_text(struct synackd_config *c, const char *name, const char *text, char *err,
-		      size_t errlen);
+                      size_t errlen);
 
 /* Set one key as from the command line ("--set key=value"); errors name
  * "command line". */
 int config_set(struct synackd_config *c, const char *key, const char *value, char *err,
-	       size_t errlen);
+               size_t errlen);
 
 /* Cross-checks (roles, queues, lcores); fills default rx mapping when no
  * rx line was given.  0 or -1 with err naming the file and line. */

@@ -29,9 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ARGS 64
+#define MAX_ARGS     64
 #define ACCEPT_BURST 64
-#define MAX_GROUPS 1024
+#define MAX_GROUPS   1024
 
 struct client {
 	int fd;
@@ -39,7 +39,7 @@ struct client {
 	size_t in_len;
 	char *out;
 	size_t out_len, out_off, out_cap;
-	bool closing;         /* close once the output is sent */
+	bool closing;          /* close once the output is sent */
 	int64_t last_activity; /* ms, monotonic */
 	int64_t line_start;    /* ms when the current partial line began */
 	int64_t write_since;   /* ms since output has been pending, 0 none */
@@ -89,7 +89,7 @@ static int64_t now_ms(void)
 }
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -102,7 +102,7 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 
 static void server_warn(struct control_server *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void server_warn(struct control_server *s, const char *fmt, ...)
 {
 	char msg[512];
@@ -217,9 +217,8 @@ static int clear_stale(const char *path, char *err, size_t errlen)
 }
 
 struct control_server *control_server_open(const struct control_server_options *opt,
-					   const struct control_command *commands,
-					   size_t n_commands, void *ctx, char *err,
-					   size_t errlen)
+                                           const struct control_command *commands,
+                                           size_t n_commands, void *ctx, char *err, size_t errlen)
 {
 	struct control_server_options def;
 	struct control_server *s;
@@ -291,8 +290,10 @@ struct control_server *control_server_open(const struct control_server_options *
 	}
 	if (!s->have_gid) {
 		if (*s->group)
-			server_warn(s, "group '%s' does not exist; control socket %s is for root only "
-				"(mode 0600)", s->group, s->path);
+			server_warn(s,
+			            "group '%s' does not exist; control socket %s is for root only "
+			            "(mode 0600)",
+			            s->group, s->path);
 		s->opt.mode = 0600;
 	}
 
@@ -312,7 +313,7 @@ struct control_server *control_server_open(const struct control_server_options *
 	}
 	if (s->have_gid && chown(s->path, (uid_t)-1, s->gid) != 0) {
 		server_warn(s, "cannot give %s to group '%s': %s; root only (mode 0600)", s->path,
-		     s->group, strerror(errno));
+		            s->group, strerror(errno));
 		s->have_gid = false;
 		s->opt.mode = 0600;
 	}
@@ -367,8 +368,7 @@ static void client_drop(struct control_server *s, struct client *c)
 }
 
 /* Queues bytes; a client whose backlog passes max_reply is dropped. */
-static int client_queue(struct control_server *s, struct client *c, const char *data,
-			size_t n)
+static int client_queue(struct control_server *s, struct client *c, const char *data, size_t n)
 {
 	size_t pending = c->out_len - c->out_off;
 
@@ -409,7 +409,7 @@ static void client_flush(struct control_server *s, struct client *c)
 {
 	while (c->fd >= 0 && c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			c->out_off += (size_t)n;
 			c->write_since = now_ms(); /* progress restarts the clock */
@@ -441,9 +441,9 @@ static void error_line(struct json_out *j, const char *msg)
 }
 
 static int reply_error(struct control_server *s, struct client *c, bool close_after,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int reply_error(struct control_server *s, struct client *c, bool close_after,
-		       const char *fmt, ...)
+                       const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -483,8 +483,8 @@ static int builtin_help(struct control_server *s, struct json_out *out)
 	return 0;
 }
 
-int control_parse_request(char *line, size_t len, char **argv, int max_args, bool *fatal,
-			  char *err, size_t errlen)
+int control_parse_request(char *line, size_t len, char **argv, int max_args, bool *fatal, char *err,
+                          size_t errlen)
 {
 	int argc = 0;
 
@@ -497,8 +497,8 @@ int control_parse_request(char *line, size_t len, char **argv, int max_args, boo
 			continue;
 		if (ch < 0x20 || ch == 0x7f) {
 			*fatal = true;
-			seterr(err, errlen, "malformed request: control byte 0x%02x at offset %zu", ch,
-			       i);
+			seterr(err, errlen, "malformed request: control byte 0x%02x at offset %zu",
+			       ch, i);
 			return -1;
 		}
 	}
@@ -590,7 +590,7 @@ static int client_read(struct control_server *s, struct client *c)
 
 		if (room == 0) {
 			reply_error(s, c, true, "request too long (max %zu bytes)",
-				    s->opt.max_request - 1);
+			            s->opt.max_request - 1);
 			break;
 		}
 		n = recv(c->fd, c->in + c->in_len, room, MSG_DONTWAIT);
@@ -664,7 +664,7 @@ static void accept_clients(struct control_server *s)
 		}
 		if (s->n_clients >= s->opt.max_clients) {
 			static const char busy[] =
-				"{\"ok\":false,\"error\":\"too many clients\"}\n";
+			    "{\"ok\":false,\"error\":\"too many clients\"}\n";
 			(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(fd);
 			continue;
@@ -688,10 +688,10 @@ static void accept_clients(struct control_server *s)
 		socklen_t len = sizeof(cred);
 		bool allowed = false;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-			allowed = cred.uid == 0 || cred.uid == s->self_uid ||
-				  (s->have_gid && (cred.gid == s->gid ||
-						   control_peer_in_group(cred.pid, cred.uid,
-									 s->gid)));
+			allowed =
+			    cred.uid == 0 || cred.uid == s->self_uid ||
+			    (s->have_gid && (cred.gid == s->gid ||
+			                     control_peer_in_group(cred.pid, cred.uid, s->gid)));
 		if (!allowed)
 			reply_error(s, c, true, "permission denied");
 	}
@@ -804,8 +804,8 @@ int control_server_poll(struct control_server *s, int timeout_ms)
 		if (c->fd < 0)
 			continue;
 		s->pfd[n].fd = c->fd;
-		s->pfd[n].events = (short)((c->closing ? 0 : POLLIN) |
-					   (c->out_len > c->out_off ? POLLOUT : 0));
+		s->pfd[n].events =
+		    (short)((c->closing ? 0 : POLLIN) | (c->out_len > c->out_off ? POLLOUT : 0));
 		s->pfd[n].revents = 0;
 		s->pfd_client[n] = i;
 		n++;

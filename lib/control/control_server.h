@@ -32,8 +32,7 @@ struct control_request {
  * adds "ok":true or "ok":false and "error" itself) and returns 0, or
  * returns -1 after json_out_error(out, "message") to fail the request.
  */
-typedef int (*control_handler)(void *ctx, const struct control_request *req,
-			       struct json_out *out);
+typedef int (*control_handler)(void *ctx, const struct control_request *req, struct json_out *out);
 
 /* A NULL handler named "help" gets the built-in help (the list of
  * commands with their help texts); "help" is built in anyway when absent. */
@@ -44,12 +43,12 @@ struct control_command {
 };
 
 struct control_server_options {
-	const char *path;   /* socket path */
-	const char *group;  /* group allowed besides root; default "synack" */
-	unsigned mode;      /* default 0660 */
-	size_t max_clients; /* default 16 */
-	size_t max_request; /* bytes per line; default 4096 */
-	size_t max_reply;   /* bytes of unsent replies per client; default 1 MiB */
+	const char *path;       /* socket path */
+	const char *group;      /* group allowed besides root; default "synack" */
+	unsigned mode;          /* default 0660 */
+	size_t max_clients;     /* default 16 */
+	size_t max_request;     /* bytes per line; default 4096 */
+	size_t max_reply;       /* bytes of unsent replies per client; default 1 MiB */
 	int request_timeout_ms; /* a started line must end within; default 5000 */
 	int idle_timeout_ms;    /* a connection with nothing to do; default 60000 */
 	int write_timeout_ms;   /* a pending reply must drain within; default 5000 */
@@ -67,13 +66,12 @@ void control_server_options_default(struct control_server_options *opt);
  * then tells whether the line was malformed (a control byte) so that the
  * connection must be closed.  Pure: no I/O, no allocation.
  */
-int control_parse_request(char *line, size_t len, char **argv, int max_args, bool *fatal,
-			  char *err, size_t errlen);
+int control_parse_request(char *line, size_t len, char **argv, int max_args, bool *fatal, char *err,
+                          size_t errlen);
 
 struct control_server *control_server_open(const struct control_server_options *opt,
-					   const struct control_command *commands,
-					   size_t n_commands, void *ctx, char *err,
-					   size_t errlen);
+                                           const struct control_command *commands,
+                                           size_t n_commands, void *ctx, char *err, size_t errlen);
 
 /* Accept, read, dispatch and reply; waits at most timeout_ms.  Returns the
  * number of requests answered, or -1 if poll() itself failed. */

@@ -38,7 +38,7 @@ static void fail(struct parser *p, const char *fmt, ...)
 static void skip_ws(struct parser *p)
 {
 	while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' ||
-				   p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
+	                           p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
 		p->pos++;
 }
 
@@ -152,14 +152,30 @@ static char *parse_string(struct parser *p)
 		p->pos++;
 		char e = p->s[p->pos++];
 		switch (e) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
+		case '"':
+			*o++ = '"';
+			break;
+		case '\\':
+			*o++ = '\\';
+			break;
+		case '/':
+			*o++ = '/';
+			break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
 		case 'u': {
 			uint32_t cp, lo;
 			if (hex4(p, &cp) < 0) {
@@ -338,8 +354,10 @@ static struct json_value *parse_value(struct parser *p, int depth)
 	}
 	skip_ws(p);
 	switch (peek(p)) {
-	case '{': return parse_container(p, depth, true);
-	case '[': return parse_container(p, depth, false);
+	case '{':
+		return parse_container(p, depth, true);
+	case '[':
+		return parse_container(p, depth, false);
 	case '"': {
 		char *s = parse_string(p);
 		if (!s)
@@ -379,8 +397,8 @@ static struct json_value *parse_value(struct parser *p, int depth)
 
 struct json_value *json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-	struct parser p = {.s = text, .len = len == (size_t)-1 ? strlen(text) : len,
-			   .err = err, .errlen = errlen};
+	struct parser p = {
+	    .s = text, .len = len == (size_t)-1 ? strlen(text) : len, .err = err, .errlen = errlen};
 	struct json_value *v = parse_value(&p, 0);
 
 	if (!v)

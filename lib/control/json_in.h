@@ -17,8 +17,8 @@ struct json_value {
 	enum json_type type;
 	bool boolean;
 	double number;
-	char *text;  /* JSON_STRING: the decoded string; JSON_NUMBER: as written */
-	size_t n;    /* members of an array or object */
+	char *text; /* JSON_STRING: the decoded string; JSON_NUMBER: as written */
+	size_t n;   /* members of an array or object */
 	struct json_value **items;
 	char **keys; /* JSON_OBJECT: member names */
 };

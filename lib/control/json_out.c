@@ -98,13 +98,27 @@ static void put_escaped(struct json_out *j, const char *s)
 		if (c < 0x80) {
 			char esc[7];
 			switch (c) {
-			case '"': put(j, "\\\"", 2); break;
-			case '\\': put(j, "\\\\", 2); break;
-			case '\n': put(j, "\\n", 2); break;
-			case '\r': put(j, "\\r", 2); break;
-			case '\t': put(j, "\\t", 2); break;
-			case '\b': put(j, "\\b", 2); break;
-			case '\f': put(j, "\\f", 2); break;
+			case '"':
+				put(j, "\\\"", 2);
+				break;
+			case '\\':
+				put(j, "\\\\", 2);
+				break;
+			case '\n':
+				put(j, "\\n", 2);
+				break;
+			case '\r':
+				put(j, "\\r", 2);
+				break;
+			case '\t':
+				put(j, "\\t", 2);
+				break;
+			case '\b':
+				put(j, "\\b", 2);
+				break;
+			case '\f':
+				put(j, "\\f", 2);
+				break;
 			default:
 				memcpy(esc, "\\u00", 4);
 				esc[4] = hex[c >> 4];

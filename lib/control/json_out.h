@@ -16,7 +16,7 @@ struct json_out {
 	size_t len, cap;
 	int depth;
 	bool need_comma[32];
-	bool failed; /* out of memory: the text is incomplete */
+	bool failed;     /* out of memory: the text is incomplete */
 	char error[256]; /* set by json_out_error() */
 };
 
@@ -37,7 +37,6 @@ void json_out_bool(struct json_out *j, const char *key, bool value);
 void json_out_null(struct json_out *j, const char *key);
 
 /* Records a message for a failed request (control handlers). */
-void json_out_error(struct json_out *j, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void json_out_error(struct json_out *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* SYNACK_JSON_OUT_H */

@@ -837,7 +837,8 @@ int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, siz
 		}
 		/* XML_END */
 		if (in_pref && strcmp(ev.name, "name") == 0 && collecting) {
-			snprintf(pref_name, sizeof(pref_name), "%.*s", (int)sizeof(pref_name) - 1, text);
+			snprintf(pref_name, sizeof(pref_name), "%.*s", (int)sizeof(pref_name) - 1,
+			         text);
 			collecting = false;
 		} else if (in_pref && strcmp(ev.name, "value") == 0 && collecting) {
 			snprintf(pref_value, sizeof(pref_value), "%s", text);

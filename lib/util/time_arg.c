@@ -12,11 +12,16 @@
 static int64_t unit_seconds(char unit)
 {
 	switch (unit) {
-	case 's': return 1;
-	case 'm': return 60;
-	case 'h': return 3600;
-	case 'd': return 86400;
-	default: return 604800; /* 'w' */
+	case 's':
+		return 1;
+	case 'm':
+		return 60;
+	case 'h':
+		return 3600;
+	case 'd':
+		return 86400;
+	default:
+		return 604800; /* 'w' */
 	}
 }
 
@@ -36,8 +41,8 @@ int time_arg_parse(const char *s, int64_t now, int64_t *out)
 		*out = v;
 		return 0;
 	}
-	if (len >= 2 && len < 12 && isdigit((unsigned char)s[0]) &&
-	    strchr("smhdw", s[len - 1]) && strspn(s, "0123456789") == len - 1) {
+	if (len >= 2 && len < 12 && isdigit((unsigned char)s[0]) && strchr("smhdw", s[len - 1]) &&
+	    strspn(s, "0123456789") == len - 1) {
 		*out = now - strtoll(s, NULL, 10) * unit_seconds(s[len - 1]);
 		return 0;
 	}

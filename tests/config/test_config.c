@@ -1,8 +1,8 @@
 /* Unit tests for lib/config: parser, overrides, validator and every error. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -61,22 +61,22 @@ static void test_full(void)
 {
 	struct synackd_config c;
 	const char *text = "# example\n"
-			   "[eal]\nlcores = 0-3\nmain_lcore = 0\nallow = 0000:03:00.0\n"
-			   "vdev = net_pcap0,rx_pcap=/tmp/x.pcap\nmemory_mb = 512\nhugepages = no\n"
-			   "pci = off\nfile_prefix = t-1\neal_args = --log-level=lib.eal:debug\n"
-			   "[ports]\nport = net_pcap0 queues=2\n"
-			   "[lcores]\nrx = 0,0,1\nrx = (0,1,2)\nwriter_lcore = 3\n"
-			   "[classify]\ninternal = 198.18.0.0/15, 2001:db8::/32\n"
-			   "exclude = 198.18.0.5/32\nsynack_rule = strict\npeers = any\n"
-			   "[writer]\ndata_dir = /tmp/d\nsensor_id = 7\nflush_interval = 500ms\n"
-			   "fsync_interval = 2m\ntimezone = Asia/Tokyo\nwrite_logs = yes\n"
-			   "write_db = true\n"
-			   "[ftp]\nftp = on\nftp_service_ports = 3389, 5900\n"
-			   "ftp_passive_timeout = 1h\n"
-			   "[tuning]\nring_size = 1024\nmbuf_pool_size = 8192\n"
-			   "rx_descriptors = 512\nburst_size = 32\nstats_interval = 5s # inline\n"
-			   "exit_on_idle = 2\n"
-			   "[control]\ncontrol_socket = \"/run/synack/s.sock\"\n";
+	                   "[eal]\nlcores = 0-3\nmain_lcore = 0\nallow = 0000:03:00.0\n"
+	                   "vdev = net_pcap0,rx_pcap=/tmp/x.pcap\nmemory_mb = 512\nhugepages = no\n"
+	                   "pci = off\nfile_prefix = t-1\neal_args = --log-level=lib.eal:debug\n"
+	                   "[ports]\nport = net_pcap0 queues=2\n"
+	                   "[lcores]\nrx = 0,0,1\nrx = (0,1,2)\nwriter_lcore = 3\n"
+	                   "[classify]\ninternal = 198.18.0.0/15, 2001:db8::/32\n"
+	                   "exclude = 198.18.0.5/32\nsynack_rule = strict\npeers = any\n"
+	                   "[writer]\ndata_dir = /tmp/d\nsensor_id = 7\nflush_interval = 500ms\n"
+	                   "fsync_interval = 2m\ntimezone = Asia/Tokyo\nwrite_logs = yes\n"
+	                   "write_db = true\n"
+	                   "[ftp]\nftp = on\nftp_service_ports = 3389, 5900\n"
+	                   "ftp_passive_timeout = 1h\n"
+	                   "[tuning]\nring_size = 1024\nmbuf_pool_size = 8192\n"
+	                   "rx_descriptors = 512\nburst_size = 32\nstats_interval = 5s # inline\n"
+	                   "exit_on_idle = 2\n"
+	                   "[control]\ncontrol_socket = \"/run/synack/s.sock\"\n";
 	CHECK(run(text, &c) == 0);
 	if (err[0])
 		fprintf(stderr, "%s\n", err);
@@ -128,7 +128,8 @@ static void test_files_and_overrides(void)
 	CHECK(config_set(&c, "data_dir", "/tmp/other", err, sizeof err) == 0);
 	CHECK(strcmp(c.data_dir, "/tmp/other") == 0);
 	CHECK(config_set(&c, "ring_sise", "64", err, sizeof err) < 0);
-	CHECK(strcmp(err, "command line: unknown key 'ring_sise' (did you mean 'ring_size'?)") == 0);
+	CHECK(strcmp(err, "command line: unknown key 'ring_sise' (did you mean 'ring_size'?)") ==
+	      0);
 	CHECK(config_set(&c, "burst_size", "x", err, sizeof err) < 0);
 	CHECK(strcmp(err, "command line: burst_size: bad number 'x'") == 0);
 	config_free(&c);
@@ -148,14 +149,17 @@ static void test_files_and_overrides(void)
 	unlink(path);
 
 	snprintf(text, sizeof text, "port = net_ring0\ninternal_file = %s\n", path);
-	snprintf(want, sizeof want, "t.conf:2: internal_file: cannot read '%s': No such file or "
-				    "directory", path);
+	snprintf(want, sizeof want,
+	         "t.conf:2: internal_file: cannot read '%s': No such file or "
+	         "directory",
+	         path);
 	EXPECT_ERR(text, want);
 
 	/* config_load: missing file */
 	config_defaults(&c);
 	CHECK(config_load(&c, "/nonexistent/synackd.conf", err, sizeof err) < 0);
-	CHECK(strcmp(err, "/nonexistent/synackd.conf: cannot read: No such file or directory") == 0);
+	CHECK(strcmp(err, "/nonexistent/synackd.conf: cannot read: No such file or directory") ==
+	      0);
 	config_free(&c);
 }
 
@@ -179,7 +183,7 @@ static void test_errors(void)
 {
 	/* parser */
 	EXPECT_ERR(BASE "port = net_ring0\nring_sise = 1024\n",
-		   "t.conf:3: unknown key 'ring_sise' (did you mean 'ring_size'?)");
+	           "t.conf:3: unknown key 'ring_sise' (did you mean 'ring_size'?)");
 	EXPECT_ERR(BASE "frobnicate = 1\n", "t.conf:2: unknown key 'frobnicate'");
 	EXPECT_ERR("[eall]\n", "t.conf:1: unknown section [eall] (did you mean [eal]?)");
 	EXPECT_ERR("[zzzzzzzz]\n", "t.conf:1: unknown section [zzzzzzzz]");
@@ -187,7 +191,7 @@ static void test_errors(void)
 	EXPECT_ERR("just words\n", "t.conf:1: expected 'key = value', got 'just words'");
 	EXPECT_ERR("= 4\n", "t.conf:1: missing key before '='");
 	EXPECT_ERR("[eal]\nwriter_lcore = 3\n",
-		   "t.conf:2: key 'writer_lcore' belongs in section [lcores], not [eal]");
+	           "t.conf:2: key 'writer_lcore' belongs in section [lcores], not [eal]");
 	EXPECT_ERR("ring_size =\n", "t.conf:1: ring_size: missing value");
 	EXPECT_ERR("ring_size = 12x\n", "t.conf:1: ring_size: bad number '12x'");
 	EXPECT_ERR("ring_size = 1000\n", "t.conf:1: ring_size: 1000 is not a power of two");
@@ -196,44 +200,49 @@ static void test_errors(void)
 	EXPECT_ERR("writer_lcore = -1\n", "t.conf:1: writer_lcore: bad number '-1'");
 	EXPECT_ERR("memory_mb = lots\n", "t.conf:1: memory_mb: bad number 'lots'");
 	EXPECT_ERR("sensor_id = 4294967296\n",
-		   "t.conf:1: sensor_id: 4294967296 is out of range 0-4294967295");
-	EXPECT_ERR("rx_descriptors = 16\n", "t.conf:1: rx_descriptors: 16 is out of range 32-32768");
+	           "t.conf:1: sensor_id: 4294967296 is out of range 0-4294967295");
+	EXPECT_ERR("rx_descriptors = 16\n",
+	           "t.conf:1: rx_descriptors: 16 is out of range 32-32768");
 	EXPECT_ERR("burst_size = 0\n", "t.conf:1: burst_size: 0 is out of range 1-512");
 	EXPECT_ERR("mbuf_pool_size = 100\n",
-		   "t.conf:1: mbuf_pool_size: 100 is too small (0 = automatic, or >= 1024)");
+	           "t.conf:1: mbuf_pool_size: 100 is too small (0 = automatic, or >= 1024)");
 	EXPECT_ERR("hugepages = maybe\n", "t.conf:1: hugepages: expected yes or no, got 'maybe'");
 	EXPECT_ERR("flush_interval = soon\n",
-		   "t.conf:1: flush_interval: bad duration 'soon' (examples: 10, 10s, 500ms, 5m, "
-		   "1h)");
+	           "t.conf:1: flush_interval: bad duration 'soon' (examples: 10, 10s, 500ms, 5m, "
+	           "1h)");
 	EXPECT_ERR("flush_interval = 10us\n",
-		   "t.conf:1: flush_interval: 10us is too short (at least 1ms)");
+	           "t.conf:1: flush_interval: 10us is too short (at least 1ms)");
 	EXPECT_ERR("synack_rule = paper\n",
-		   "t.conf:1: synack_rule: expected default or strict, got 'paper'");
+	           "t.conf:1: synack_rule: expected default or strict, got 'paper'");
 	EXPECT_ERR("peers = some\n", "t.conf:1: peers: expected external or any, got 'some'");
-	EXPECT_ERR("data_dir = var/lib\n", "t.conf:1: data_dir: 'var/lib' should be an absolute path");
+	EXPECT_ERR("data_dir = var/lib\n",
+	           "t.conf:1: data_dir: 'var/lib' should be an absolute path");
 	EXPECT_ERR("control_socket = x.sock\n",
-		   "t.conf:1: control_socket: 'x.sock' should be an absolute path");
+	           "t.conf:1: control_socket: 'x.sock' should be an absolute path");
 	EXPECT_ERR("timezone = /etc/passwd\n",
-		   "t.conf:1: timezone: '/etc/passwd' is not a zone name (example: Asia/Tokyo)");
-	EXPECT_ERR("lcores = all\n", "t.conf:1: lcores: bad lcore list 'all' (example: 0-3 or 0,1,2,3)");
+	           "t.conf:1: timezone: '/etc/passwd' is not a zone name (example: Asia/Tokyo)");
+	EXPECT_ERR("lcores = all\n",
+	           "t.conf:1: lcores: bad lcore list 'all' (example: 0-3 or 0,1,2,3)");
 	EXPECT_ERR("file_prefix = a/b\n",
-		   "t.conf:1: file_prefix: 'a/b' may hold only letters, digits, - _ .");
+	           "t.conf:1: file_prefix: 'a/b' may hold only letters, digits, - _ .");
 	EXPECT_ERR("vdev = pcap0\n",
-		   "t.conf:1: vdev: 'pcap0' does not look like a DPDK vdev (net_pcap0,...)");
-	EXPECT_ERR("ftp_service_ports = 80;90\n", "t.conf:1: ftp_service_ports: bad port list '80;90'");
+	           "t.conf:1: vdev: 'pcap0' does not look like a DPDK vdev (net_pcap0,...)");
+	EXPECT_ERR("ftp_service_ports = 80;90\n",
+	           "t.conf:1: ftp_service_ports: bad port list '80;90'");
 	EXPECT_ERR("ftp_service_ports = 70000\n",
-		   "t.conf:1: ftp_service_ports: port 70000 out of range 1-65535");
+	           "t.conf:1: ftp_service_ports: port 70000 out of range 1-65535");
 	EXPECT_ERR("port = a\nport = a\n", "t.conf:2: port: 'a' is already port 0 (line 1)");
 	EXPECT_ERR("port = a queues=17\n",
-		   "t.conf:1: port: queues=17: more queues than RSS allows (1-16; 16 on 82599)");
+	           "t.conf:1: port: queues=17: more queues than RSS allows (1-16; 16 on 82599)");
 	EXPECT_ERR("port = a queues=x\n", "t.conf:1: port: bad number 'x' in queues=");
 	EXPECT_ERR("port = a rings=2\n",
-		   "t.conf:1: port: expected 'queues=N' after the device name, got 'rings=2'");
+	           "t.conf:1: port: expected 'queues=N' after the device name, got 'rings=2'");
 	EXPECT_ERR("rx = 0,0\n", "t.conf:1: rx: expected port,queue,lcore, got '0,0'");
 	EXPECT_ERR("rx = 0,0,1,2\n", "t.conf:1: rx: expected port,queue,lcore, got '0,0,1,2'");
-	EXPECT_ERR("rx = 0,a,1\n", "t.conf:1: rx: bad number 'a' in '0,a,1' (expected port,queue,lcore)");
+	EXPECT_ERR("rx = 0,a,1\n",
+	           "t.conf:1: rx: bad number 'a' in '0,a,1' (expected port,queue,lcore)");
 	EXPECT_ERR("rx = 0,16,1\n",
-		   "t.conf:1: rx: queue 16: more queues than RSS allows (0-15; 16 on 82599)");
+	           "t.conf:1: rx: queue 16: more queues than RSS allows (0-15; 16 on 82599)");
 	EXPECT_ERR("rx = 0,0,128\n", "t.conf:1: rx: lcore 128 out of range 0-127");
 	EXPECT_ERR("rx = 9,0,1\n", "t.conf:1: rx: port 9 out of range 0-7");
 	{
@@ -251,30 +260,31 @@ static void test_errors(void)
 
 	/* validator */
 	EXPECT_ERR(BASE, "t.conf: no port configured (port = PCI address or vdev)");
-	EXPECT_ERR("port = a\n", "t.conf: no internal prefixes (internal = ... or internal_file = ...)");
+	EXPECT_ERR("port = a\n",
+	           "t.conf: no internal prefixes (internal = ... or internal_file = ...)");
 	EXPECT_ERR(BASE "port = a\nwriter_lcore = 0\n",
-		   "t.conf:3: writer_lcore 0 is the main lcore; give the writer its own lcore");
+	           "t.conf:3: writer_lcore 0 is the main lcore; give the writer its own lcore");
 	EXPECT_ERR(BASE "port = a\nrx = 0,0,0\n",
-		   "t.conf:3: rx: lcore 0 is the main lcore; it cannot also be a worker");
+	           "t.conf:3: rx: lcore 0 is the main lcore; it cannot also be a worker");
 	EXPECT_ERR(BASE "port = a\nrx = 0,0,3\n",
-		   "t.conf:3: rx: lcore 3 is the writer lcore (writer_lcore); it cannot also be a "
-		   "worker");
+	           "t.conf:3: rx: lcore 3 is the writer lcore (writer_lcore); it cannot also be a "
+	           "worker");
 	EXPECT_ERR(BASE "port = a\nrx = 0,0,1\nrx = 0,0,2\n",
-		   "t.conf:4: rx: port 0 queue 0 is already served by lcore 1 (line 3)");
+	           "t.conf:4: rx: port 0 queue 0 is already served by lcore 1 (line 3)");
 	EXPECT_ERR(BASE "port = a\nrx = 1,0,1\n",
-		   "t.conf:3: rx: port 1 is not configured (1 port: 0-0)");
+	           "t.conf:3: rx: port 1 is not configured (1 port: 0-0)");
 	EXPECT_ERR(BASE "port = a\nport = b\nrx = 0,0,1\n",
-		   "t.conf:3: port 1 (b) has no rx line: no lcore serves it");
+	           "t.conf:3: port 1 (b) has no rx line: no lcore serves it");
 	EXPECT_ERR(BASE "port = a queues=1\nrx = 0,0,1\nrx = 0,1,2\n",
-		   "t.conf:2: port 0 (a) has queues=1 but an rx line serves queue 1");
+	           "t.conf:2: port 0 (a) has queues=1 but an rx line serves queue 1");
 	EXPECT_ERR(BASE "port = a queues=2\nrx = 0,0,1\n",
-		   "t.conf:2: port 0 (a) queue 1 is served by no lcore (add rx = 0,1,LCORE)");
+	           "t.conf:2: port 0 (a) queue 1 is served by no lcore (add rx = 0,1,LCORE)");
 	EXPECT_ERR(BASE "port = a\nrx = 0,1,1\n",
-		   "t.conf:2: port 0 (a) queue 0 is served by no lcore (add rx = 0,0,LCORE)");
+	           "t.conf:2: port 0 (a) queue 0 is served by no lcore (add rx = 0,0,LCORE)");
 	EXPECT_ERR(BASE "port = a\nburst_size = 512\nrx_descriptors = 256\n",
-		   "t.conf:3: burst_size 512 is larger than rx_descriptors 256");
+	           "t.conf:3: burst_size 512 is larger than rx_descriptors 256");
 	EXPECT_ERR(BASE "port = a\nring_size = 64\nburst_size = 64\n",
-		   "t.conf:3: ring_size 64 is smaller than twice burst_size (64)");
+	           "t.conf:3: ring_size 64 is smaller than twice burst_size (64)");
 
 	/* limits of repeatable keys */
 	{
@@ -285,7 +295,8 @@ static void test_errors(void)
 		EXPECT_ERR(big, "t.conf:9: port: too many ports (max 8)");
 		o = 0;
 		for (int i = 0; i < 17; i++)
-			o += (size_t)snprintf(big + o, sizeof big - o, "allow = 0000:0%d:00.0\n", i % 10);
+			o += (size_t)snprintf(big + o, sizeof big - o, "allow = 0000:0%d:00.0\n",
+			                      i % 10);
 		EXPECT_ERR(big, "t.conf:17: allow: too many devices (max 16)");
 		o = 0;
 		for (int i = 0; i < 17; i++)
@@ -293,7 +304,8 @@ static void test_errors(void)
 		EXPECT_ERR(big, "t.conf:17: vdev: too many devices (max 16)");
 		o = 0;
 		for (int i = 0; i < 65; i++)
-			o += (size_t)snprintf(big + o, sizeof big - o, "rx = 0,%d,%d\n", i % 16, i + 1);
+			o += (size_t)snprintf(big + o, sizeof big - o, "rx = 0,%d,%d\n", i % 16,
+			                      i + 1);
 		EXPECT_ERR(big, "t.conf:65: rx: too many rx lines (max 64)");
 		o = (size_t)snprintf(big, sizeof big, "data_dir = /");
 		memset(big + o, 'x', 300);
@@ -306,8 +318,8 @@ static void test_errors(void)
 			o += (size_t)snprintf(big + o, sizeof big - o, "port = p%d queues=16\n", i);
 		EXPECT_ERR(big, "t.conf:6: too many queues to give each its own lcore");
 		EXPECT_ERR("exclude_file = /nonexistent/x\n",
-			   "t.conf:1: exclude_file: cannot read '/nonexistent/x': No such file or "
-			   "directory");
+		           "t.conf:1: exclude_file: cannot read '/nonexistent/x': No such file or "
+		           "directory");
 	}
 
 	/* an lcore may serve several queues (allowed) */
@@ -329,10 +341,10 @@ static void test_retention_alerts(void)
 	CHECK_EQ(c.learning_days, 14);
 	config_free(&c);
 	CHECK(run(BASE "port = net_ring0\n[retention]\nlog_retention_days = 30\n"
-		       "db_retention_days = 0\nmin_free_mb = 0\n[alerts]\nalerts = no\n"
-		       "alert_exec = /usr/bin/logger -t synack\nalert_timeout = 3s\n"
-		       "gone_days = 0\n",
-		  &c) == 0);
+	               "db_retention_days = 0\nmin_free_mb = 0\n[alerts]\nalerts = no\n"
+	               "alert_exec = /usr/bin/logger -t synack\nalert_timeout = 3s\n"
+	               "gone_days = 0\n",
+	          &c) == 0);
 	CHECK_EQ(c.log_retention_days, 30);
 	CHECK_EQ(c.db_retention_days, 0);
 	CHECK_EQ(c.min_free_mb, 0);
@@ -342,12 +354,12 @@ static void test_retention_alerts(void)
 	CHECK_EQ(c.gone_days, 0);
 	config_free(&c);
 	EXPECT_ERR(BASE "[alerts]\nalert_exec = logger -t x\n",
-		   "t.conf:3: alert_exec: 'logger -t x' should start with an absolute program "
-		   "path (it runs without a shell)");
+	           "t.conf:3: alert_exec: 'logger -t x' should start with an absolute program "
+	           "path (it runs without a shell)");
 	EXPECT_ERR(BASE "[alerts]\nreturn_days = 0\n",
-		   "t.conf:3: return_days: 0 is out of range 1-100000");
+	           "t.conf:3: return_days: 0 is out of range 1-100000");
 	EXPECT_ERR(BASE "[retention]\nlog_retention_days = soon\n",
-		   "t.conf:3: log_retention_days: bad number 'soon'");
+	           "t.conf:3: log_retention_days: bad number 'soon'");
 }
 
 static void test_security(void)
@@ -361,9 +373,9 @@ static void test_security(void)
 	CHECK(!c.drop_capabilities);
 	config_free(&c);
 	EXPECT_ERR(BASE "[security]\ndrop_capabilities = maybe\n",
-		   "t.conf:3: drop_capabilities: expected yes or no, got 'maybe'");
+	           "t.conf:3: drop_capabilities: expected yes or no, got 'maybe'");
 	EXPECT_ERR(BASE "[alerts]\ndrop_capabilities = no\n",
-		   "t.conf:3: key 'drop_capabilities' belongs in section [security], not [alerts]");
+	           "t.conf:3: key 'drop_capabilities' belongs in section [security], not [alerts]");
 }
 
 static void test_example(void)

@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		fprintf(stderr, "control_test_client: cannot connect to %s: %s\n", path,
-			strerror(errno));
+		        strerror(errno));
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

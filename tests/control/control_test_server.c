@@ -77,12 +77,9 @@ static int h_stop(void *ctx, const struct control_request *req, struct json_out 
 }
 
 static const struct control_command commands[] = {
-	{"echo", h_echo, "echo the arguments"},
-	{"fail", h_fail, "always fails"},
-	{"big", h_big, "a reply of N bytes"},
-	{"clients", h_clients, "connected clients"},
-	{"stop", h_stop, "stop the server"},
-	{"help", NULL, "list the commands"},
+    {"echo", h_echo, "echo the arguments"}, {"fail", h_fail, "always fails"},
+    {"big", h_big, "a reply of N bytes"},   {"clients", h_clients, "connected clients"},
+    {"stop", h_stop, "stop the server"},    {"help", NULL, "list the commands"},
 };
 
 static long long now_ms(void)
@@ -140,7 +137,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	server = control_server_open(&opt, commands, sizeof(commands) / sizeof(commands[0]), NULL,
-				     err, sizeof(err));
+	                             err, sizeof(err));
 	if (!server) {
 		fprintf(stderr, "control_test_server: %s\n", err);
 		return 1;

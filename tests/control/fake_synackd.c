@@ -58,8 +58,12 @@ void synackd_status_json(struct json_out *out)
 	}
 	json_out_array_end(out);
 	json_out_array_begin(out, "lcores");
-	static const struct { int lcore; const char *role; int port, queue; } lc[] = {
-		{0, "main", -1, -1}, {1, "worker", 0, 0}, {2, "worker", 1, 0}, {3, "writer", -1, -1}};
+	static const struct {
+		int lcore;
+		const char *role;
+		int port, queue;
+	} lc[] = {
+	    {0, "main", -1, -1}, {1, "worker", 0, 0}, {2, "worker", 1, 0}, {3, "writer", -1, -1}};
 	for (size_t i = 0; i < 4; i++) {
 		json_out_object_begin(out, NULL);
 		json_out_u64(out, "lcore", (uint64_t)lc[i].lcore);

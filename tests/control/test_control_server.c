@@ -13,15 +13,15 @@
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,11 +81,9 @@ static int h_open(void *ctx, const struct control_request *req, struct json_out 
 }
 
 static const struct control_command commands[] = {
-	{"echo", h_echo, "echo"},
-	{"fail", h_fail, "fail"},
-	{"big", h_big, "200 kB reply"},
-	{"clients", h_clients, "clients"},
-	{"open", h_open, "unbalanced"},
+    {"echo", h_echo, "echo"},       {"fail", h_fail, "fail"},
+    {"big", h_big, "200 kB reply"}, {"clients", h_clients, "clients"},
+    {"open", h_open, "unbalanced"},
 };
 
 static int warnings;
@@ -129,7 +127,7 @@ static int start(const struct control_server_options *opt)
 	char err[512] = "";
 
 	server = control_server_open(opt, commands, sizeof(commands) / sizeof(commands[0]), NULL,
-				     err, sizeof(err));
+	                             err, sizeof(err));
 	if (!server) {
 		fprintf(stderr, "open: %s\n", err);
 		return -1;
@@ -225,8 +223,8 @@ static void check_reply(int fd, const char *line, const char *want)
 	int n = ask(fd, line, reply, sizeof(reply));
 	CHECK(n >= 0);
 	if (n < 0 || strcmp(reply, want) != 0)
-		fprintf(stderr, "  request %s  got  %s\n  want %s\n", line, n < 0 ? "(none)" : reply,
-			want);
+		fprintf(stderr, "  request %s  got  %s\n  want %s\n", line,
+		        n < 0 ? "(none)" : reply, want);
 	else
 		CHECK(1);
 }
@@ -247,15 +245,16 @@ static void test_requests(void)
 	check_reply(fd, "echo caf\xc3\xa9\n", "{\"ok\":true,\"args\":[\"caf\xc3\xa9\"]}");
 	check_reply(fd, "fail\n", "{\"ok\":false,\"error\":\"failed on purpose\"}");
 	check_reply(fd, "nosuch x\n",
-		    "{\"ok\":false,\"error\":\"unknown command 'nosuch' (try 'help')\"}");
+	            "{\"ok\":false,\"error\":\"unknown command 'nosuch' (try 'help')\"}");
 	check_reply(fd, "\n", "{\"ok\":false,\"error\":\"empty request\"}");
 	check_reply(fd, "   \n", "{\"ok\":false,\"error\":\"empty request\"}");
 	check_reply(fd, "open\n", "{\"ok\":true,\"left_open\":{\"x\":1}}");
-	check_reply(fd, "help\n",
-		    "{\"ok\":true,\"commands\":[{\"name\":\"echo\",\"help\":\"echo\"},"
-		    "{\"name\":\"fail\",\"help\":\"fail\"},{\"name\":\"big\",\"help\":\"200 kB reply\"},"
-		    "{\"name\":\"clients\",\"help\":\"clients\"},{\"name\":\"open\",\"help\":"
-		    "\"unbalanced\"},{\"name\":\"help\",\"help\":\"list the commands\"}]}");
+	check_reply(
+	    fd, "help\n",
+	    "{\"ok\":true,\"commands\":[{\"name\":\"echo\",\"help\":\"echo\"},"
+	    "{\"name\":\"fail\",\"help\":\"fail\"},{\"name\":\"big\",\"help\":\"200 kB reply\"},"
+	    "{\"name\":\"clients\",\"help\":\"clients\"},{\"name\":\"open\",\"help\":"
+	    "\"unbalanced\"},{\"name\":\"help\",\"help\":\"list the commands\"}]}");
 	/* too many arguments: the connection stays */
 	char many[256] = "echo";
 	for (int i = 0; i < 70; i++)
@@ -310,7 +309,7 @@ static void test_requests(void)
 	send_str(fd, "echo \x01\x02\n", 8);
 	CHECK(read_line(fd, reply, sizeof(reply), 3000) >= 0 &&
 	      !strcmp(reply, "{\"ok\":false,\"error\":\"malformed request: control byte 0x01 at "
-			     "offset 5\"}"));
+	                     "offset 5\"}"));
 	CHECK(closed_within(fd, 2000));
 	close(fd);
 	fd = connect_to(sock_path);
@@ -424,10 +423,17 @@ static void test_flood(void)
 		for (size_t k = 0; k < n; k++)
 			junk[k] = (char)(rand() % 256);
 		switch (i % 4) {
-		case 0: send_str(fd, junk, n); break;
-		case 1: send_str(fd, "echo ok\nnosuch\n\n", 16); break;
-		case 2: send_str(fd, "echo half", 9); break;
-		default: break;
+		case 0:
+			send_str(fd, junk, n);
+			break;
+		case 1:
+			send_str(fd, "echo ok\nnosuch\n\n", 16);
+			break;
+		case 2:
+			send_str(fd, "echo half", 9);
+			break;
+		default:
+			break;
 		}
 		close(fd);
 	}
@@ -587,8 +593,8 @@ static double cpu_of(pid_t pid)
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')'); /* after the command name */
 	unsigned long ut = 0, st = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-			 &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }

@@ -12,10 +12,10 @@
 static void test_values(void)
 {
 	char err[256];
-	struct json_value *v = json_parse(
-		" {\"a\":1,\"b\":-2.5e3,\"c\":\"x\\\"y\\\\z\\/\\n\\u00e9\\ud83d\\ude00\",\"d\":[true,false,"
-		"null,[],{}],\"e\":{\"f\":18446744073709551615}} \n",
-		(size_t)-1, err, sizeof(err));
+	struct json_value *v = json_parse(" {\"a\":1,\"b\":-2.5e3,\"c\":\"x\\\"y\\\\z\\/"
+	                                  "\\n\\u00e9\\ud83d\\ude00\",\"d\":[true,false,"
+	                                  "null,[],{}],\"e\":{\"f\":18446744073709551615}} \n",
+	                                  (size_t)-1, err, sizeof(err));
 	CHECK(v != NULL);
 	if (!v) {
 		fprintf(stderr, "%s\n", err);
@@ -48,10 +48,9 @@ static void test_values(void)
 static void test_errors(void)
 {
 	static const char *const bad[] = {
-		"",          "{",          "{\"a\"}",     "{\"a\":}",   "[1,]",     "[1 2]",
-		"01",        "1.",         "-",           "1e",         "\"abc",    "\"\\x\"",
-		"\"\\u12\"", "tru",        "nul",         "{} x",       "{\"a\":1,}", "\"a\nb\"",
-		"[\"\\",     "{1:2}",      "+1",
+	    "",    "{",    "{\"a\"}",    "{\"a\":}", "[1,]",    "[1 2]",     "01",
+	    "1.",  "-",    "1e",         "\"abc",    "\"\\x\"", "\"\\u12\"", "tru",
+	    "nul", "{} x", "{\"a\":1,}", "\"a\nb\"", "[\"\\",   "{1:2}",     "+1",
 	};
 	char err[256];
 

@@ -12,7 +12,7 @@
 #define CHECK_STR(got, want)                                                                       \
 	do {                                                                                       \
 		const char *g_ = (got), *w_ = (want);                                              \
-		CHECK(g_ && strcmp(g_, w_) == 0);                                                  \
+		CHECK(g_ &&strcmp(g_, w_) == 0);                                                   \
 		if (!g_ || strcmp(g_, w_) != 0)                                                    \
 			fprintf(stderr, "  got  %s\n  want %s\n", g_ ? g_ : "(null)", w_);         \
 	} while (0)
@@ -45,8 +45,9 @@ static void test_structure(void)
 	json_out_object_end(&j);
 	CHECK(!j.failed);
 	CHECK_EQ(j.depth, 0);
-	CHECK_STR(j.buf, "{\"a\":\"x\",\"b\":18446744073709551615,\"c\":-9223372036854775808,"
-			 "\"d\":true,\"e\":false,\"f\":null,\"g\":[1,2,{},[],{\"k\":null}],\"h\":{}}");
+	CHECK_STR(j.buf,
+	          "{\"a\":\"x\",\"b\":18446744073709551615,\"c\":-9223372036854775808,"
+	          "\"d\":true,\"e\":false,\"f\":null,\"g\":[1,2,{},[],{\"k\":null}],\"h\":{}}");
 	CHECK_EQ(j.len, strlen(j.buf));
 
 	/* reset keeps the buffer and starts over */
@@ -68,13 +69,23 @@ static void test_escaping(void)
 	json_out_object_begin(&j, NULL);
 	json_out_string(&j, "q\"k", "a\"b\\c/d\n\r\t\b\f\x01\x1f\x7f");
 	json_out_string(&j, "utf8", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
-	json_out_string(&j, "bad", "a\xff" "b\xc3" "c\xe2\x82" "d\xc0\xaf" "e\xed\xa0\x80" "f");
+	json_out_string(&j, "bad",
+	                "a\xff"
+	                "b\xc3"
+	                "c\xe2\x82"
+	                "d\xc0\xaf"
+	                "e\xed\xa0\x80"
+	                "f");
 	json_out_object_end(&j);
 	CHECK(!j.failed);
 	CHECK_STR(j.buf, "{\"q\\\"k\":\"a\\\"b\\\\c/d\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\","
-			 "\"utf8\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\","
-			 "\"bad\":\"a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd" "d\xef\xbf\xbd"
-			 "e\xef\xbf\xbd" "f\"}");
+	                 "\"utf8\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\","
+	                 "\"bad\":\"a\xef\xbf\xbd"
+	                 "b\xef\xbf\xbd"
+	                 "c\xef\xbf\xbd"
+	                 "d\xef\xbf\xbd"
+	                 "e\xef\xbf\xbd"
+	                 "f\"}");
 	json_out_free(&j);
 }
 
@@ -98,7 +109,7 @@ static void test_doubles(void)
 	json_out_double(&j, NULL, 1.0 / 3);
 	json_out_array_end(&j);
 	CHECK_STR(j.buf, "[0,1.5,-2.25,0.1,1e+300,null,null,123456.789,2000000,-3,1e+15,"
-			 "0.3333333333333333]");
+	                 "0.3333333333333333]");
 	json_out_free(&j);
 }
 

@@ -287,7 +287,7 @@ static void test_configure(void)
 	CHECK_EQ(mark(f, rec4("10.0.0.5", 3389, "192.0.2.9", 20, t + S)), SYNACK_FTP_ACTIVE);
 	/* the passive session opened before the change is still known */
 	CHECK_EQ(mark(f, rec4("10.0.0.6", 40000, "192.0.2.7", 5001, t + 2 * S)),
-		 SYNACK_FTP_PASSIVE);
+	         SYNACK_FTP_PASSIVE);
 
 	ftp_options_default(&o);
 	o.enabled = false;

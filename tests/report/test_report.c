@@ -110,8 +110,8 @@ static void make_records(void)
 			/* every port of the host at least once this day (sometimes) */
 			if (rnd(2))
 				for (int j = 0; j < host_nports[h]; j++)
-					add(T0 + (int64_t)d * 86400 + rnd(86400), h, host_ports[h][j],
-					    (int)rnd(NE - 2), 1, 0);
+					add(T0 + (int64_t)d * 86400 + rnd(86400), h,
+					    host_ports[h][j], (int)rnd(NE - 2), 1, 0);
 		}
 		/* FTP data connections: never services */
 		add(T0 + (int64_t)d * 86400 + 5000, 5, 40000 + d, 3, 2, SYNACK_FTP_PASSIVE);
@@ -122,8 +122,8 @@ static void make_records(void)
 			add(T0 + 3 * 86400 + 3600 * (10 + s) + h, h, host_ports[h][0], NE - 2 + s,
 			    300 + s, 0);
 	/* records right at the edges of a UTC day and of a UTC-5 day */
-	add(T0 + 5 * 86400 - 1, 6, host_ports[6][0], 17, 1, 0);  /* 23:59:59 UTC */
-	add(T0 + 5 * 86400, 7, host_ports[7][0], 18, 1, 0);      /* 00:00:00 UTC */
+	add(T0 + 5 * 86400 - 1, 6, host_ports[6][0], 17, 1, 0);            /* 23:59:59 UTC */
+	add(T0 + 5 * 86400, 7, host_ports[7][0], 18, 1, 0);                /* 00:00:00 UTC */
 	add(T0 + 5 * 86400 + 5 * 3600 - 1, 8, host_ports[8][0], 19, 1, 0); /* 23:59:59 -5 */
 	add(T0 + 5 * 86400 + 5 * 3600, 9, host_ports[9][0], 20, 1, 0);     /* 00:00:00 -5 */
 }
@@ -181,7 +181,7 @@ struct expect {
 	uint64_t packets[ND_MAX];
 	bool host_day[ND_MAX][NH];
 	bool svc_day[ND_MAX][NH][NP_MAX]; /* by index into host_ports */
-	uint64_t ext_pk[ND_MAX][2 * NE]; /* IPv4 externals 0..NE-1, IPv6 NE.. */
+	uint64_t ext_pk[ND_MAX][2 * NE];  /* IPv4 externals 0..NE-1, IPv6 NE.. */
 	int new_hosts[ND_MAX];
 	int before;
 };
@@ -245,7 +245,7 @@ static int cmp_dbl(const void *a, const void *b)
 }
 
 static void check_stat(const struct report_stat *s, double total, double *v, int n,
-		       const char *what)
+                       const char *what)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
 	double sum = 0;
@@ -253,11 +253,11 @@ static void check_stat(const struct report_stat *s, double total, double *v, int
 		sum += v[i];
 	double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	bool ok = s->total == total && s->min == v[0] && s->max == v[n - 1] &&
-		  s->mean > sum / n - 1e-9 && s->mean < sum / n + 1e-9 && s->median == med;
+	          s->mean > sum / n - 1e-9 && s->mean < sum / n + 1e-9 && s->median == med;
 	if (!ok)
-		fprintf(stderr, "%s: stat %s: got %g %g %g %g %g, want %g %g %g %g %g\n", what, s->name,
-			s->total, s->min, s->max, s->mean, s->median, total, v[0], v[n - 1], sum / n,
-			med);
+		fprintf(stderr, "%s: stat %s: got %g %g %g %g %g, want %g %g %g %g %g\n", what,
+		        s->name, s->total, s->min, s->max, s->mean, s->median, total, v[0],
+		        v[n - 1], sum / n, med);
 	CHECK(ok);
 }
 
@@ -331,8 +331,8 @@ static void compare(const struct report *r, const struct expect *x, const char *
 			exts += x->ext_pk[d][e] != 0;
 		cum += x->new_hosts[d];
 		if (rd->hosts != (uint32_t)hosts || rd->externals != (uint32_t)exts)
-			fprintf(stderr, "%s: %s: hosts %u/%d externals %u/%d\n", what, date, rd->hosts,
-				hosts, rd->externals, exts);
+			fprintf(stderr, "%s: %s: hosts %u/%d externals %u/%d\n", what, date,
+			        rd->hosts, hosts, rd->externals, exts);
 		CHECK_EQ(rd->hosts, hosts);
 		CHECK_EQ(rd->services, services);
 		CHECK_EQ(rd->ports, ports);
@@ -369,7 +369,8 @@ static void compare(const struct report *r, const struct expect *x, const char *
 				CHECK(strcmp(rd->top[k].addr, bn) == 0);
 				CHECK_EQ(rd->top[k].packets, x->ext_pk[d][best]);
 				double share = (double)x->ext_pk[d][best] / (double)x->packets[d];
-				CHECK(rd->top[k].share > share - 1e-12 && rd->top[k].share < share + 1e-12);
+				CHECK(rd->top[k].share > share - 1e-12 &&
+				      rd->top[k].share < share + 1e-12);
 			}
 		}
 		CHECK_EQ(rd->ntop, want_top);
@@ -516,11 +517,11 @@ static void compare_ports(const struct report *r, long off, int day0, int nd, co
 	for (uint32_t i = 0; i < ntop && i < r->nby_hosts; i++) {
 		const struct report_port *p = &r->by_hosts[i];
 		bool ok = p->port == ports[i].port && p->hosts == ports[i].hosts &&
-			  p->hosts_every_day == ports[i].every && p->externals == ports[i].ext;
+		          p->hosts_every_day == ports[i].every && p->externals == ports[i].ext;
 		if (!ok)
-			fprintf(stderr, "%s: table 1 row %u: got %d %u %u %u want %d %u %u %u\n", what,
-				i, p->port, p->hosts, p->hosts_every_day, p->externals, ports[i].port,
-				ports[i].hosts, ports[i].every, ports[i].ext);
+			fprintf(stderr, "%s: table 1 row %u: got %d %u %u %u want %d %u %u %u\n",
+			        what, i, p->port, p->hosts, p->hosts_every_day, p->externals,
+			        ports[i].port, ports[i].hosts, ports[i].every, ports[i].ext);
 		CHECK(ok);
 		struct servent *se = getservbyport(htons((uint16_t)p->port), "tcp");
 		CHECK(strcmp(p->service, se ? se->s_name : "") == 0);
@@ -529,17 +530,17 @@ static void compare_ports(const struct report *r, long off, int day0, int nd, co
 	for (uint32_t i = 0; i < ntop && i < r->nby_ext; i++) {
 		const struct report_port *p = &r->by_ext[i];
 		bool ok = p->port == ports[i].port && p->hosts == ports[i].hosts &&
-			  p->externals == ports[i].ext;
+		          p->externals == ports[i].ext;
 		if (!ok)
 			fprintf(stderr, "%s: table 2 row %u: got %d %u %u want %d %u %u\n", what, i,
-				p->port, p->externals, p->hosts, ports[i].port, ports[i].ext,
-				ports[i].hosts);
+			        p->port, p->externals, p->hosts, ports[i].port, ports[i].ext,
+			        ports[i].hosts);
 		CHECK(ok);
 	}
 }
 
 static void run_case(const char *db_path, const char *tz, const char *from, const char *to,
-		     long off, int day0, int nd, int top, const char *what)
+                     long off, int day0, int nd, int top, const char *what)
 {
 	char err[1024];
 	sqlite3 *db;
@@ -623,16 +624,16 @@ static void test_renderers(const char *db_path)
 	free(t);
 
 	char *c = render(&r, report_write_csv);
-	static const char *const sections[] = {"# report\n", "# summary\n", "# days\n",
-					       "# days_detected\n", "# ports_by_hosts\n",
-					       "# ports_by_externals\n", "# ports_per_host\n",
-					       "# top_sources\n", "# many_ports_hosts\n"};
+	static const char *const sections[] = {
+	    "# report\n",         "# summary\n",        "# days\n",
+	    "# days_detected\n",  "# ports_by_hosts\n", "# ports_by_externals\n",
+	    "# ports_per_host\n", "# top_sources\n",    "# many_ports_hosts\n"};
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 		CHECK(strstr(c, sections[i]) != NULL);
 	CHECK(strstr(c, "\n2026-03-07,Sat,1,") != NULL);
 	char line[128];
 	snprintf(line, sizeof(line), "\n%s,Tue,0,%llu,", r.days[1].date,
-		 (unsigned long long)r.days[1].packets);
+	         (unsigned long long)r.days[1].packets);
 	CHECK(strstr(c, line) != NULL);
 	free(c);
 
@@ -692,8 +693,8 @@ static void test_errors(const char *dir, const char *db_path)
 	CHECK(db != NULL);
 	struct report_options o;
 	struct report r;
-	static const char *const bad[] = {"2026-02-30", "2026-13-01", "26-03-01", "yesterday",
-					  "2026-3-1", "", "2026-03-01x"};
+	static const char *const bad[] = {"2026-02-30", "2026-13-01", "26-03-01",   "yesterday",
+	                                  "2026-3-1",   "",           "2026-03-01x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		report_options_default(&o);
 		o.from = bad[i];
@@ -743,7 +744,7 @@ static void test_empty(const char *dir)
 	CHECK_EQ(r.ndays, 0);
 	CHECK_EQ(r.hosts_total, 0);
 	int (*fns[])(const struct report *, FILE *) = {report_write_text, report_write_csv,
-						       report_write_json, report_write_html};
+	                                               report_write_json, report_write_html};
 	for (int i = 0; i < 4; i++) {
 		char *b = render(&r, fns[i]);
 		CHECK(b && strlen(b) > 20);
@@ -789,15 +790,16 @@ int main(void)
 	/* whole range: UTC 03-02..03-10; UTC-5 03-01..03-10 */
 	run_case(utc_db, NULL, NULL, NULL, 0, d0, NDAYS_UTC, 10, "utc db, utc (daily)");
 	run_case(utc_db, "Etc/GMT+5", NULL, NULL, M5, d0 - 1, NDAYS_UTC + 1, 10,
-		 "utc db, utc-5 (hourly)");
+	         "utc db, utc-5 (hourly)");
 	run_case(m5_db, NULL, NULL, NULL, M5, d0 - 1, NDAYS_UTC + 1, 10, "utc-5 db, utc-5 (daily)");
 	run_case(m5_db, "UTC", NULL, NULL, 0, d0, NDAYS_UTC, 10, "utc-5 db, utc (hourly)");
 	/* periods: one day at the boundary records, a middle range, beyond the data */
 	run_case(utc_db, NULL, "2026-03-07", "2026-03-07", 0, d0 + 5, 1, 5, "utc 03-07");
 	run_case(m5_db, NULL, "2026-03-06", "2026-03-07", M5, d0 + 4, 2, 3, "utc-5 03-06..07");
 	run_case(utc_db, "Etc/GMT+5", "2026-03-06", "2026-03-07", M5, d0 + 4, 2, 3,
-		 "utc db utc-5 03-06..07");
-	run_case(m5_db, "UTC", "2026-03-04", "2026-03-08", 0, d0 + 2, 5, 50, "utc-5 db utc 03-04..08");
+	         "utc db utc-5 03-06..07");
+	run_case(m5_db, "UTC", "2026-03-04", "2026-03-08", 0, d0 + 2, 5, 50,
+	         "utc-5 db utc 03-04..08");
 	run_case(utc_db, NULL, "2026-03-08", NULL, 0, d0 + 6, 3, 10, "utc from 03-08");
 	run_case(utc_db, NULL, NULL, "2026-03-03", 0, d0, 2, 10, "utc to 03-03");
 	run_case(utc_db, NULL, "2026-02-27", "2026-03-03", 0, d0 - 3, 5, 10, "utc before data");

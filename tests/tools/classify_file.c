@@ -17,44 +17,44 @@
 #include "prefix/prefix_set.h"
 
 static const char usage[] =
-	"usage: synack-classify [options] FILE...   ('-' = standard input)\n"
-	"\n"
-	"Classifies every frame of the capture files (pcap, pcapng) and prints\n"
-	"counts as key=value lines, summed over all files:\n"
-	"  files, frames, bytes, first_time_ns, last_time_ns (UTC ns)\n"
-	"  not_ip, not_tcp, malformed, not_synack, wrong_direction, excluded, match\n"
-	"  match.ipv4, match.ipv6, match.vlan, match.flags.0xNNN\n"
-	"  match.ipv4.max1tag (IPv4 matches with at most one VLAN tag: what tcpdump's\n"
-	"                   'tcp[13] ... or (vlan and tcp[13] ...)' can see)\n"
-	"  synack, synack.ipv4, synack.ipv6, synack.vlan   (SYN+ACKs under the rule,\n"
-	"                                   any direction: wrong_direction+excluded+match)\n"
-	"  unsupported (frames of link types the classifier does not know), damaged\n"
-	"  (files that ended in damage), failed (files that could not be opened)\n"
-	"\n"
-	"Options:\n"
-	"  -i, --internal PREFIXES  internal networks (default '198.18.0.0/16,\n"
-	"                           2001:db8:1::/48', synack-gencap's default)\n"
-	"  -x, --exclude PREFIXES   excluded internal networks (default: none)\n"
-	"  -s, --strict             strict rule: TCP byte 13 == 0x12 (default rule:\n"
-	"                           (flags & 0x17) == 0x12)\n"
-	"  -p, --peers external|any any: do not require an external destination\n"
-	"      --read-only          only read the files (reader speed): frames, bytes\n"
-	"      --print              also print each match: time_ns family src sport dst\n"
-	"                           dport flags vlan (tab-separated, before the counts)\n"
-	"  -h, --help               this text\n"
-	"\n"
-	"Exit status: 0; 1 if a file could not be opened, ended in damage, or had\n"
-	"frames of an unsupported link type (a message on stderr names the file and\n"
-	"the reason; what was read before is counted); 2 for usage errors.\n";
+    "usage: synack-classify [options] FILE...   ('-' = standard input)\n"
+    "\n"
+    "Classifies every frame of the capture files (pcap, pcapng) and prints\n"
+    "counts as key=value lines, summed over all files:\n"
+    "  files, frames, bytes, first_time_ns, last_time_ns (UTC ns)\n"
+    "  not_ip, not_tcp, malformed, not_synack, wrong_direction, excluded, match\n"
+    "  match.ipv4, match.ipv6, match.vlan, match.flags.0xNNN\n"
+    "  match.ipv4.max1tag (IPv4 matches with at most one VLAN tag: what tcpdump's\n"
+    "                   'tcp[13] ... or (vlan and tcp[13] ...)' can see)\n"
+    "  synack, synack.ipv4, synack.ipv6, synack.vlan   (SYN+ACKs under the rule,\n"
+    "                                   any direction: wrong_direction+excluded+match)\n"
+    "  unsupported (frames of link types the classifier does not know), damaged\n"
+    "  (files that ended in damage), failed (files that could not be opened)\n"
+    "\n"
+    "Options:\n"
+    "  -i, --internal PREFIXES  internal networks (default '198.18.0.0/16,\n"
+    "                           2001:db8:1::/48', synack-gencap's default)\n"
+    "  -x, --exclude PREFIXES   excluded internal networks (default: none)\n"
+    "  -s, --strict             strict rule: TCP byte 13 == 0x12 (default rule:\n"
+    "                           (flags & 0x17) == 0x12)\n"
+    "  -p, --peers external|any any: do not require an external destination\n"
+    "      --read-only          only read the files (reader speed): frames, bytes\n"
+    "      --print              also print each match: time_ns family src sport dst\n"
+    "                           dport flags vlan (tab-separated, before the counts)\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "Exit status: 0; 1 if a file could not be opened, ended in damage, or had\n"
+    "frames of an unsupported link type (a message on stderr names the file and\n"
+    "the reason; what was read before is counted); 2 for usage errors.\n";
 
 static const char *res_key[CLASSIFY_RESULT_COUNT] = {
-	[CLASSIFY_NOT_IP] = "not_ip",
-	[CLASSIFY_NOT_TCP] = "not_tcp",
-	[CLASSIFY_MALFORMED] = "malformed",
-	[CLASSIFY_NOT_SYNACK] = "not_synack",
-	[CLASSIFY_WRONG_DIRECTION] = "wrong_direction",
-	[CLASSIFY_EXCLUDED] = "excluded",
-	[CLASSIFY_MATCH] = "match",
+    [CLASSIFY_NOT_IP] = "not_ip",
+    [CLASSIFY_NOT_TCP] = "not_tcp",
+    [CLASSIFY_MALFORMED] = "malformed",
+    [CLASSIFY_NOT_SYNACK] = "not_synack",
+    [CLASSIFY_WRONG_DIRECTION] = "wrong_direction",
+    [CLASSIFY_EXCLUDED] = "excluded",
+    [CLASSIFY_MATCH] = "match",
 };
 
 static struct {
@@ -113,11 +113,13 @@ static int run_file(const char *path, const struct classify_policy *pol, bool pr
 		memset(&t, 0, sizeof(t));
 		enum classify_result r = classify_frame(pol, f.linktype, f.data, f.caplen, &t);
 		if ((unsigned)r >= CLASSIFY_RESULT_COUNT) {
-			fprintf(stderr, "synack-classify: %s: classifier returned %d\n", path, (int)r);
+			fprintf(stderr, "synack-classify: %s: classifier returned %d\n", path,
+			        (int)r);
 			return 1;
 		}
 		n.res[r]++;
-		if (r == CLASSIFY_MATCH || r == CLASSIFY_WRONG_DIRECTION || r == CLASSIFY_EXCLUDED) {
+		if (r == CLASSIFY_MATCH || r == CLASSIFY_WRONG_DIRECTION ||
+		    r == CLASSIFY_EXCLUDED) {
 			n.synack++;
 			n.synack_v4 += t.family == 4;
 			n.synack_v6 += t.family == 6;
@@ -136,15 +138,16 @@ static int run_file(const char *path, const struct classify_policy *pol, bool pr
 	if (bad_lt >= 0) {
 		const char *name = capture_linktype_name(bad_lt);
 		fprintf(stderr,
-			"synack-classify: %s: unsupported link type %s (%d): %" PRIu64
-			" frames not classified\n",
-			path, name ? name : "unknown", bad_lt, bad_lt_frames);
+		        "synack-classify: %s: unsupported link type %s (%d): %" PRIu64
+		        " frames not classified\n",
+		        path, name ? name : "unknown", bad_lt, bad_lt_frames);
 		rc = 1;
 	}
 	if (s == CAPTURE_ERROR) {
-		fprintf(stderr, "synack-classify: %s (damaged file; %" PRIu64
-				" bytes read, frames before the damage are counted)\n",
-			capture_error(c), capture_offset(c));
+		fprintf(stderr,
+		        "synack-classify: %s (damaged file; %" PRIu64
+		        " bytes read, frames before the damage are counted)\n",
+		        capture_error(c), capture_offset(c));
 		n.damaged++;
 		rc = 1;
 	}
@@ -158,11 +161,10 @@ int main(int argc, char **argv)
 	const char *exclude_text = NULL;
 	bool strict = false, peers_any = false, print = false;
 	static const struct option lo[] = {
-		{"internal", required_argument, 0, 'i'}, {"exclude", required_argument, 0, 'x'},
-		{"strict", no_argument, 0, 's'},         {"peers", required_argument, 0, 'p'},
-		{"print", no_argument, 0, 'P'},          {"help", no_argument, 0, 'h'},
-		{"read-only", no_argument, 0, 'R'},
-		{0, 0, 0, 0},
+	    {"internal", required_argument, 0, 'i'}, {"exclude", required_argument, 0, 'x'},
+	    {"strict", no_argument, 0, 's'},         {"peers", required_argument, 0, 'p'},
+	    {"print", no_argument, 0, 'P'},          {"help", no_argument, 0, 'h'},
+	    {"read-only", no_argument, 0, 'R'},      {0, 0, 0, 0},
 	};
 	int o;
 	while ((o = getopt_long(argc, argv, "i:x:sp:h", lo, NULL)) != -1) {
@@ -182,7 +184,8 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "external"))
 				peers_any = false;
 			else {
-				fprintf(stderr, "synack-classify: --peers must be 'external' or 'any'\n");
+				fprintf(stderr,
+				        "synack-classify: --peers must be 'external' or 'any'\n");
 				return 2;
 			}
 			break;
@@ -220,10 +223,10 @@ int main(int argc, char **argv)
 		}
 	}
 	struct classify_policy pol = {
-		.internal = internal,
-		.excluded = excluded,
-		.strict = strict,
-		.peers_any = peers_any,
+	    .internal = internal,
+	    .excluded = excluded,
+	    .strict = strict,
+	    .peers_any = peers_any,
 	};
 	int rc = 0;
 	for (int i = optind; i < argc; i++)

@@ -217,7 +217,8 @@ size_t fb_build_ip(const struct fb_packet *p, uint8_t *out, size_t cap)
 		memset(out + o, 0, len);
 		out[o] = next;
 		if (e->type == 44) {
-			put16(out + o + 2, (uint16_t)(e->frag_offset << 3 | (e->frag_more ? 1 : 0)));
+			put16(out + o + 2,
+			      (uint16_t)(e->frag_offset << 3 | (e->frag_more ? 1 : 0)));
 			put32(out + o + 4, 0x12345678);
 			if (e->frag_offset != 0)
 				has_l4 = false;
@@ -296,7 +297,7 @@ size_t fb_build_ethernet(const struct fb_packet *p, uint8_t *out, size_t cap)
 }
 
 size_t fb_build_arp(const struct fb_packet *p, const uint8_t sip[4], const uint8_t tip[4],
-		    uint8_t *out, size_t cap)
+                    uint8_t *out, size_t cap)
 {
 	size_t hl = eth_header(p, 0x0806, out, cap);
 	if (!hl || hl + 28 > cap)
@@ -320,7 +321,7 @@ size_t fb_build_arp(const struct fb_packet *p, const uint8_t sip[4], const uint8
 }
 
 size_t fb_wrap_linktype(int linktype, uint16_t ethertype, const uint8_t *ip, size_t iplen,
-			uint8_t *out, size_t cap)
+                        uint8_t *out, size_t cap)
 {
 	size_t hl;
 	switch (linktype) {
@@ -367,10 +368,10 @@ size_t fb_wrap_linktype(int linktype, uint16_t ethertype, const uint8_t *ip, siz
 		if (cap < hl)
 			return 0;
 		memset(out, 0, 16);
-		put16(out, 0);      /* packet type: to us */
-		put16(out + 2, 1);  /* ARPHRD_ETHER */
-		put16(out + 4, 6);  /* address length */
-		out[6] = 0x02;      /* address */
+		put16(out, 0);     /* packet type: to us */
+		put16(out + 2, 1); /* ARPHRD_ETHER */
+		put16(out + 4, 6); /* address length */
+		out[6] = 0x02;     /* address */
 		out[11] = 0x01;
 		put16(out + 14, ethertype);
 		break;
@@ -522,7 +523,7 @@ int fb_writer_raw_block(struct fb_writer *w, uint32_t type, const uint8_t *body,
 }
 
 struct fb_writer *fb_writer_fopen(FILE *f, enum fb_format fmt, int linktype, uint32_t snaplen,
-				  bool swap)
+                                  bool swap)
 {
 	struct fb_writer *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -547,7 +548,7 @@ struct fb_writer *fb_writer_fopen(FILE *f, enum fb_format fmt, int linktype, uin
 }
 
 struct fb_writer *fb_writer_open(const char *path, enum fb_format fmt, int linktype,
-				 uint32_t snaplen, bool swap)
+                                 uint32_t snaplen, bool swap)
 {
 	bool std = strcmp(path, "-") == 0;
 	FILE *f = std ? stdout : fopen(path, "wb");
@@ -582,7 +583,7 @@ static uint64_t ts_units(uint8_t tsresol, uint64_t time_ns)
 }
 
 int fb_write_if(struct fb_writer *w, uint32_t iface, uint64_t time_ns, const uint8_t *data,
-		size_t len)
+                size_t len)
 {
 	if (w->fmt != FB_PCAPNG) {
 		uint32_t cap = len > w->snaplen ? w->snaplen : (uint32_t)len;
@@ -642,7 +643,7 @@ int fb_write_spb(struct fb_writer *w, const uint8_t *data, size_t len)
 }
 
 int fb_write_opb(struct fb_writer *w, uint16_t iface, uint64_t time_ns, const uint8_t *data,
-		 size_t len)
+                 size_t len)
 {
 	if (w->fmt != FB_PCAPNG || iface >= w->nifs)
 		return -1;

@@ -31,9 +31,9 @@
 enum { FB_PROTO_TCP = 6, FB_PROTO_UDP = 17, FB_PROTO_ICMP = 1, FB_PROTO_GRE = 47 };
 
 struct fb_ext6 {
-	uint8_t type; /* 0 hop-by-hop, 43 routing, 60 dest opts, 44 fragment, 51 AH, ... */
-	uint8_t len8; /* hdr-ext-len field (units of 8 bytes beyond the first 8; AH: 4-byte
-		       * units minus 2) - ignored for fragment (always 8 bytes) */
+	uint8_t type;         /* 0 hop-by-hop, 43 routing, 60 dest opts, 44 fragment, 51 AH, ... */
+	uint8_t len8;         /* hdr-ext-len field (units of 8 bytes beyond the first 8; AH: 4-byte
+	                       * units minus 2) - ignored for fragment (always 8 bytes) */
 	uint16_t frag_offset; /* fragment header: offset in 8-byte units */
 	bool frag_more;
 };
@@ -41,16 +41,16 @@ struct fb_ext6 {
 struct fb_packet {
 	/* link layer (Ethernet) */
 	uint8_t src_mac[6], dst_mac[6];
-	int vlan_count;       /* 0-4 (more are written if asked: up to 8) */
+	int vlan_count;        /* 0-4 (more are written if asked: up to 8) */
 	uint16_t vlan_tpid[8]; /* 0 -> 0x8100 for all tags (0x88a8 for the outer of QinQ if set) */
 	uint16_t vlan_id[8];   /* 12-bit ids, outermost first */
 	/* IP */
 	int family; /* 4 or 6 */
 	uint8_t src[16], dst[16];
 	uint8_t ttl;
-	uint8_t tos;             /* IPv4 TOS / IPv6 traffic class (ECN bits live here) */
-	uint8_t proto;           /* FB_PROTO_TCP (default), FB_PROTO_UDP, anything else */
-	size_t ip4_options_len;  /* IPv4 options, multiple of 4, max 40 (NOPs + EOL) */
+	uint8_t tos;              /* IPv4 TOS / IPv6 traffic class (ECN bits live here) */
+	uint8_t proto;            /* FB_PROTO_TCP (default), FB_PROTO_UDP, anything else */
+	size_t ip4_options_len;   /* IPv4 options, multiple of 4, max 40 (NOPs + EOL) */
 	uint16_t ip4_frag_offset; /* in 8-byte units */
 	bool ip4_more_frags;
 	bool ip4_dont_frag;
@@ -86,7 +86,7 @@ size_t fb_build_ethernet(const struct fb_packet *p, uint8_t *out, size_t cap);
 
 /* ARP request (who-has tip tell sip) in an Ethernet frame (with p's VLANs). */
 size_t fb_build_arp(const struct fb_packet *p, const uint8_t sip[4], const uint8_t tip[4],
-		    uint8_t *out, size_t cap);
+                    uint8_t *out, size_t cap);
 
 /* The packet in the given pcap link type: 1 Ethernet, 0 NULL, 108 LOOP,
  * 101 RAW, 228 IPV4, 229 IPV6, 113 LINUX_SLL, 276 LINUX_SLL2.  0 if the
@@ -96,7 +96,7 @@ size_t fb_build_linktype(const struct fb_packet *p, int linktype, uint8_t *out, 
 /* Wrap an already built IP packet in a link-layer header; ethertype tells
  * what it is (0x0800, 0x86dd, 0x0806). */
 size_t fb_wrap_linktype(int linktype, uint16_t ethertype, const uint8_t *ip, size_t iplen,
-			uint8_t *out, size_t cap);
+                        uint8_t *out, size_t cap);
 
 /* ------------------------------------------------------------ writer */
 
@@ -112,10 +112,10 @@ struct fb_writer;
  * header; for pcapng a section header and one interface (linktype, snaplen,
  * tsresol 9 = nanoseconds) are written.  swap: write the other byte order. */
 struct fb_writer *fb_writer_open(const char *path, enum fb_format fmt, int linktype,
-				 uint32_t snaplen, bool swap);
+                                 uint32_t snaplen, bool swap);
 /* Same on an open stream (not closed by fb_writer_close). */
 struct fb_writer *fb_writer_fopen(FILE *f, enum fb_format fmt, int linktype, uint32_t snaplen,
-				  bool swap);
+                                  bool swap);
 
 /* pcapng: another interface; tsresol byte as in if_tsresol (6 = µs, 9 = ns,
  * 0x80|n = 2^-n).  Returns its index or -1. */
@@ -131,12 +131,12 @@ int fb_writer_raw_block(struct fb_writer *w, uint32_t type, const uint8_t *body,
 int fb_write(struct fb_writer *w, uint64_t time_ns, const uint8_t *data, size_t len);
 /* pcapng: EPB on interface iface. */
 int fb_write_if(struct fb_writer *w, uint32_t iface, uint64_t time_ns, const uint8_t *data,
-		size_t len);
+                size_t len);
 /* pcapng: simple packet block (interface 0, no time). */
 int fb_write_spb(struct fb_writer *w, const uint8_t *data, size_t len);
 /* pcapng: obsolete packet block. */
 int fb_write_opb(struct fb_writer *w, uint16_t iface, uint64_t time_ns, const uint8_t *data,
-		 size_t len);
+                 size_t len);
 
 uint64_t fb_writer_frames(const struct fb_writer *w);
 /* Flushes and closes; returns 0 or -1 on a write error. */

@@ -20,84 +20,84 @@
 #include "frame_builder.h"
 
 static const char usage[] =
-	"usage: synack-gencap -o CAPTURE [options]\n"
-	"\n"
-	"Writes a synthetic capture with a known mix of TCP SYN+ACKs and background\n"
-	"traffic, and an answers file (key=value lines) with the counts a correct\n"
-	"classifier must give on it.\n"
-	"\n"
-	"Output:\n"
-	"  -o, --output FILE        capture to write ('-' = stdout)\n"
-	"  -a, --answers FILE       answers file (default: CAPTURE with its .pcap/.pcapng\n"
-	"                           extension replaced by .answers; none for stdout)\n"
-	"      --format F           pcap (µs, default) | pcap-ns | pcapng\n"
-	"      --linktype T         ethernet (default) | raw | sll | sll2 | null | loop |\n"
-	"                           ipv4 | ipv6 (or the LINKTYPE number).  Non-Ethernet\n"
-	"                           types carry no VLAN tags and no ARP.\n"
-	"      --snaplen N          cut frames to N bytes (34..262144, default 65535);\n"
-	"                           frames cut inside the IP or TCP base header count\n"
-	"                           as malformed in the answers\n"
-	"      --frame-size N       make every frame N bytes long where possible (payload\n"
-	"                           or padding; IPv6 frames need at least 74+ bytes)\n"
-	"Amount and time:\n"
-	"      --seed N             random seed (default 1); same seed, same output\n"
-	"      --synacks N          number of SYN+ACK events (default 1000)\n"
-	"      --frames N           stop after exactly N frames instead\n"
-	"      --background R       background frames per SYN+ACK event, on average\n"
-	"                           (default 10; 30 gives ~3% internal->external matches)\n"
-	"      --start TIME         start of the time span, UTC: 2025-01-06T00:00:00Z, '2025-01-06\n"
-	"                           00:00:00' or seconds since the epoch (default\n"
-	"                           2025-01-06T00:00:00Z)\n"
-	"      --duration D         time span: N[s|m|h|d] (default 1h); arrivals are\n"
-	"                           Poisson-like, timestamps never decrease, the last\n"
-	"                           frame falls at the end of the span\n"
-	"      --diurnal A          day/night cycle: arrival rate 1 + A cos(2 pi (hour -\n"
-	"                           14:00 UTC) / 24 h), 0 <= A < 1 (default 0: flat)\n"
-	"Network:\n"
-	"      --internal PREFIXES  internal networks, hosts are drawn from them\n"
-	"                           (default '198.18.0.0/16, 2001:db8:1::/48')\n"
-	"      --external PREFIXES  where peers come from (default '198.19.0.0/16,\n"
-	"                           2001:db8:2::/48'); must lie outside --internal\n"
-	"      --exclude PREFIXES   excluded internal networks (honeypots); ~10% of the\n"
-	"                           hosts are drawn from them (default: none)\n"
-	"      --hosts N            internal hosts (default 40)\n"
-	"      --peers N            external peers (default 300)\n"
-	"      --ipv6-share F       share of hosts and peers that are IPv6 (default 0.2)\n"
-	"      --vlan-share F       share of internal hosts behind 802.1Q tags, a fifth of\n"
-	"                           them QinQ (802.1ad + 802.1Q) (default 0.1)\n"
-	"      --ecn-share F        share of SYN+ACKs with ECE (0x052) (default 0.05)\n"
-	"      --odd-share F        share with other flags: AccECN 0x092/0x0d2/0x112,\n"
-	"                           PSH 0x01a, and non-SYN+ACKs 0x013/0x016 (default 0.03)\n"
-	"      --ftp-sessions N     FTP sessions, alternately active (internal client answers\n"
-	"                           data connections from external port 20 on its port\n"
-	"                           >= 1024) and passive (internal server answers its port 21,\n"
-	"                           then data ports >= 1024 from the same client) (default 0)\n"
-	"      --scan[=N]           a port-20-sourced SYN scan of N probes (default 200) from\n"
-	"                           an external host to internal ports < 1024; open ports answer\n"
-	"                           SYN+ACK to port 20 (not FTP data), closed ones RST\n"
-	"  -h, --help               this text\n"
-	"\n"
-	"Background (non-matching) frames: handshake SYN and ACK, data, FIN, RST, UDP\n"
-	"(DNS, NTP), ICMP, ARP, IPv4 non-first fragments, reverse SYN+ACKs (external\n"
-	"server to internal client), internal-to-internal SYN+ACKs.\n"
-	"\n"
-	"Answers file: key=value lines.  Rules: default = (flags & 0x17) == 0x12,\n"
-	"strict = TCP byte 13 == 0x12.  Peers: external = destination outside\n"
-	"--internal, any = no destination condition.\n"
-	"  frames, first_time_ns, last_time_ns, and the options used\n"
-	"  synack.RULE[.ipv4|.ipv6|.vlan]     SYN+ACKs by rule, any addresses\n"
-	"  synack.default.flags.0xNNN         SYN+ACKs (default rule) per flag value\n"
-	"  RULE.PEERS.RESULT                  per classifier result: not_ip, not_tcp,\n"
-	"                                     malformed, not_synack, wrong_direction,\n"
-	"                                     excluded, match\n"
-	"  RULE.PEERS.match.ipv4|ipv6|vlan    matches by family / VLAN-tagged\n"
-	"  RULE.PEERS.match.flags.0xNNN       matches per flag value\n"
-	"  ftp.sessions.active|passive, ftp.control (port-21 SYN+ACKs of internal\n"
-	"  servers), ftp.active, ftp.passive (data-connection SYN+ACKs), scan.synacks\n"
-	"  services, services.non_ftp         distinct (internal addr, port) among\n"
-	"                                     default.external matches\n"
-	"  service=ADDR PORT PACKETS PEERS KIND   one line per service (KIND: service,\n"
-	"                                     ftp-active, ftp-passive, mixed)\n";
+    "usage: synack-gencap -o CAPTURE [options]\n"
+    "\n"
+    "Writes a synthetic capture with a known mix of TCP SYN+ACKs and background\n"
+    "traffic, and an answers file (key=value lines) with the counts a correct\n"
+    "classifier must give on it.\n"
+    "\n"
+    "Output:\n"
+    "  -o, --output FILE        capture to write ('-' = stdout)\n"
+    "  -a, --answers FILE       answers file (default: CAPTURE with its .pcap/.pcapng\n"
+    "                           extension replaced by .answers; none for stdout)\n"
+    "      --format F           pcap (µs, default) | pcap-ns | pcapng\n"
+    "      --linktype T         ethernet (default) | raw | sll | sll2 | null | loop |\n"
+    "                           ipv4 | ipv6 (or the LINKTYPE number).  Non-Ethernet\n"
+    "                           types carry no VLAN tags and no ARP.\n"
+    "      --snaplen N          cut frames to N bytes (34..262144, default 65535);\n"
+    "                           frames cut inside the IP or TCP base header count\n"
+    "                           as malformed in the answers\n"
+    "      --frame-size N       make every frame N bytes long where possible (payload\n"
+    "                           or padding; IPv6 frames need at least 74+ bytes)\n"
+    "Amount and time:\n"
+    "      --seed N             random seed (default 1); same seed, same output\n"
+    "      --synacks N          number of SYN+ACK events (default 1000)\n"
+    "      --frames N           stop after exactly N frames instead\n"
+    "      --background R       background frames per SYN+ACK event, on average\n"
+    "                           (default 10; 30 gives ~3% internal->external matches)\n"
+    "      --start TIME         start of the time span, UTC: 2025-01-06T00:00:00Z, '2025-01-06\n"
+    "                           00:00:00' or seconds since the epoch (default\n"
+    "                           2025-01-06T00:00:00Z)\n"
+    "      --duration D         time span: N[s|m|h|d] (default 1h); arrivals are\n"
+    "                           Poisson-like, timestamps never decrease, the last\n"
+    "                           frame falls at the end of the span\n"
+    "      --diurnal A          day/night cycle: arrival rate 1 + A cos(2 pi (hour -\n"
+    "                           14:00 UTC) / 24 h), 0 <= A < 1 (default 0: flat)\n"
+    "Network:\n"
+    "      --internal PREFIXES  internal networks, hosts are drawn from them\n"
+    "                           (default '198.18.0.0/16, 2001:db8:1::/48')\n"
+    "      --external PREFIXES  where peers come from (default '198.19.0.0/16,\n"
+    "                           2001:db8:2::/48'); must lie outside --internal\n"
+    "      --exclude PREFIXES   excluded internal networks (honeypots); ~10% of the\n"
+    "                           hosts are drawn from them (default: none)\n"
+    "      --hosts N            internal hosts (default 40)\n"
+    "      --peers N            external peers (default 300)\n"
+    "      --ipv6-share F       share of hosts and peers that are IPv6 (default 0.2)\n"
+    "      --vlan-share F       share of internal hosts behind 802.1Q tags, a fifth of\n"
+    "                           them QinQ (802.1ad + 802.1Q) (default 0.1)\n"
+    "      --ecn-share F        share of SYN+ACKs with ECE (0x052) (default 0.05)\n"
+    "      --odd-share F        share with other flags: AccECN 0x092/0x0d2/0x112,\n"
+    "                           PSH 0x01a, and non-SYN+ACKs 0x013/0x016 (default 0.03)\n"
+    "      --ftp-sessions N     FTP sessions, alternately active (internal client answers\n"
+    "                           data connections from external port 20 on its port\n"
+    "                           >= 1024) and passive (internal server answers its port 21,\n"
+    "                           then data ports >= 1024 from the same client) (default 0)\n"
+    "      --scan[=N]           a port-20-sourced SYN scan of N probes (default 200) from\n"
+    "                           an external host to internal ports < 1024; open ports answer\n"
+    "                           SYN+ACK to port 20 (not FTP data), closed ones RST\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "Background (non-matching) frames: handshake SYN and ACK, data, FIN, RST, UDP\n"
+    "(DNS, NTP), ICMP, ARP, IPv4 non-first fragments, reverse SYN+ACKs (external\n"
+    "server to internal client), internal-to-internal SYN+ACKs.\n"
+    "\n"
+    "Answers file: key=value lines.  Rules: default = (flags & 0x17) == 0x12,\n"
+    "strict = TCP byte 13 == 0x12.  Peers: external = destination outside\n"
+    "--internal, any = no destination condition.\n"
+    "  frames, first_time_ns, last_time_ns, and the options used\n"
+    "  synack.RULE[.ipv4|.ipv6|.vlan]     SYN+ACKs by rule, any addresses\n"
+    "  synack.default.flags.0xNNN         SYN+ACKs (default rule) per flag value\n"
+    "  RULE.PEERS.RESULT                  per classifier result: not_ip, not_tcp,\n"
+    "                                     malformed, not_synack, wrong_direction,\n"
+    "                                     excluded, match\n"
+    "  RULE.PEERS.match.ipv4|ipv6|vlan    matches by family / VLAN-tagged\n"
+    "  RULE.PEERS.match.flags.0xNNN       matches per flag value\n"
+    "  ftp.sessions.active|passive, ftp.control (port-21 SYN+ACKs of internal\n"
+    "  servers), ftp.active, ftp.passive (data-connection SYN+ACKs), scan.synacks\n"
+    "  services, services.non_ftp         distinct (internal addr, port) among\n"
+    "                                     default.external matches\n"
+    "  service=ADDR PORT PACKETS PEERS KIND   one line per service (KIND: service,\n"
+    "                                     ftp-active, ftp-passive, mixed)\n";
 
 /* ------------------------------------------------------------ random */
 
@@ -269,9 +269,9 @@ static const struct {
 	uint16_t port;
 	int weight;
 } port_mix[] = {
-	{443, 30}, {80, 20}, {22, 10}, {25, 6},   {53, 6},   {587, 4},  {110, 3},
-	{143, 3},  {993, 3}, {995, 2}, {3389, 4}, {3306, 2}, {5432, 2}, {8080, 3},
-	{445, 2},  {465, 2}, {389, 1}, {636, 1},  {8443, 2}, {5060, 1}, {1194, 1},
+    {443, 30}, {80, 20}, {22, 10}, {25, 6},   {53, 6},   {587, 4},  {110, 3},
+    {143, 3},  {993, 3}, {995, 2}, {3389, 4}, {3306, 2}, {5432, 2}, {8080, 3},
+    {445, 2},  {465, 2}, {389, 1}, {636, 1},  {8443, 2}, {5060, 1}, {1194, 1},
 };
 
 static uint16_t rnd_service_port(void)
@@ -312,24 +312,24 @@ static struct {
 	int scan;
 	const char *start_text, *duration_text, *format_text;
 } opt = {
-	.format = FB_PCAP_US,
-	.linktype = 1,
-	.snaplen = 65535,
-	.seed = 1,
-	.synacks = 1000,
-	.background = 10,
-	.internal_text = "198.18.0.0/16, 2001:db8:1::/48",
-	.external_text = "198.19.0.0/16, 2001:db8:2::/48",
-	.exclude_text = "",
-	.hosts = 40,
-	.peers = 300,
-	.ipv6_share = 0.2,
-	.vlan_share = 0.1,
-	.ecn_share = 0.05,
-	.odd_share = 0.03,
-	.start_text = "2025-01-06T00:00:00Z",
-	.duration_text = "1h",
-	.format_text = "pcap",
+    .format = FB_PCAP_US,
+    .linktype = 1,
+    .snaplen = 65535,
+    .seed = 1,
+    .synacks = 1000,
+    .background = 10,
+    .internal_text = "198.18.0.0/16, 2001:db8:1::/48",
+    .external_text = "198.19.0.0/16, 2001:db8:2::/48",
+    .exclude_text = "",
+    .hosts = 40,
+    .peers = 300,
+    .ipv6_share = 0.2,
+    .vlan_share = 0.1,
+    .ecn_share = 0.05,
+    .odd_share = 0.03,
+    .start_text = "2025-01-06T00:00:00Z",
+    .duration_text = "1h",
+    .format_text = "pcap",
 };
 
 static struct pfxlist internal, external, excluded;
@@ -341,8 +341,8 @@ static int npeers;
 /* ------------------------------------------------------------ counters */
 
 enum res { R_NOT_IP, R_NOT_TCP, R_MALFORMED, R_NOT_SYNACK, R_WRONG_DIR, R_EXCLUDED, R_MATCH, R_N };
-static const char *res_name[R_N] = {"not_ip",     "not_tcp",         "malformed", "not_synack",
-				    "wrong_direction", "excluded", "match"};
+static const char *res_name[R_N] = {"not_ip",          "not_tcp",  "malformed", "not_synack",
+                                    "wrong_direction", "excluded", "match"};
 
 enum ftpmark { M_NONE, M_FTP_CONTROL, M_FTP_ACTIVE, M_FTP_PASSIVE, M_SCAN };
 
@@ -354,11 +354,11 @@ struct counts {
 
 static struct counts cnt[2][2]; /* [strict][peers_any] */
 static uint64_t synack_rule[2], synack_v4, synack_v6, synack_vlan, synack_strict_v4,
-	synack_strict_v6, synack_strict_vlan;
+    synack_strict_v6, synack_strict_vlan;
 static uint64_t synack_flags[4096];
 static uint64_t frames_written, first_ns, last_ns;
 static uint64_t ftp_control, ftp_active, ftp_passive, scan_synacks, ftp_sess_active,
-	ftp_sess_passive;
+    ftp_sess_passive;
 
 /* services: open-addressing hash of (family, addr, port) */
 struct service {
@@ -395,7 +395,8 @@ static size_t svc_find(uint8_t family, const uint8_t *addr, uint16_t port)
 		for (size_t i = 0; i < svc_cap; i++) {
 			if (!svc[i].used)
 				continue;
-			uint64_t h = hash_bytes(svc[i].addr, 16, 0xcbf29ce484222325ull ^ svc[i].port);
+			uint64_t h =
+			    hash_bytes(svc[i].addr, 16, 0xcbf29ce484222325ull ^ svc[i].port);
 			size_t j = h & (ncap - 1);
 			while (n[j].used)
 				j = (j + 1) & (ncap - 1);
@@ -408,7 +409,8 @@ static size_t svc_find(uint8_t family, const uint8_t *addr, uint16_t port)
 	uint64_t h = hash_bytes(addr, 16, 0xcbf29ce484222325ull ^ port);
 	size_t j = h & (svc_cap - 1);
 	while (svc[j].used) {
-		if (svc[j].port == port && svc[j].family == family && !memcmp(svc[j].addr, addr, 16))
+		if (svc[j].port == port && svc[j].family == family &&
+		    !memcmp(svc[j].addr, addr, 16))
 			return j;
 		j = (j + 1) & (svc_cap - 1);
 	}
@@ -573,8 +575,9 @@ static size_t ip_len(const struct fb_packet *p)
 	size_t o = 40;
 	for (int i = 0; i < p->ext6_count; i++) {
 		const struct fb_ext6 *e = &p->ext6[i];
-		o += e->type == 44 ? 8 : e->type == 51 ? ((size_t)e->len8 + 2) * 4
-							 : ((size_t)e->len8 + 1) * 8;
+		o += e->type == 44   ? 8
+		     : e->type == 51 ? ((size_t)e->len8 + 2) * 4
+		                     : ((size_t)e->len8 + 1) * 8;
 	}
 	return o;
 }
@@ -582,7 +585,7 @@ static size_t ip_len(const struct fb_packet *p)
 /* What a correct classifier says about the frame as captured (caplen bytes):
  * a cut IP header or a cut 20-byte TCP base header is MALFORMED. */
 static enum res expect(const struct frame *f, size_t caplen, bool strict, bool peers_any,
-		       bool *is_synack_rule)
+                       bool *is_synack_rule)
 {
 	*is_synack_rule = false;
 	if (f->kind == 1)
@@ -716,8 +719,8 @@ static void emit(struct frame *f)
 }
 
 static void tcp_frame(struct frame *f, int family, const uint8_t *src, uint16_t sport,
-		      const uint8_t *dst, uint16_t dport, uint16_t flags, size_t payload,
-		      const struct host *vlan_host)
+                      const uint8_t *dst, uint16_t dport, uint16_t flags, size_t payload,
+                      const struct host *vlan_host)
 {
 	memset(f, 0, sizeof(*f));
 	fb_packet_init(&f->p, family);
@@ -771,13 +774,13 @@ static uint16_t pick_flags(void)
 
 /* A client connects to a server: SYN, SYN+ACK (flags), ACK. */
 static void handshake(const struct host *client, uint16_t cport, const struct host *server,
-		      uint16_t sport, uint16_t sa_flags, const struct host *vlan_host,
-		      enum ftpmark mark, bool with_ack)
+                      uint16_t sport, uint16_t sa_flags, const struct host *vlan_host,
+                      enum ftpmark mark, bool with_ack)
 {
 	struct frame f;
 	int fam = server->family;
 	tcp_frame(&f, fam, client->addr, cport, server->addr, sport,
-		  (sa_flags & 0x40) ? 0x0c2 : 0x002, 0, vlan_host);
+	          (sa_flags & 0x40) ? 0x0c2 : 0x002, 0, vlan_host);
 	emit(&f);
 	tcp_frame(&f, fam, server->addr, sport, client->addr, cport, sa_flags, 0, vlan_host);
 	f.mark = mark;
@@ -817,25 +820,29 @@ static void background_frame(void)
 	if (k < 45) { /* data, either direction */
 		size_t pl = 1 + rnd_below(1400);
 		if (chance(0.5))
-			tcp_frame(&f, h->family, h->addr, port, peer->addr, ephemeral(), 0x018, pl, h);
+			tcp_frame(&f, h->family, h->addr, port, peer->addr, ephemeral(), 0x018, pl,
+			          h);
 		else
-			tcp_frame(&f, h->family, peer->addr, ephemeral(), h->addr, port, 0x018, pl, h);
+			tcp_frame(&f, h->family, peer->addr, ephemeral(), h->addr, port, 0x018, pl,
+			          h);
 	} else if (k < 67) { /* pure ACKs */
 		if (chance(0.5))
-			tcp_frame(&f, h->family, peer->addr, ephemeral(), h->addr, port, 0x010, 0, h);
+			tcp_frame(&f, h->family, peer->addr, ephemeral(), h->addr, port, 0x010, 0,
+			          h);
 		else
-			tcp_frame(&f, h->family, h->addr, port, peer->addr, ephemeral(), 0x010, 0, h);
+			tcp_frame(&f, h->family, h->addr, port, peer->addr, ephemeral(), 0x010, 0,
+			          h);
 	} else if (k < 71) { /* FIN */
 		tcp_frame(&f, h->family, h->addr, port, peer->addr, ephemeral(), 0x011, 0, h);
 	} else if (k < 74) { /* RST from a closed port */
 		tcp_frame(&f, h->family, h->addr, (uint16_t)(1 + rnd_below(65535)), peer->addr,
-			  ephemeral(), 0x014, 0, h);
+		          ephemeral(), 0x014, 0, h);
 	} else if (k < 78) { /* unanswered SYN */
 		tcp_frame(&f, h->family, peer->addr, ephemeral(), h->addr,
-			  (uint16_t)(1 + rnd_below(65535)), 0x002, 0, h);
+		          (uint16_t)(1 + rnd_below(65535)), 0x002, 0, h);
 	} else if (k < 88) { /* UDP: DNS/NTP */
-		tcp_frame(&f, h->family, h->addr, ephemeral(), peer->addr, chance(0.7) ? 53 : 123, 0,
-			  20 + rnd_below(80), h);
+		tcp_frame(&f, h->family, h->addr, ephemeral(), peer->addr, chance(0.7) ? 53 : 123,
+		          0, 20 + rnd_below(80), h);
 		f.p.proto = FB_PROTO_UDP;
 	} else if (k < 90 && h->family == 4) { /* ICMP echo */
 		tcp_frame(&f, 4, peer->addr, 0, h->addr, 0, 0, 56, h);
@@ -859,7 +866,7 @@ static void background_frame(void)
 		f.p.payload_byte = 0x12;
 	} else if (k < 98) { /* reverse direction: internal client, external server */
 		handshake(h, ephemeral(), peer, chance(0.5) ? 443 : 80, chance(0.1) ? 0x052 : 0x012,
-			  h, M_NONE, false);
+		          h, M_NONE, false);
 		return;
 	} else { /* internal to internal */
 		const struct host *o = NULL;
@@ -871,7 +878,8 @@ static void background_frame(void)
 			}
 		}
 		if (!o || h->excluded) {
-			tcp_frame(&f, h->family, peer->addr, ephemeral(), h->addr, port, 0x010, 0, h);
+			tcp_frame(&f, h->family, peer->addr, ephemeral(), h->addr, port, 0x010, 0,
+			          h);
 		} else {
 			handshake(o, ephemeral(), h, port, 0x012, h, M_NONE, false);
 			return;
@@ -897,15 +905,15 @@ static void ftp_session(bool active)
 		handshake(h, ephemeral(), peer, 21, 0x012, h, M_NONE, true);
 		for (int i = 0; i < 2; i++) {
 			tcp_frame(&f, h->family, peer->addr, 21, h->addr, ephemeral(), 0x018,
-				  30 + rnd_below(40), h);
+			          30 + rnd_below(40), h);
 			emit(&f);
 		}
 		for (int d = 0; d < ndata; d++) {
 			/* PORT: the server connects from port 20 to the client's port */
 			handshake(peer, 20, h, (uint16_t)(1024 + rnd_below(64511)), 0x012, h,
-				  M_FTP_ACTIVE, true);
+			          M_FTP_ACTIVE, true);
 			tcp_frame(&f, h->family, peer->addr, 20, h->addr, ephemeral(), 0x018,
-				  500 + rnd_below(900), h);
+			          500 + rnd_below(900), h);
 			emit(&f);
 		}
 	} else {
@@ -913,13 +921,13 @@ static void ftp_session(bool active)
 		ftp_sess_passive++;
 		handshake(peer, ephemeral(), h, 21, 0x012, h, M_FTP_CONTROL, true);
 		tcp_frame(&f, h->family, h->addr, 21, peer->addr, ephemeral(), 0x018,
-			  30 + rnd_below(40), h);
+		          30 + rnd_below(40), h);
 		emit(&f);
 		for (int d = 0; d < ndata; d++) {
-			handshake(peer, ephemeral(), h, (uint16_t)(50000 + rnd_below(1000)), 0x012, h,
-				  M_FTP_PASSIVE, true);
+			handshake(peer, ephemeral(), h, (uint16_t)(50000 + rnd_below(1000)), 0x012,
+			          h, M_FTP_PASSIVE, true);
 			tcp_frame(&f, h->family, h->addr, 50000, peer->addr, ephemeral(), 0x018,
-				  500 + rnd_below(900), h);
+			          500 + rnd_below(900), h);
 			emit(&f);
 		}
 	}
@@ -1041,9 +1049,9 @@ static int parse_linktype(const char *s)
 	static const struct {
 		const char *name;
 		int lt;
-	} t[] = {{"ethernet", 1}, {"en10mb", 1}, {"raw", 101}, {"sll", 113},
-		 {"linux_sll", 113}, {"sll2", 276}, {"linux_sll2", 276}, {"null", 0},
-		 {"loop", 108}, {"ipv4", 228}, {"ipv6", 229}};
+	} t[] = {{"ethernet", 1},    {"en10mb", 1}, {"raw", 101},        {"sll", 113},
+	         {"linux_sll", 113}, {"sll2", 276}, {"linux_sll2", 276}, {"null", 0},
+	         {"loop", 108},      {"ipv4", 228}, {"ipv6", 229}};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (!strcasecmp(s, t[i].name))
 			return t[i].lt;
@@ -1060,7 +1068,8 @@ static int parse_linktype(const char *s)
 static void make_host(struct host *h, bool internal_host, bool exclude_host)
 {
 	memset(h, 0, sizeof(*h));
-	const struct pfxlist *src = internal_host ? (exclude_host ? &excluded : &internal) : &external;
+	const struct pfxlist *src =
+	    internal_host ? (exclude_host ? &excluded : &internal) : &external;
 	bool v6ok = list_has_family(src, 6), v4ok = list_has_family(src, 4);
 	if (opt.linktype == 228)
 		v6ok = false;
@@ -1179,7 +1188,7 @@ static void write_answers(const char *path)
 	for (int fl = 0; fl < 4096; fl++)
 		if (synack_flags[fl])
 			fprintf(f, "synack.default.flags.0x%03x=%llu\n", fl,
-				(unsigned long long)synack_flags[fl]);
+			        (unsigned long long)synack_flags[fl]);
 	for (int s = 0; s < 2; s++)
 		for (int a = 0; a < 2; a++) {
 			const char *rule = s ? "strict" : "default";
@@ -1187,17 +1196,17 @@ static void write_answers(const char *path)
 			const struct counts *c = &cnt[s][a];
 			for (int r = 0; r < R_N; r++)
 				fprintf(f, "%s.%s.%s=%llu\n", rule, peers_s, res_name[r],
-					(unsigned long long)c->res[r]);
+				        (unsigned long long)c->res[r]);
 			fprintf(f, "%s.%s.match.ipv4=%llu\n", rule, peers_s,
-				(unsigned long long)c->match_v4);
+			        (unsigned long long)c->match_v4);
 			fprintf(f, "%s.%s.match.ipv6=%llu\n", rule, peers_s,
-				(unsigned long long)c->match_v6);
+			        (unsigned long long)c->match_v6);
 			fprintf(f, "%s.%s.match.vlan=%llu\n", rule, peers_s,
-				(unsigned long long)c->match_vlan);
+			        (unsigned long long)c->match_vlan);
 			for (int fl = 0; fl < 4096; fl++)
 				if (c->match_flags[fl])
-					fprintf(f, "%s.%s.match.flags.0x%03x=%llu\n", rule, peers_s, fl,
-						(unsigned long long)c->match_flags[fl]);
+					fprintf(f, "%s.%s.match.flags.0x%03x=%llu\n", rule, peers_s,
+					        fl, (unsigned long long)c->match_flags[fl]);
 		}
 	fprintf(f, "ftp.sessions.active=%llu\n", (unsigned long long)ftp_sess_active);
 	fprintf(f, "ftp.sessions.passive=%llu\n", (unsigned long long)ftp_sess_passive);
@@ -1222,13 +1231,13 @@ static void write_answers(const char *path)
 		addr_text(list[i].family, list[i].addr, a, sizeof(a));
 		const struct service *s = &list[i];
 		uint64_t ftp = s->ftp_packets_active + s->ftp_packets_passive;
-		const char *kind = ftp == 0                         ? "service"
-				   : ftp < s->packets                 ? "mixed"
-				   : s->ftp_packets_passive == 0      ? "ftp-active"
-				   : s->ftp_packets_active == 0       ? "ftp-passive"
-								      : "mixed";
+		const char *kind = ftp == 0                      ? "service"
+		                   : ftp < s->packets            ? "mixed"
+		                   : s->ftp_packets_passive == 0 ? "ftp-active"
+		                   : s->ftp_packets_active == 0  ? "ftp-passive"
+		                                                 : "mixed";
 		fprintf(f, "service=%s %u %llu %llu %s\n", a, s->port,
-			(unsigned long long)s->packets, (unsigned long long)s->peers, kind);
+		        (unsigned long long)s->packets, (unsigned long long)s->peers, kind);
 	}
 	free(list);
 	if (fclose(f) != 0)
@@ -1298,16 +1307,16 @@ static void generate(const char *path)
 	double frames_per_event = 2.97 + opt.background * 1.06;
 	if (opt.frames)
 		events = (uint64_t)((double)opt.frames / frames_per_event) + 1;
-	double expected = (double)events * frames_per_event + opt.ftp_sessions * 13.0 +
-			  opt.scan * 2.3;
+	double expected =
+	    (double)events * frames_per_event + opt.ftp_sessions * 13.0 + opt.scan * 2.3;
 	if (opt.frames)
 		expected = (double)opt.frames;
 	(void)expected;
 	now_ns = opt.start_ns;
 	end_ns = path ? opt.start_ns + opt.duration_ns : UINT64_MAX;
 
-	writer = fb_writer_open(path ? path : "/dev/null", opt.format, opt.linktype, opt.snaplen,
-				false);
+	writer =
+	    fb_writer_open(path ? path : "/dev/null", opt.format, opt.linktype, opt.snaplen, false);
 	if (!writer)
 		die("cannot write %s", path ? path : "/dev/null");
 
@@ -1352,37 +1361,56 @@ int main(int argc, char **argv)
 	g_argc = argc;
 	g_argv = argv;
 	enum {
-		O_FORMAT = 256, O_LINKTYPE, O_SNAPLEN, O_FRAMESIZE, O_SEED, O_SYNACKS, O_FRAMES,
-		O_BACKGROUND, O_START, O_DURATION, O_INTERNAL, O_EXTERNAL, O_EXCLUDE, O_HOSTS,
-		O_PEERS, O_IPV6, O_VLAN, O_ECN, O_ODD, O_FTP, O_SCAN, O_DIURNAL,
+		O_FORMAT = 256,
+		O_LINKTYPE,
+		O_SNAPLEN,
+		O_FRAMESIZE,
+		O_SEED,
+		O_SYNACKS,
+		O_FRAMES,
+		O_BACKGROUND,
+		O_START,
+		O_DURATION,
+		O_INTERNAL,
+		O_EXTERNAL,
+		O_EXCLUDE,
+		O_HOSTS,
+		O_PEERS,
+		O_IPV6,
+		O_VLAN,
+		O_ECN,
+		O_ODD,
+		O_FTP,
+		O_SCAN,
+		O_DIURNAL,
 	};
 	static const struct option lo[] = {
-		{"output", required_argument, 0, 'o'},
-		{"answers", required_argument, 0, 'a'},
-		{"format", required_argument, 0, O_FORMAT},
-		{"linktype", required_argument, 0, O_LINKTYPE},
-		{"snaplen", required_argument, 0, O_SNAPLEN},
-		{"frame-size", required_argument, 0, O_FRAMESIZE},
-		{"seed", required_argument, 0, O_SEED},
-		{"synacks", required_argument, 0, O_SYNACKS},
-		{"frames", required_argument, 0, O_FRAMES},
-		{"background", required_argument, 0, O_BACKGROUND},
-		{"start", required_argument, 0, O_START},
-		{"duration", required_argument, 0, O_DURATION},
-		{"internal", required_argument, 0, O_INTERNAL},
-		{"external", required_argument, 0, O_EXTERNAL},
-		{"exclude", required_argument, 0, O_EXCLUDE},
-		{"hosts", required_argument, 0, O_HOSTS},
-		{"peers", required_argument, 0, O_PEERS},
-		{"ipv6-share", required_argument, 0, O_IPV6},
-		{"vlan-share", required_argument, 0, O_VLAN},
-		{"ecn-share", required_argument, 0, O_ECN},
-		{"odd-share", required_argument, 0, O_ODD},
-		{"ftp-sessions", required_argument, 0, O_FTP},
-		{"scan", optional_argument, 0, O_SCAN},
-		{"diurnal", required_argument, 0, O_DIURNAL},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
+	    {"output", required_argument, 0, 'o'},
+	    {"answers", required_argument, 0, 'a'},
+	    {"format", required_argument, 0, O_FORMAT},
+	    {"linktype", required_argument, 0, O_LINKTYPE},
+	    {"snaplen", required_argument, 0, O_SNAPLEN},
+	    {"frame-size", required_argument, 0, O_FRAMESIZE},
+	    {"seed", required_argument, 0, O_SEED},
+	    {"synacks", required_argument, 0, O_SYNACKS},
+	    {"frames", required_argument, 0, O_FRAMES},
+	    {"background", required_argument, 0, O_BACKGROUND},
+	    {"start", required_argument, 0, O_START},
+	    {"duration", required_argument, 0, O_DURATION},
+	    {"internal", required_argument, 0, O_INTERNAL},
+	    {"external", required_argument, 0, O_EXTERNAL},
+	    {"exclude", required_argument, 0, O_EXCLUDE},
+	    {"hosts", required_argument, 0, O_HOSTS},
+	    {"peers", required_argument, 0, O_PEERS},
+	    {"ipv6-share", required_argument, 0, O_IPV6},
+	    {"vlan-share", required_argument, 0, O_VLAN},
+	    {"ecn-share", required_argument, 0, O_ECN},
+	    {"odd-share", required_argument, 0, O_ODD},
+	    {"ftp-sessions", required_argument, 0, O_FTP},
+	    {"scan", optional_argument, 0, O_SCAN},
+	    {"diurnal", required_argument, 0, O_DIURNAL},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "o:a:h", lo, NULL)) != -1) {
@@ -1518,10 +1546,12 @@ int main(int argc, char **argv)
 		ans = owned = answers_name(opt.output);
 	if (ans)
 		write_answers(ans);
-	fprintf(stderr, "synack-gencap: %llu frames, %llu SYN+ACKs (default rule), %llu matches -> %s%s%s\n",
-		(unsigned long long)frames_written, (unsigned long long)synack_rule[0],
-		(unsigned long long)cnt[0][0].res[R_MATCH], opt.output, ans ? ", " : "",
-		ans ? ans : "");
+	fprintf(
+	    stderr,
+	    "synack-gencap: %llu frames, %llu SYN+ACKs (default rule), %llu matches -> %s%s%s\n",
+	    (unsigned long long)frames_written, (unsigned long long)synack_rule[0],
+	    (unsigned long long)cnt[0][0].res[R_MATCH], opt.output, ans ? ", " : "",
+	    ans ? ans : "");
 	free(owned);
 	free(hosts);
 	free(peers);

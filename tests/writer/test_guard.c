@@ -75,7 +75,8 @@ static long long query_int(const char *dir, const char *sql)
 	snprintf(path, sizeof(path), "%s/synack.db", dir);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -103,7 +104,7 @@ static void push(struct writer *w, uint64_t t0, int n, int first_peer)
 		int k = n - done < 64 ? n - done : 64;
 		for (int i = 0; i < k; i++)
 			r[i] = make(t0 + (uint64_t)(done + i) * 1000, 1 + (done + i) % 5, 443,
-				    first_peer + done + i);
+			            first_peer + done + i);
 		writer_push(w, r, (size_t)k, t0);
 		done += k;
 	}
