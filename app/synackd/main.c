@@ -385,6 +385,22 @@ static int data_dir_writable(const char *dir)
 	return -1;
 }
 
+/* [security] user: the data directory becomes the user's before the
+ * process does, as systemd does with a StateDirectory. */
+static int give_data_dir(const struct synackd_config *c)
+{
+	char err[512];
+	int given = privileges_give_dir(c->data_dir, c->user_uid, c->user_gid, err, sizeof err);
+	if (given < 0) {
+		fprintf(stderr, "synackd: data directory: %s\n", err);
+		return -1;
+	}
+	if (given > 0)
+		fprintf(stderr, "synackd: data directory %s given to user %s (%d files)\n",
+		        c->data_dir, c->user, given);
+	return 0;
+}
+
 /* Live ports: the control socket and telemetry, then no capability from
  * here on.  This comes before the writer starts its threads, which block
  * every signal and so could not be asked to drop theirs. */
@@ -402,7 +418,9 @@ static int open_live_services(const struct synackd_config *c, bool *control)
 	telemetry_register();
 	if (!c->drop_capabilities)
 		return 0;
-	int threads = privileges_drop(err, sizeof err);
+	if (c->user[0] && give_data_dir(c) < 0)
+		return -1;
+	int threads = privileges_drop(c->user_uid, c->user_gid, err, sizeof err);
 	if (threads < 0) {
 		fprintf(stderr,
 		        "synackd: %s; not starting (drop_capabilities = no in [security] keeps "
@@ -410,7 +428,11 @@ static int open_live_services(const struct synackd_config *c, bool *control)
 		        err);
 		return -1;
 	}
-	fprintf(stderr, "synackd: capabilities dropped in all %d threads\n", threads);
+	if (c->user[0])
+		fprintf(stderr, "synackd: capabilities dropped in all %d threads, now user %s\n",
+		        threads, c->user);
+	else
+		fprintf(stderr, "synackd: capabilities dropped in all %d threads\n", threads);
 	g.capabilities_dropped = true;
 	return data_dir_writable(c->data_dir);
 }

@@ -11,21 +11,28 @@
  * handler drops its own capabilities, one thread at a time, and
  * /proc/self/task is read again until every thread shows none.
  *
- * The process keeps uid 0, so the files it owns stay writable.  It sets
- * no_new_privs, which keeps a program it starts (the alert command) from
- * regaining capabilities: for uid 0, execve would otherwise grant the
- * bounding set.
+ * Without [security] user the process keeps uid 0, so the files it owns
+ * stay writable.  With it, each thread first keeps CAP_SETUID and
+ * CAP_SETGID only, then the process becomes that user (glibc makes every
+ * thread change its ids), which clears those two; the data directory is
+ * given to the user before.  Either way no_new_privs is set, which keeps a
+ * program it starts (the alert command) from regaining capabilities: for
+ * uid 0, execve would otherwise grant the bounding set.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
@@ -39,6 +46,16 @@
 static atomic_uint handled; /* handlers run so far */
 static atomic_uint failed;  /* of which failed */
 
+/* What every thread must end with: permitted and effective sets equal to
+ * keep (inheritable empty), no_new_privs, and, when ids is set, uid and
+ * gid (real, effective, saved, filesystem). */
+static struct {
+	uint32_t keep;
+	bool ids;
+	uid_t uid;
+	gid_t gid;
+} want;
+
 /* The calling thread drops everything.  Only system calls, so it may run
  * in a signal handler.  The bounding set needs CAP_SETPCAP, which a thread
  * started without privileges lacks: that EPERM is not a failure, as such
@@ -47,6 +64,7 @@ static int drop_own(void)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {{0, 0, 0}};
+	data[0].effective = data[0].permitted = want.keep;
 
 	for (unsigned long cap = 0; cap < 64; cap++) /* EINVAL past the kernel's last */
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EPERM && errno != EINVAL)
@@ -66,8 +84,17 @@ static void on_drop_signal(int sig)
 	errno = saved;
 }
 
-/* One thread's state from /proc/self/task/TID/status: 1 when it holds no
- * capability and has no_new_privs, 0 when not, -1 when it is gone. */
+/* Does one "Uid:" or "Gid:" line of /proc/.../status show id four times? */
+static bool ids_are(const char *line, const char *tag, unsigned id)
+{
+	unsigned r, e, s, f;
+	char fmt[32];
+	snprintf(fmt, sizeof fmt, "%s:\t%%u\t%%u\t%%u\t%%u", tag);
+	return sscanf(line, fmt, &r, &e, &s, &f) == 4 && r == id && e == id && s == id && f == id;
+}
+
+/* One thread's state from /proc/self/task/TID/status: 1 when it is as
+ * wanted, 0 when not, -1 when it is gone. */
 static int task_is_bare(pid_t tid, char *comm, size_t commlen)
 {
 	char path[64], line[256];
@@ -82,13 +109,19 @@ static int task_is_bare(pid_t tid, char *comm, size_t commlen)
 		if (sscanf(line, "Name:\t%63[^\n]", name) == 1)
 			snprintf(comm, commlen, "%s", name);
 		else if (sscanf(line, "CapPrm:\t%llx", &v) == 1 ||
-		         sscanf(line, "CapEff:\t%llx", &v) == 1 ||
-		         sscanf(line, "CapInh:\t%llx", &v) == 1) {
+		         sscanf(line, "CapEff:\t%llx", &v) == 1) {
+			bare &= v == want.keep;
+			seen++;
+		} else if (sscanf(line, "CapInh:\t%llx", &v) == 1) {
 			bare &= v == 0;
 			seen++;
 		} else if (sscanf(line, "NoNewPrivs:\t%llu", &v) == 1) {
 			bare &= v == 1;
 			seen++;
+		} else if (want.ids && strncmp(line, "Uid:", 4) == 0) {
+			bare &= ids_are(line, "Uid", want.uid);
+		} else if (want.ids && strncmp(line, "Gid:", 4) == 0) {
+			bare &= ids_are(line, "Gid", want.gid);
 		}
 	}
 	fclose(f);
@@ -146,22 +179,13 @@ static int drop_pass(int sig, char *err, size_t errlen)
 	return signalled ? 0 : seen;
 }
 
-int privileges_drop(char *err, size_t errlen)
+/* Passes over the threads until every one is as wanted.  Returns the
+ * number of threads, or -1 with err set. */
+static int settle_threads(int sig, char *err, size_t errlen)
 {
-	int sig = SIGRTMIN + 2;
-	struct sigaction sa, old;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_drop_signal;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, &old) != 0) {
-		snprintf(err, errlen, "sigaction: %s", strerror(errno));
-		return -1;
-	}
 	int threads = 0;
 	for (int pass = 0; pass < MAX_PASSES && threads == 0; pass++)
 		threads = drop_pass(sig, err, errlen);
-	sigaction(sig, &old, NULL);
 	if (threads < 0)
 		return -1; /* err set by drop_pass() */
 	if (atomic_load(&failed) != 0) {
@@ -175,4 +199,130 @@ int privileges_drop(char *err, size_t errlen)
 		return -1;
 	}
 	return threads;
+}
+
+/* The process becomes uid:gid, with gid as its only group.  glibc has
+ * every thread make the same calls, and each still has the two
+ * capabilities they need. */
+static int become(unsigned uid, unsigned gid, char *err, size_t errlen)
+{
+	gid_t groups[1] = {(gid_t)gid};
+	const char *failed_call = NULL;
+	if (setgroups(1, groups) != 0)
+		failed_call = "setgroups";
+	else if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) != 0)
+		failed_call = "setresgid";
+	else if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0)
+		failed_call = "setresuid";
+	if (!failed_call)
+		return 0;
+	snprintf(err, errlen, "cannot become uid %u gid %u: %s: %s", uid, gid, failed_call,
+	         strerror(errno));
+	return -1;
+}
+
+int privileges_drop(unsigned uid, unsigned gid, char *err, size_t errlen)
+{
+	int sig = SIGRTMIN + 2;
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_drop_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, &old) != 0) {
+		snprintf(err, errlen, "sigaction: %s", strerror(errno));
+		return -1;
+	}
+	want.keep = uid ? 1u << CAP_SETUID | 1u << CAP_SETGID : 0;
+	want.ids = false;
+	int threads = settle_threads(sig, err, errlen);
+	if (threads > 0 && uid != 0) {
+		threads = become(uid, gid, err, errlen);
+		want.keep = 0;
+		want.ids = true;
+		want.uid = (uid_t)uid;
+		want.gid = (gid_t)gid;
+		if (threads == 0)
+			threads = settle_threads(sig, err, errlen);
+	}
+	sigaction(sig, &old, NULL);
+	return threads;
+}
+
+/* ------------------------------------------------- the data directory */
+
+#define GIVE_MAX_DEPTH 16 /* logs/YYYY/MM/DD is 4 */
+
+/* Gives the directory open as dfd, and everything below it, to uid:gid;
+ * adds the entries changed to *given.  Works on descriptors and never
+ * follows a link (a name swapped for a link during the walk is changed
+ * itself, not its target).  0, or an errno value. */
+static int give_tree(int dfd, uid_t uid, gid_t gid, unsigned depth, unsigned *given)
+{
+	struct stat st;
+	if (fstat(dfd, &st) != 0)
+		return errno;
+	if ((st.st_uid != uid || st.st_gid != gid) && fchown(dfd, uid, gid) != 0)
+		return errno;
+	*given += st.st_uid != uid || st.st_gid != gid;
+	if (depth == GIVE_MAX_DEPTH)
+		return ELOOP;
+	int copy = dup(dfd);
+	DIR *d = copy < 0 ? NULL : fdopendir(copy);
+	if (!d) {
+		int e = errno;
+		if (copy >= 0)
+			close(copy);
+		return e;
+	}
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = errno;
+		} else if (S_ISDIR(st.st_mode)) {
+			int sub =
+			    openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			rc = sub < 0 ? errno : give_tree(sub, uid, gid, depth + 1, given);
+			if (sub >= 0)
+				close(sub);
+		} else if (st.st_uid != uid || st.st_gid != gid) {
+			rc = fchownat(dfd, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0
+			                                                                  : errno;
+			*given += rc == 0;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int privileges_give_dir(const char *dir, unsigned uid, unsigned gid, char *err, size_t errlen)
+{
+	bool created = mkdir(dir, 0750) == 0;
+	if (!created && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/* The directory itself may be a link (to another disk): followed. */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	if (dfd < 0 || fstat(dfd, &st) != 0) {
+		snprintf(err, errlen, "cannot open %s: %s", dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	unsigned given = 0;
+	int rc = 0;
+	if (st.st_uid != uid || st.st_gid != gid) /* else given before: all the user's */
+		rc = give_tree(dfd, (uid_t)uid, (gid_t)gid, 0, &given);
+	close(dfd);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot give %s to uid %u gid %u: %s", dir, uid, gid,
+		         strerror(rc));
+		return -1;
+	}
+	return created ? 0 : (int)given; /* a new, empty one is not news */
 }

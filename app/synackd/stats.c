@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
@@ -268,6 +269,12 @@ void synackd_status_json(struct json_out *j)
 	json_out_string(j, "current_log", g.current_log);
 	json_out_string(j, "config_file", g.config_file);
 	json_out_string(j, "capabilities", g.capabilities_dropped ? "dropped" : "kept");
+	char uid[32];
+	snprintf(uid, sizeof uid, "uid %u", (unsigned)geteuid());
+	if (g.capabilities_dropped && g.cfg.user[0])
+		json_out_string(j, "user", g.cfg.user);
+	else
+		json_out_string(j, "user", geteuid() == 0 ? "root" : uid);
 }
 
 /* ------------------------------------------------------------ telemetry */

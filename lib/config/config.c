@@ -6,12 +6,16 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "prefix/prefix_set.h"
+
+/* Characters of a user name that [security] user accepts (useradd's). */
+#define USER_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 enum key_id {
 	K_LCORES,
@@ -59,6 +63,7 @@ enum key_id {
 	K_GONE_DAYS,
 	K_LEARNING_DAYS,
 	K_DROP_CAPABILITIES,
+	K_USER,
 	K_COUNT
 };
 
@@ -114,6 +119,7 @@ static const struct {
     [K_GONE_DAYS] = {"gone_days", "alerts"},
     [K_LEARNING_DAYS] = {"learning_days", "alerts"},
     [K_DROP_CAPABILITIES] = {"drop_capabilities", "security"},
+    [K_USER] = {"user", "security"},
 };
 
 static const char *const sections[] = {"eal",       "ports",  "lcores",  "classify",
@@ -667,6 +673,10 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 		return bool_key(p, key, v, &c->alerts);
 	case K_DROP_CAPABILITIES:
 		return bool_key(p, key, v, &c->drop_capabilities);
+	case K_USER:
+		if (*v && (*v == '-' || strspn(v, USER_NAME_CHARS) != strlen(v) || strlen(v) > 32))
+			return fail(p, "user: '%s' is not a user name", v);
+		return str_key(p, key, v, c->user, sizeof c->user);
 	case K_ALERT_EXEC:
 		if (*v && *v != '/')
 			return fail(p,
@@ -855,6 +865,31 @@ int config_lcore_role(const struct synackd_config *c, unsigned lcore)
 	return -1;
 }
 
+/* [security] user: an existing user other than root, and capabilities
+ * dropped (becoming that user drops them anyway). */
+static int validate_user(struct synackd_config *c, char *err, size_t errlen)
+{
+	if (!c->user[0])
+		return 0;
+	int line = c->key_line[K_USER];
+	if (!c->drop_capabilities)
+		return vfail(c, err, errlen, line,
+		             "user = %s needs drop_capabilities = yes: a process of another user "
+		             "has no capability",
+		             c->user);
+	errno = 0;
+	const struct passwd *pw = getpwnam(c->user);
+	if (!pw)
+		return vfail(c, err, errlen, line, "user '%s': %s", c->user,
+		             errno ? strerror(errno) : "no such user (see config/synack.sysusers)");
+	if (pw->pw_uid == 0)
+		return vfail(c, err, errlen, line,
+		             "user '%s' has uid 0; leave user unset to stay uid 0", c->user);
+	c->user_uid = pw->pw_uid;
+	c->user_gid = pw->pw_gid;
+	return 0;
+}
+
 int config_validate(struct synackd_config *c, char *err, size_t errlen)
 {
 	if (c->n_port == 0)
@@ -950,5 +985,5 @@ int config_validate(struct synackd_config *c, char *err, size_t errlen)
 		return vfail(c, err, errlen, 0,
 		             "no internal prefixes (internal = ... or internal_file = ...)");
 	}
-	return 0;
+	return validate_user(c, err, errlen);
 }

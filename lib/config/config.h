@@ -98,7 +98,9 @@ struct synackd_config {
 	unsigned return_days, gone_days, learning_days;
 
 	/* [security] (doc/security.md) */
-	bool drop_capabilities; /* after start-up, in every thread; default yes */
+	bool drop_capabilities;      /* after start-up, in every thread; default yes */
+	char user[CONFIG_STR];       /* then become this user; "" = stay uid 0 (default) */
+	unsigned user_uid, user_gid; /* the user's, set by config_validate() */
 
 	/* line of each scalar key's last setting (for validation messages) */
 	int key_line[64];

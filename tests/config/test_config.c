@@ -1,5 +1,6 @@
 /* Unit tests for lib/config: parser, overrides, validator and every error. */
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,6 +377,28 @@ static void test_security(void)
 	           "t.conf:3: drop_capabilities: expected yes or no, got 'maybe'");
 	EXPECT_ERR(BASE "[alerts]\ndrop_capabilities = no\n",
 	           "t.conf:3: key 'drop_capabilities' belongs in section [security], not [alerts]");
+
+	/* user: the name is checked when read, the user when validated */
+	CHECK(run(BASE "port = net_ring0\n", &c) == 0);
+	CHECK(c.user[0] == 0);
+	config_free(&c);
+	EXPECT_ERR(BASE "[security]\nuser = -r\n", "t.conf:3: user: '-r' is not a user name");
+	EXPECT_ERR(BASE "[security]\nuser = a/b\n", "t.conf:3: user: 'a/b' is not a user name");
+	EXPECT_ERR(BASE "port = net_ring0\n[security]\nuser = no-such-user-5e1\n",
+	           "t.conf:4: user 'no-such-user-5e1': no such user (see config/synack.sysusers)");
+	EXPECT_ERR(BASE "port = net_ring0\n[security]\nuser = root\n",
+	           "t.conf:4: user 'root' has uid 0; leave user unset to stay uid 0");
+	EXPECT_ERR(BASE "port = net_ring0\n[security]\nuser = nobody\ndrop_capabilities = no\n",
+	           "t.conf:4: user = nobody needs drop_capabilities = yes: a process of another "
+	           "user has no capability");
+	const struct passwd *pw = getpwnam("nobody");
+	if (pw) {
+		CHECK(run(BASE "port = net_ring0\n[security]\nuser = nobody\n", &c) == 0);
+		CHECK(strcmp(c.user, "nobody") == 0);
+		CHECK_EQ(c.user_uid, (unsigned)pw->pw_uid);
+		CHECK_EQ(c.user_gid, (unsigned)pw->pw_gid);
+		config_free(&c);
+	}
 }
 
 static void test_example(void)
@@ -388,6 +411,9 @@ static void test_example(void)
 	struct synackd_config c;
 	config_defaults(&c);
 	int rc = config_load(&c, path, err, sizeof err);
+	CHECK(strcmp(c.user, "synack") == 0);
+	if (!getpwnam("synack"))
+		c.user[0] = 0; /* not an appliance: the user is tested above */
 	if (rc == 0)
 		rc = config_validate(&c, err, sizeof err);
 	if (rc < 0)

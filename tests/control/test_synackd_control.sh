@@ -73,6 +73,7 @@ expect_in "status: writer lcore" "$T/out" "writer"
 grep -qE "^data dir +$T/data\$" "$T/out" && ok "status: data dir" || { bad "status: data dir"; cat "$T/out"; }
 grep -qE "^capabilities +dropped\$" "$T/out" && ok "status: capabilities dropped" ||
 	{ bad "status: capabilities"; cat "$T/out"; }
+grep -qE "^user +root\$" "$T/out" && ok "status: user root" || { bad "status: user"; cat "$T/out"; }
 run status --json
 expect_rc "status --json" 0 $?
 python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).read()); assert d["ok"] and d["mode"]=="ports" and d["ports"][0]["name"]=="net_pcap0"' "$T/out" &&

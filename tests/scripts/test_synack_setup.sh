@@ -62,6 +62,7 @@ chmod +x "$T/bin/"*
 
 export SYSFS_ROOT=$SYS DEVBIND=$T/bin/devbind HUGEPAGES=$T/bin/hugepages IP=$T/bin/ip
 export MODPROBE=$T/bin/modprobe SYNACK_SETUP_STATE=$T/state LOG SYS FAKE
+export SYNACK_SETUP_OLD_STATE=$T/old/setup
 export SYNACK_CONFIG=$T/none.conf MOUNTS=$T/mounts
 echo "sysfs /sys sysfs rw 0 0" >"$T/mounts"
 
@@ -185,6 +186,27 @@ expect_rc "unbind unknown" 1 $?
 expect_in "unbind says why" "$T/err" "no remembered driver for 0000:03:00.0"
 setup unbind eth1
 expect_rc "unbind takes PCI only" 1 $?
+
+# 6b. the state of an earlier version (in the data directory) moves out
+# when it is root's; a driver name that is not a plain module name is not used
+reset
+mkdir -p "$T/old/setup"
+echo driver=ixgbe >"$T/old/setup/0000:03:00.0"
+echo 'driver=../../../devices/x' >"$T/old/setup/0000:03:00.1"
+setup -c "$T/synackd.conf" status
+expect_rc "status with old state" 0 $?
+if [ "$(id -u)" = 0 ]; then
+	expect_in "old state moved" "$T/out" "moved $T/old/setup to $T/state"
+	[ ! -e "$T/old/setup" ] && [ "$(cat "$T/state/0000:03:00.0")" = driver=ixgbe ] &&
+		ok "old state in the new place" || bad "old state not moved"
+	expect_in "moved state used" "$T/out" "0000:03:00.0   ixgbe      eth1         ixgbe"
+	setup unbind 0000:03:00.1
+	expect_rc "unbind with a bad remembered name" 1 $?
+	expect_in "bad name not used" "$T/err" "no remembered driver for 0000:03:00.1"
+else
+	expect_in "old state of another user not used" "$T/err" "is not root's: not used"
+fi
+rm -rf "$T/old"
 
 # 7. refusal: the default route
 reset

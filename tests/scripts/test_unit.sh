@@ -43,7 +43,7 @@ grep -q 'no-such-synackd' "$T/out2" && ok "verify catches a missing ExecStart" |
 # settings the appliance relies on
 grep -q '^After=.*network-pre.target' "$UNIT" && ok "After=network-pre.target" || bad "After=network-pre.target"
 for want in 'Restart=on-failure' 'RuntimeDirectory=synack' \
-	'StateDirectory=synack' 'LimitMEMLOCK=infinity' 'ProtectSystem=full' 'ProtectHome=yes' \
+	'LimitMEMLOCK=infinity' 'ProtectSystem=full' 'ProtectHome=yes' \
 	'PrivateTmp=yes' 'NoNewPrivileges=yes' 'WantedBy=multi-user.target'; do
 	grep -qx "$want" "$UNIT" && ok "$want" || bad "missing $want"
 done
@@ -54,13 +54,18 @@ grep -q "^ExecStartPre=+@SBINDIR@/synack-setup -c @SYSCONFDIR@/synack/synackd.co
 grep -q "^ExecStart=@BINDIR@/synackd -c @SYSCONFDIR@/synack/synackd.conf\$" "$UNIT" &&
 	ok "ExecStart" || bad "ExecStart"
 grep -q '^PrivateDevices=yes' "$UNIT" && bad "PrivateDevices breaks vfio" || ok "no PrivateDevices"
+# systemd would give a StateDirectory back to root at every start, taking it
+# from the user synackd becomes
+grep -q '^StateDirectory=' "$UNIT" && bad "StateDirectory= fights [security] user" ||
+	ok "no StateDirectory="
 
-# the sysusers file declares the group
+# the sysusers file declares the user (and its group)
 if command -v systemd-sysusers >/dev/null 2>&1; then
 	systemd-sysusers --dry-run "$(realpath "$SYSUSERS")" >"$T/sys.out" 2>&1
 	rc=$?
 	[ $rc = 0 ] && ok "systemd-sysusers --dry-run accepts it" || { bad "systemd-sysusers (exit $rc)"; cat "$T/sys.out"; }
 	cat "$T/sys.out"
 fi
-grep -Eq '^g[[:space:]]+synack[[:space:]]' "$SYSUSERS" && ok "group synack declared" || bad "no synack group"
+grep -Eq '^u[[:space:]]+synack[[:space:]]' "$SYSUSERS" && ok "user and group synack declared" ||
+	bad "no synack user"
 exit $fail

@@ -8,7 +8,12 @@
 #    reload (SIGHUP) reads the file again, SIGTERM exits 0;
 #  - a data directory that uid 0 could write only with a capability stops
 #    the start with a message naming it;
-#  - drop_capabilities = no keeps the caller's capabilities.
+#  - drop_capabilities = no keeps the caller's capabilities;
+#  - [security] user = nobody: the data directory of the first run (root's
+#    files) is given to nobody, every thread runs as nobody (uid, gid, only
+#    group) with no capability, a reload works, and the database
+#    holds the SYN+ACKs of both runs; a user that does not exist, root, or
+#    drop_capabilities = no with a user are refused, naming the line.
 . "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "capabilities are only tested as root"
@@ -91,6 +96,71 @@ expect_eq "data directory of another user: exit" $? 3
 grep -q "data directory $T/data-other: not writable without capabilities (owner uid 65534, mode 0700)" \
 	"$T/other.log" && pass "data directory error names owner and mode" ||
 	fail "data directory error: $(tail -n 2 "$T/other.log")"
+
+# --- user = nobody, on the first run's data directory ------------------------
+nobody_uid=$(id -u nobody) nobody_gid=$(id -g nobody)
+chmod 755 "$T" # nobody reads the configuration again on reload
+before=$(db_sql "$T/data-drop" 'select (select coalesce(sum(packets),0) from hourly) +
+	(select coalesce(sum(packets),0) from ftp_data)')
+echo root >"$T/outside" # a link in the data directory must not give its target away
+ln -s "$T/outside" "$T/data-drop/link"
+root_files=$(find "$T/data-drop" -user 0 | wc -l)
+net_pcap_conf user 4194304 "[writer]
+data_dir = $T/data-drop
+[security]
+user = nobody"
+if start_daemon user; then
+	odd=0 n=0
+	for t in /proc/$PID/task/*; do
+		n=$((n + 1))
+		s=$t/status
+		for k in CapInh CapPrm CapEff CapBnd CapAmb; do
+			[ "$(status_of "$s" $k)" = 0000000000000000 ] ||
+				{ fail "user: thread $(cat "$t/comm"): $k $(status_of "$s" $k)"; odd=1; }
+		done
+		[ "$(status_of "$s" Uid | tr -s '\t ' ' ')" = "$nobody_uid $nobody_uid $nobody_uid $nobody_uid" ] ||
+			{ fail "user: thread $(cat "$t/comm"): Uid $(status_of "$s" Uid)"; odd=1; }
+		[ "$(status_of "$s" Gid | tr -s '\t ' ' ')" = "$nobody_gid $nobody_gid $nobody_gid $nobody_gid" ] ||
+			{ fail "user: thread $(cat "$t/comm"): Gid $(status_of "$s" Gid)"; odd=1; }
+		[ "$(status_of "$s" Groups | tr -d ' ')" = "$nobody_gid" ] ||
+			{ fail "user: thread $(cat "$t/comm"): Groups $(status_of "$s" Groups)"; odd=1; }
+	done
+	[ $odd = 0 ] && pass "user: all $n threads are nobody with no capability"
+	grep -q "capabilities dropped in all [0-9]* threads, now user nobody" "$T/user.log" &&
+		pass "user: logged" || fail "user: no drop line: $(grep -i capab "$T/user.log")"
+	grep -q "data directory $T/data-drop given to user nobody ($root_files files)" "$T/user.log" &&
+		pass "user: the $root_files files of root's run given to nobody" ||
+		fail "user: $(grep 'data directory' "$T/user.log") (want $root_files files)"
+	kill -HUP $PID
+	for i in $(seq 1 50); do grep -q "reload: prefixes" "$T/user.log" && break; sleep 0.1; done
+	grep -q "reload: prefixes and exclusions from $T/user.conf are in use" "$T/user.log" &&
+		pass "user: reload" || fail "user: reload: $(grep reload "$T/user.log")"
+	stop_daemon user
+	s=$(stat_of "$T/user.log" synack); st=$(stat_of "$T/user.log" stored)
+	[ "$s" -gt 0 ] && pass "user: $s SYN+ACKs" || fail "user: no SYN+ACK"
+	expect_eq "user: records stored" "$st" "$s"
+	after=$(db_sql "$T/data-drop" 'select (select coalesce(sum(packets),0) from hourly) +
+		(select coalesce(sum(packets),0) from ftp_data)')
+	expect_eq "user: database rows = both runs' SYN+ACKs" "$after" $((before + s))
+	expect_eq "user: files not nobody's" "$(find "$T/data-drop" ! -user nobody | wc -l)" 0
+	expect_eq "user: a link's target stays root's" "$(stat -c %U "$T/outside")" root
+fi
+
+# --- user errors: refused before any port starts -----------------------------
+user_error() { # name value extra want
+	net_pcap_conf "$1" 4194304 "[security]
+user = $2
+$3"
+	timeout 60 "$SYNACKD" -c "$T/$1.conf" >/dev/null 2>"$T/$1.log"
+	expect_eq "$1: exit" $? 1
+	line=$(grep -n "^user = " "$T/$1.conf" | cut -d: -f1)
+	grep -qF "$T/$1.conf:$line: $4" "$T/$1.log" && pass "$1: message names line $line" ||
+		fail "$1: $(cat "$T/$1.log")"
+	[ ! -e "$T/data-$1" ] || fail "$1: data directory created"
+}
+user_error nouser no-such-user-5e1 "" "user 'no-such-user-5e1': no such user"
+user_error rootuser root "" "user 'root' has uid 0"
+user_error keepuser nobody "drop_capabilities = no" "user = nobody needs drop_capabilities = yes"
 
 # --- drop_capabilities = no -------------------------------------------------
 conf keep no
