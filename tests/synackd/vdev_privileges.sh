@@ -41,6 +41,33 @@ drop_capabilities = $2"
 # status_of FILE KEY: the value of a /proc status line
 status_of() { sed -n "s/^$2:\s*//p" "$1"; }
 
+# bare_threads LABEL [UID GID] : every thread of $PID holds no capability
+# and has no_new_privs; with UID and GID, all four of its uids and gids are
+# those and GID is its only group.  Passes once with the thread count, or
+# fails once per thread and field that differ.
+bare_threads() {
+	local label=$1 uid=${2:-} gid=${3:-} odd=0 n=0 t s k
+	for t in /proc/$PID/task/*; do
+		n=$((n + 1))
+		s=$t/status
+		for k in CapInh CapPrm CapEff CapBnd CapAmb; do
+			[ "$(status_of "$s" $k)" = 0000000000000000 ] ||
+				{ fail "$label: thread $(cat "$t/comm"): $k $(status_of "$s" $k)"; odd=1; }
+		done
+		[ "$(status_of "$s" NoNewPrivs)" = 1 ] ||
+			{ fail "$label: thread $(cat "$t/comm"): no_new_privs not set"; odd=1; }
+		[ -n "$uid" ] || continue
+		[ "$(status_of "$s" Uid | tr -s '\t ' ' ')" = "$uid $uid $uid $uid" ] ||
+			{ fail "$label: thread $(cat "$t/comm"): Uid $(status_of "$s" Uid)"; odd=1; }
+		[ "$(status_of "$s" Gid | tr -s '\t ' ' ')" = "$gid $gid $gid $gid" ] ||
+			{ fail "$label: thread $(cat "$t/comm"): Gid $(status_of "$s" Gid)"; odd=1; }
+		[ "$(status_of "$s" Groups | tr -d ' ')" = "$gid" ] ||
+			{ fail "$label: thread $(cat "$t/comm"): Groups $(status_of "$s" Groups)"; odd=1; }
+	done
+	[ "$n" -ge 4 ] || fail "$label: only $n threads"
+	[ $odd = 0 ] && pass "$label: none of the $n threads holds a capability${uid:+, all are uid $uid gid $gid}"
+}
+
 wait_file() { # file
 	local i
 	for i in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.1; done
@@ -50,19 +77,7 @@ wait_file() { # file
 # --- default: dropped -------------------------------------------------------
 conf drop yes
 if start_daemon drop; then
-	held=0 n=0
-	for t in /proc/$PID/task/*; do
-		n=$((n + 1))
-		s=$t/status
-		for k in CapInh CapPrm CapEff CapBnd CapAmb; do
-			[ "$(status_of "$s" $k)" = 0000000000000000 ] ||
-				{ fail "thread $(cat "$t/comm"): $k $(status_of "$s" $k)"; held=1; }
-		done
-		[ "$(status_of "$s" NoNewPrivs)" = 1 ] ||
-			{ fail "thread $(cat "$t/comm"): no_new_privs not set"; held=1; }
-	done
-	[ "$n" -ge 4 ] && pass "$n threads listed" || fail "only $n threads"
-	[ $held = 0 ] && pass "no thread holds a capability"
+	bare_threads drop
 	grep -q "capabilities dropped in all [0-9]* threads" "$T/drop.log" && pass "drop logged" ||
 		fail "no drop line: $(grep -i capab "$T/drop.log")"
 	expect_eq "still uid 0" "$(status_of /proc/$PID/status Uid | awk '{print $2}')" 0
@@ -110,22 +125,7 @@ data_dir = $T/data-drop
 [security]
 user = nobody"
 if start_daemon user; then
-	odd=0 n=0
-	for t in /proc/$PID/task/*; do
-		n=$((n + 1))
-		s=$t/status
-		for k in CapInh CapPrm CapEff CapBnd CapAmb; do
-			[ "$(status_of "$s" $k)" = 0000000000000000 ] ||
-				{ fail "user: thread $(cat "$t/comm"): $k $(status_of "$s" $k)"; odd=1; }
-		done
-		[ "$(status_of "$s" Uid | tr -s '\t ' ' ')" = "$nobody_uid $nobody_uid $nobody_uid $nobody_uid" ] ||
-			{ fail "user: thread $(cat "$t/comm"): Uid $(status_of "$s" Uid)"; odd=1; }
-		[ "$(status_of "$s" Gid | tr -s '\t ' ' ')" = "$nobody_gid $nobody_gid $nobody_gid $nobody_gid" ] ||
-			{ fail "user: thread $(cat "$t/comm"): Gid $(status_of "$s" Gid)"; odd=1; }
-		[ "$(status_of "$s" Groups | tr -d ' ')" = "$nobody_gid" ] ||
-			{ fail "user: thread $(cat "$t/comm"): Groups $(status_of "$s" Groups)"; odd=1; }
-	done
-	[ $odd = 0 ] && pass "user: all $n threads are nobody with no capability"
+	bare_threads user "$nobody_uid" "$nobody_gid"
 	grep -q "capabilities dropped in all [0-9]* threads, now user nobody" "$T/user.log" &&
 		pass "user: logged" || fail "user: no drop line: $(grep -i capab "$T/user.log")"
 	grep -q "data directory $T/data-drop given to user nobody ($root_files files)" "$T/user.log" &&
