@@ -3,8 +3,8 @@
 # 198.18.0.0/15 and 2001:db8::/32 only).  A TCP server in the "internal"
 # namespace answers N IPv4 and N IPv6 connections from the "external" one;
 # synackd runs in the external namespace on its veth, once through
-# net_af_packet (iface=) and once through net_pcap (rx_iface=), and each run
-# must store exactly its 2N SYN+ACKs.  Skips (77) without root or
+# net_af_packet (iface=, as the user nobody once started) and once through
+# net_pcap (rx_iface=), and each run must store exactly its 2N SYN+ACKs.  Skips (77) without root or
 # `ip netns`.  Every wait is bounded; namespaces are removed by a trap.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "not root: skipped"; exit 77; }
@@ -52,8 +52,8 @@ print("accepted", done)
 PY
 SRV=$!
 
-# live_run NAME VDEV PORT: synackd on the veth through VDEV, 2N connections,
-# then every count checked against them
+# live_run NAME VDEV PORT [EXTRA LINES]: synackd on the veth through VDEV,
+# 2N connections, then every count checked against them
 live_run() {
 	cat >"$T/$1.conf" <<EOC
 [eal]
@@ -75,6 +75,7 @@ data_dir = $T/data-$1
 [tuning]
 stats_interval = 500ms
 rx_descriptors = 512
+${4:-}
 EOC
 	ip netns exec $NSE "$SYNACKD" -c "$T/$1.conf" >/dev/null 2>"$T/$1.log" &
 	PID=$!
@@ -109,7 +110,13 @@ PY
 		$((2 * N))
 }
 
-live_run af_packet "net_af_packet0,iface=$VE" net_af_packet0
+# af_packet runs as the user nobody once started ([security] user): the
+# socket and its ring, opened as root, keep working
+chmod 755 "$T"
+live_run af_packet "net_af_packet0,iface=$VE" net_af_packet0 "[security]
+user = nobody"
+grep -q "now user nobody" "$T/af_packet.log" && pass "af_packet: ran as nobody" ||
+	fail "af_packet: not as nobody: $(grep -i capab "$T/af_packet.log")"
 live_run pcap_iface "net_pcap0,rx_iface=$VE" net_pcap0
 timeout 100 tail --pid=$SRV -f /dev/null
 SRV=
