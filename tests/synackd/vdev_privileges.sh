@@ -68,6 +68,26 @@ bare_threads() {
 	[ $odd = 0 ] && pass "$label: none of the $n threads holds a capability${uid:+, all are uid $uid gid $gid}"
 }
 
+# reload_and_stop NAME : SIGHUP must reload NAME.conf, SIGTERM must stop the
+# daemon with every SYN+ACK matched stored; S is set to that count.
+reload_and_stop() {
+	local i st
+	kill -HUP $PID
+	for i in $(seq 1 50); do grep -q "reload: prefixes" "$T/$1.log" && break; sleep 0.1; done
+	grep -q "reload: prefixes and exclusions from $T/$1.conf are in use" "$T/$1.log" &&
+		pass "$1: reload" || fail "$1: reload: $(grep reload "$T/$1.log")"
+	stop_daemon "$1"
+	S=$(stat_of "$T/$1.log" synack) st=$(stat_of "$T/$1.log" stored)
+	[ "${S:-0}" -gt 0 ] && pass "$1: $S SYN+ACKs" || fail "$1: no SYN+ACK"
+	expect_eq "$1: records stored" "$st" "$S"
+}
+
+# db_packets DIR : SYN+ACKs in the database (services and FTP data marks)
+db_packets() {
+	db_sql "$1" 'select (select coalesce(sum(packets),0) from hourly) +
+		(select coalesce(sum(packets),0) from ftp_data)'
+}
+
 wait_file() { # file
 	local i
 	for i in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.1; done
@@ -89,17 +109,8 @@ if start_daemon drop; then
 	else
 		fail "the alert command did not run"
 	fi
-	kill -HUP $PID
-	for i in $(seq 1 50); do grep -q "reload: prefixes" "$T/drop.log" && break; sleep 0.1; done
-	grep -q "reload: prefixes and exclusions from $T/drop.conf are in use" "$T/drop.log" &&
-		pass "reload without capabilities" || fail "reload: $(grep reload "$T/drop.log")"
-	stop_daemon drop
-	s=$(stat_of "$T/drop.log" synack); st=$(stat_of "$T/drop.log" stored)
-	[ "$s" -gt 0 ] && pass "$s SYN+ACKs" || fail "no SYN+ACK"
-	expect_eq "records stored" "$st" "$s"
-	h=$(db_sql "$T/data-drop" 'select coalesce(sum(packets),0) from hourly')
-	f=$(db_sql "$T/data-drop" 'select coalesce(sum(packets),0) from ftp_data')
-	expect_eq "database rows = SYN+ACKs" $((h + f)) "$s"
+	reload_and_stop drop
+	expect_eq "drop: database rows = SYN+ACKs" "$(db_packets "$T/data-drop")" "$S"
 fi
 
 # --- a data directory root could write only by overriding its mode ----------
@@ -115,8 +126,7 @@ grep -q "data directory $T/data-other: not writable without capabilities (owner 
 # --- user = nobody, on the first run's data directory ------------------------
 nobody_uid=$(id -u nobody) nobody_gid=$(id -g nobody)
 chmod 755 "$T" # nobody reads the configuration again on reload
-before=$(db_sql "$T/data-drop" 'select (select coalesce(sum(packets),0) from hourly) +
-	(select coalesce(sum(packets),0) from ftp_data)')
+before=$(db_packets "$T/data-drop")
 echo root >"$T/outside" # a link in the data directory must not give its target away
 ln -s "$T/outside" "$T/data-drop/link"
 root_files=$(find "$T/data-drop" -user 0 | wc -l)
@@ -131,17 +141,9 @@ if start_daemon user; then
 	grep -q "data directory $T/data-drop given to user nobody ($root_files files)" "$T/user.log" &&
 		pass "user: the $root_files files of root's run given to nobody" ||
 		fail "user: $(grep 'data directory' "$T/user.log") (want $root_files files)"
-	kill -HUP $PID
-	for i in $(seq 1 50); do grep -q "reload: prefixes" "$T/user.log" && break; sleep 0.1; done
-	grep -q "reload: prefixes and exclusions from $T/user.conf are in use" "$T/user.log" &&
-		pass "user: reload" || fail "user: reload: $(grep reload "$T/user.log")"
-	stop_daemon user
-	s=$(stat_of "$T/user.log" synack); st=$(stat_of "$T/user.log" stored)
-	[ "$s" -gt 0 ] && pass "user: $s SYN+ACKs" || fail "user: no SYN+ACK"
-	expect_eq "user: records stored" "$st" "$s"
-	after=$(db_sql "$T/data-drop" 'select (select coalesce(sum(packets),0) from hourly) +
-		(select coalesce(sum(packets),0) from ftp_data)')
-	expect_eq "user: database rows = both runs' SYN+ACKs" "$after" $((before + s))
+	reload_and_stop user
+	expect_eq "user: database rows = both runs' SYN+ACKs" "$(db_packets "$T/data-drop")" \
+		$((before + S))
 	expect_eq "user: files not nobody's" "$(find "$T/data-drop" ! -user nobody | wc -l)" 0
 	expect_eq "user: a link's target stays root's" "$(stat -c %U "$T/outside")" root
 fi
