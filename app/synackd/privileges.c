@@ -256,7 +256,8 @@ int privileges_drop(unsigned uid, unsigned gid, char *err, size_t errlen)
 /* Gives the directory open as dfd, and everything below it, to uid:gid;
  * adds the entries changed to *given.  Works on descriptors and never
  * follows a link (a name swapped for a link during the walk is changed
- * itself, not its target).  0, or an errno value. */
+ * itself, not its target); a file with more than one hard link is left
+ * alone, as its other names may be outside.  0, or an errno value. */
 static int give_tree(int dfd, uid_t uid, gid_t gid, unsigned depth, unsigned *given)
 {
 	struct stat st;
@@ -288,7 +289,7 @@ static int give_tree(int dfd, uid_t uid, gid_t gid, unsigned depth, unsigned *gi
 			rc = sub < 0 ? errno : give_tree(sub, uid, gid, depth + 1, given);
 			if (sub >= 0)
 				close(sub);
-		} else if (st.st_uid != uid || st.st_gid != gid) {
+		} else if ((st.st_uid != uid || st.st_gid != gid) && st.st_nlink == 1) {
 			rc = fchownat(dfd, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0
 			                                                                  : errno;
 			*given += rc == 0;

@@ -130,6 +130,8 @@ before=$(db_packets "$T/data-drop")
 echo root >"$T/outside" # a link in the data directory must not give its target away
 ln -s "$T/outside" "$T/data-drop/link"
 root_files=$(find "$T/data-drop" -user 0 | wc -l)
+echo root >"$T/outside-hard" # nor a second name of a file elsewhere
+ln "$T/outside-hard" "$T/data-drop/hard"
 net_pcap_conf user 4194304 "[writer]
 data_dir = $T/data-drop
 [security]
@@ -144,8 +146,9 @@ if start_daemon user; then
 	reload_and_stop user
 	expect_eq "user: database rows = both runs' SYN+ACKs" "$(db_packets "$T/data-drop")" \
 		$((before + S))
-	expect_eq "user: files not nobody's" "$(find "$T/data-drop" ! -user nobody | wc -l)" 0
+	expect_eq "user: files not nobody's" "$(find "$T/data-drop" ! -user nobody)" "$T/data-drop/hard"
 	expect_eq "user: a link's target stays root's" "$(stat -c %U "$T/outside")" root
+	expect_eq "user: a hard-linked file stays root's" "$(stat -c %U "$T/outside-hard")" root
 fi
 
 # --- user errors: refused before any port starts -----------------------------
