@@ -36,12 +36,12 @@ stat_of() { grep 'synackd: stats ' "$1" | tail -n1 | tr ' ' '\n' | sed -n "s/^$2
 answer_services() { grep '^service=' "$1" | awk '$5=="service"{n++; p+=$3} END{print n+0, p+0}'; }
 db_services() { db_sql "$1" "select count(*) || ' ' || coalesce(sum(packets),0) from services"; }
 
-# net_pcap_conf NAME RING [EXTRA LINES] : $T/NAME.conf, a net_pcap port reading
-# $T/mix.pcap forever (infinite_rx), one worker on lcore 1 (on the second
-# CPU when there is one), the writer on lcore 2, data in $T/data-NAME,
-# internal 198.18.0.0/16 and 2001:db8:1::/48; EXTRA LINES go at the end
-# (a key set again there wins, sections may be opened again).
-net_pcap_conf() {
+# synackd_conf NAME VDEV PORT INTERNAL [EXTRA LINES] : $T/NAME.conf, the
+# port PORT of the vdev VDEV, one worker on lcore 1 (on the second CPU when
+# there is one), the writer on lcore 2, data in $T/data-NAME, the given
+# internal prefixes, stats every 500 ms; EXTRA LINES go at the end (a key
+# set again there wins, sections may be opened again).
+synackd_conf() {
 	cat >"$T/$1.conf" <<EOC
 [eal]
 lcores = 0@0,1@$((1 % $(nproc))),2@0
@@ -49,21 +49,29 @@ hugepages = no
 pci = no
 memory_mb = 768
 file_prefix = synackd-test-$$-$1
-vdev = net_pcap0,rx_pcap=$T/mix.pcap,infinite_rx=1
+vdev = $2
 [ports]
-port = net_pcap0
+port = $3
 [lcores]
 rx = 0,0,1
 writer_lcore = 2
 [classify]
-internal = 198.18.0.0/16, 2001:db8:1::/48
+internal = $4
 [writer]
 data_dir = $T/data-$1
 [tuning]
 stats_interval = 500ms
-ring_size = $2
-${3:-}
+${5:-}
 EOC
+}
+
+# net_pcap_conf NAME RING [EXTRA LINES] : synackd_conf with a net_pcap port
+# reading $T/mix.pcap forever (infinite_rx), internal 198.18.0.0/16 and
+# 2001:db8:1::/48, a ring of RING records.
+net_pcap_conf() {
+	synackd_conf "$1" "net_pcap0,rx_pcap=$T/mix.pcap,infinite_rx=1" net_pcap0 \
+		"198.18.0.0/16, 2001:db8:1::/48" "ring_size = $2
+${3:-}"
 }
 
 # start_daemon NAME : synackd -c $T/NAME.conf in the background (PID), its

@@ -55,28 +55,11 @@ SRV=$!
 # live_run NAME VDEV PORT [EXTRA LINES]: synackd on the veth through VDEV,
 # 2N connections, then every count checked against them
 live_run() {
-	cat >"$T/$1.conf" <<EOC
+	# [tuning] is the last section synackd_conf opens
+	synackd_conf "$1" "$2" "$3" "198.18.0.1/32, 2001:db8::1/128" "rx_descriptors = 512
 [eal]
-lcores = 0@0,1@$((1 % $(nproc))),2@0
-hugepages = no
-pci = no
 memory_mb = 256
-file_prefix = synackd-live-$$-$1
-vdev = $2
-[ports]
-port = $3
-[lcores]
-rx = 0,0,1
-writer_lcore = 2
-[classify]
-internal = 198.18.0.1/32, 2001:db8::1/128
-[writer]
-data_dir = $T/data-$1
-[tuning]
-stats_interval = 500ms
-rx_descriptors = 512
-${4:-}
-EOC
+${4:-}"
 	ip netns exec $NSE "$SYNACKD" -c "$T/$1.conf" >/dev/null 2>"$T/$1.log" &
 	PID=$!
 	for i in $(seq 1 100); do grep -q "synackd: stats" "$T/$1.log" && break; sleep 0.1; done
