@@ -605,19 +605,21 @@ int report_write_html(const struct report *r, FILE *out)
 	        "(known before it: %u).</p>\n",
 	        r->hosts_every_day, r->hosts_total, r->new_total, r->hosts_before);
 
+	/* Figures 1, 2, 4 and 5: a bar per day of v, weekends in their own colour */
+	const struct chart per_day = {.n = n,
+	                              .labels = labels,
+	                              .values = v,
+	                              .alt = we,
+	                              .bar_label = "weekday",
+	                              .alt_label = "weekend"};
 	struct chart c;
 	/* Fig. 1 */
 	for (uint32_t d = 0; d < n; d++)
 		v[d] = (double)r->days[d].packets;
-	c = (struct chart){.id = "fig1",
-	                   .title = "Fig. 1 - SYN+ACK packets per day",
-	                   .ylabel = "SYN+ACKs",
-	                   .n = n,
-	                   .labels = labels,
-	                   .values = v,
-	                   .alt = we,
-	                   .bar_label = "weekday",
-	                   .alt_label = "weekend"};
+	c = per_day;
+	c.id = "fig1";
+	c.title = "Fig. 1 - SYN+ACK packets per day";
+	c.ylabel = "SYN+ACKs";
 	fputs("<h2>Daily SYN+ACK packets</h2>\n", out);
 	chart_svg(out, &c);
 
@@ -626,17 +628,12 @@ int report_write_html(const struct report *r, FILE *out)
 		v[d] = r->days[d].hosts;
 		l[d] = r->hosts_every_day;
 	}
-	c = (struct chart){.id = "fig2",
-	                   .title = "Fig. 2 - internal hosts with open ports per day",
-	                   .ylabel = "hosts",
-	                   .n = n,
-	                   .labels = labels,
-	                   .values = v,
-	                   .alt = we,
-	                   .line = l,
-	                   .line_label = "seen every day",
-	                   .bar_label = "weekday",
-	                   .alt_label = "weekend"};
+	c = per_day;
+	c.id = "fig2";
+	c.title = "Fig. 2 - internal hosts with open ports per day";
+	c.ylabel = "hosts";
+	c.line = l;
+	c.line_label = "seen every day";
 	fputs("<h2>Internal hosts per day</h2>\n", out);
 	chart_svg(out, &c);
 
@@ -673,33 +670,23 @@ int report_write_html(const struct report *r, FILE *out)
 		v[d] = r->days[d].new_hosts;
 		l[d] = (double)r->days[d].cumulative;
 	}
-	c = (struct chart){.id = "fig4",
-	                   .title = "Fig. 4 - new hosts per day (first seen ever)",
-	                   .ylabel = "new hosts",
-	                   .n = n,
-	                   .labels = labels,
-	                   .values = v,
-	                   .alt = we,
-	                   .line = l,
-	                   .line_label = "cumulative",
-	                   .line_own_axis = true,
-	                   .bar_label = "weekday",
-	                   .alt_label = "weekend"};
+	c = per_day;
+	c.id = "fig4";
+	c.title = "Fig. 4 - new hosts per day (first seen ever)";
+	c.ylabel = "new hosts";
+	c.line = l;
+	c.line_label = "cumulative";
+	c.line_own_axis = true;
 	fputs("<h2>New hosts</h2>\n", out);
 	chart_svg(out, &c);
 
 	/* Fig. 5 */
 	for (uint32_t d = 0; d < n; d++)
 		v[d] = r->days[d].externals;
-	c = (struct chart){.id = "fig5",
-	                   .title = "Fig. 5 - distinct external hosts per day",
-	                   .ylabel = "external hosts",
-	                   .n = n,
-	                   .labels = labels,
-	                   .values = v,
-	                   .alt = we,
-	                   .bar_label = "weekday",
-	                   .alt_label = "weekend"};
+	c = per_day;
+	c.id = "fig5";
+	c.title = "Fig. 5 - distinct external hosts per day";
+	c.ylabel = "external hosts";
 	fputs("<h2>External hosts per day</h2>\n", out);
 	chart_svg(out, &c);
 
