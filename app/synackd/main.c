@@ -372,16 +372,22 @@ int synackd_request_reload(char *err, size_t errlen)
 /* Without capabilities uid 0 writes only where the file modes let it: a
  * data directory that root could write only by overriding them (owned by
  * another user, mode 0700) would fail at the first file.  Say so now.  A
- * directory that does not exist yet is the writer's to create. */
-static int data_dir_writable(const char *dir)
+ * directory that does not exist yet is the writer's to create.  With
+ * [security] user the directory was given to the user just before; if
+ * that did not take, turning the drop off is no way out. */
+static int data_dir_writable(const struct synackd_config *c)
 {
 	struct stat st;
+	const char *dir = c->data_dir;
 	if (stat(dir, &st) != 0 || faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0)
 		return 0;
 	fprintf(stderr,
 	        "synackd: data directory %s: not writable without capabilities (owner uid %u, "
-	        "mode %04o): give it to uid %u, or set drop_capabilities = no in [security]\n",
-	        dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+	        "mode %04o): give it to uid %u%s\n",
+	        dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid(),
+	        c->user[0] ? " (the handover to user did not take: a file system that ignores "
+	                     "chown?)"
+	                   : ", or set drop_capabilities = no in [security]");
 	return -1;
 }
 
@@ -434,7 +440,7 @@ static int open_live_services(const struct synackd_config *c, bool *control)
 	else
 		fprintf(stderr, "synackd: capabilities dropped in all %d threads\n", threads);
 	g.capabilities_dropped = true;
-	return data_dir_writable(c->data_dir);
+	return data_dir_writable(c);
 }
 
 /* ------------------------------------------------------------- writer */
