@@ -48,7 +48,7 @@ void time_anchor(void)
 		return; /* records carry the capture's own time; no EAL, no TSC rate */
 	if (g.tsc_hz == 0) {
 		g.tsc_hz = rte_get_tsc_hz();
-		g.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / g.tsc_hz);
+		g.ns_mult = tsc_clock_mult(g.tsc_hz);
 	}
 	unsigned next = (g.anchor_idx + 1) & 3;
 	uint64_t t0 = rte_rdtsc();

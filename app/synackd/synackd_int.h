@@ -17,6 +17,7 @@
 #include "classify/classifier.h"
 #include "config/config.h"
 #include "record.h"
+#include "util/tsc_clock.h"
 #include "writer/writer.h"
 
 #define MAX_WORKERS       32
@@ -129,13 +130,12 @@ struct synackd {
 
 extern struct synackd g;
 
-/* time */
+/* time (lib/util/tsc_clock.h) */
 static inline uint64_t tsc_to_ns(uint64_t tsc)
 {
 	const struct tsc_anchor *a =
 	    &g.anchors[__atomic_load_n(&g.anchor_idx, __ATOMIC_ACQUIRE) & 3];
-	uint64_t d = tsc - a->tsc;
-	return a->ns + (uint64_t)(((unsigned __int128)d * g.ns_mult) >> 32);
+	return tsc_clock_ns(a->tsc, a->ns, g.ns_mult, tsc);
 }
 uint64_t wall_ns(void);
 void time_anchor(void);
