@@ -616,6 +616,22 @@ int worker_main_pcap(void *arg)
 
 /* ---------------------------------------------------------------- writer */
 
+/* Carry out the request main posted (the writer owns it now). */
+static void serve_request(void)
+{
+	int rc = 0;
+	if (g.req_kind == REQ_ROTATE)
+		rc = writer_rotate(g.writer);
+	else if (g.req_kind == REQ_FLUSH)
+		rc = writer_flush(g.writer);
+	else if (g.req_kind == REQ_FTP)
+		writer_set_ftp(g.writer, &g.req_ftp);
+	g.req_rc = rc;
+	snprintf(g.current_log, sizeof g.current_log, "%s",
+	         writer_current_log(g.writer) ? writer_current_log(g.writer) : "");
+	__atomic_store_n(&g.req_state, REQ_DONE, __ATOMIC_RELEASE);
+}
+
 /* Monotonic time for the writer's tick (works with and without EAL). */
 static inline uint64_t mono_ns(void)
 {
@@ -660,20 +676,11 @@ int writer_main(void *arg)
 				got += n;
 			}
 		}
-		uint32_t rq = __atomic_load_n(&g.req_seq, __ATOMIC_ACQUIRE);
-		if (rq != g.ack_seq) {
-			int rc = 0;
-			if (g.req_kind == REQ_ROTATE)
-				rc = writer_rotate(g.writer);
-			else if (g.req_kind == REQ_FLUSH)
-				rc = writer_flush(g.writer);
-			else if (g.req_kind == REQ_FTP)
-				writer_set_ftp(g.writer, &g.req_ftp);
-			g.req_rc = rc;
-			snprintf(g.current_log, sizeof g.current_log, "%s",
-			         writer_current_log(g.writer) ? writer_current_log(g.writer) : "");
-			__atomic_store_n(&g.ack_seq, rq, __ATOMIC_RELEASE);
-		}
+		int posted = REQ_POSTED;
+		if (__atomic_load_n(&g.req_state, __ATOMIC_ACQUIRE) == REQ_POSTED &&
+		    __atomic_compare_exchange_n(&g.req_state, &posted, REQ_TAKEN, false,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			serve_request();
 		uint64_t now = mono_ns();
 		if (got || now >= next_tick) {
 			if (now >= next_tick) {

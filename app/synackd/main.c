@@ -221,22 +221,48 @@ static void eal_args_ports(struct argv_buf *a, const struct synackd_config *c)
 
 /* ------------------------------------------------------ synackd.h API */
 
+/* Wait until the writer has marked the request done; false at deadline. */
+static bool wait_request_done(uint64_t timeout_ns)
+{
+	uint64_t deadline = wall_ns() + timeout_ns;
+	while (__atomic_load_n(&g.req_state, __ATOMIC_ACQUIRE) != REQ_DONE) {
+		if (wall_ns() > deadline)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
+/* Post a request to the writer and wait for its answer.  0 done, -1 failed
+ * or withdrawn (nothing changed), -2 the writer took it but has not finished
+ * in time: it still uses the request's data, which the caller must keep. */
 static int writer_request(int kind, char *err, size_t errlen)
 {
 	if (!g.writer) {
 		snprintf(err, errlen, "writer not running");
 		return -1;
 	}
+	int state = __atomic_load_n(&g.req_state, __ATOMIC_ACQUIRE);
+	if (state == REQ_TAKEN && !wait_request_done(5000000000ull)) {
+		snprintf(err, errlen, "the writer is still busy with an earlier request");
+		return -1;
+	}
 	g.req_kind = kind;
-	uint32_t seq = g.req_seq + 1;
-	__atomic_store_n(&g.req_seq, seq, __ATOMIC_RELEASE);
-	uint64_t deadline = wall_ns() + 5000000000ull;
-	while (__atomic_load_n(&g.ack_seq, __ATOMIC_ACQUIRE) != seq) {
-		if (wall_ns() > deadline) {
-			snprintf(err, errlen, "the writer did not answer within 5 s");
+	__atomic_store_n(&g.req_state, REQ_POSTED, __ATOMIC_RELEASE);
+	if (!wait_request_done(5000000000ull)) {
+		int posted = REQ_POSTED;
+		if (__atomic_compare_exchange_n(&g.req_state, &posted, REQ_IDLE, false,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			snprintf(err, errlen,
+			         "the writer did not answer within 5 s; nothing was changed");
 			return -1;
 		}
-		usleep(1000);
+		if (!wait_request_done(60000000000ull)) {
+			snprintf(err, errlen,
+			         "the writer took the request but has not "
+			         "finished it within 65 s");
+			return -2;
+		}
 	}
 	if (g.req_rc < 0) {
 		snprintf(err, errlen, "%s failed (see the daemon's log)",
@@ -314,6 +340,8 @@ static int reload_ftp(const struct synackd_config *c, char *err, size_t errlen)
 		return -1;
 	g.req_ftp = fo;
 	int rc = writer_request(REQ_FTP, err, errlen);
+	if (rc == -2)
+		return -1; /* the writer still reads fo's ports: they stay allocated */
 	if (c->ftp_service_ports[0])
 		ftp_options_free_ports(&fo);
 	if (rc < 0)

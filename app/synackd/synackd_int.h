@@ -81,6 +81,12 @@ struct port_state {
 
 enum writer_req { REQ_NONE = 0, REQ_ROTATE, REQ_FLUSH, REQ_FTP };
 
+/* A request's way from main to the writer lcore (g.req_state): main posts
+ * it; the writer takes it (compare-and-swap), carries it out and marks it
+ * done.  Main may withdraw a request the writer has not taken yet; one the
+ * writer has taken is always finished before main posts the next. */
+enum writer_req_state { REQ_IDLE = 0, REQ_POSTED, REQ_TAKEN, REQ_DONE };
+
 struct tsc_anchor {
 	uint64_t tsc, ns;
 };
@@ -117,8 +123,8 @@ struct synackd {
 
 	/* writer lcore */
 	struct writer *writer;
-	volatile uint32_t req_seq, ack_seq;
-	volatile int req_kind, req_rc;
+	int req_state; /* enum writer_req_state, accessed atomically */
+	int req_kind, req_rc;
 	struct ftp_options req_ftp; /* REQ_FTP: the new rules, owned by main */
 	char req_err[256];
 	struct writer_stats wstats; /* copy published by the writer lcore */
