@@ -629,6 +629,28 @@ static void stop_all(void)
 	rte_eal_wait_lcore(g.writer_lcore);
 }
 
+/* Live ports: the writer, then the workers, each on its lcore. */
+static int launch_lcores(char *err, size_t errlen)
+{
+	int rc = rte_eal_remote_launch(writer_main, NULL, g.writer_lcore);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the writer on lcore %u: %s", g.writer_lcore,
+		         rte_strerror(-rc));
+		return -1;
+	}
+	for (unsigned i = 0; i < g.n_workers; i++) {
+		g.workers[i].running = 1;
+		rc = rte_eal_remote_launch(worker_main_ports, &g.workers[i], g.workers[i].lcore);
+		if (rc != 0) {
+			g.workers[i].running = 0;
+			snprintf(err, errlen, "cannot start worker %u on lcore %u: %s", i,
+			         g.workers[i].lcore, rte_strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* CPUs this process may run on. */
 static unsigned cpus_available(void)
 {
@@ -905,12 +927,11 @@ start:
 			stop_all();
 			goto out_writer;
 		}
-	} else {
-		rte_eal_remote_launch(writer_main, NULL, g.writer_lcore);
-		for (unsigned i = 0; i < g.n_workers; i++) {
-			g.workers[i].running = 1;
-			rte_eal_remote_launch(worker_main_ports, &g.workers[i], g.workers[i].lcore);
-		}
+	} else if (launch_lcores(err, sizeof err) < 0) {
+		fprintf(stderr, "synackd: %s\n", err);
+		status = 3;
+		stop_all();
+		goto out_writer;
 	}
 	if (!pcap)
 		fprintf(stderr, "synackd: %u worker%s, writer on lcore %u, data in %s\n",
