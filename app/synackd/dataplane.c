@@ -102,7 +102,171 @@ void policy_free(struct policy *p)
 
 static const uint8_t sym_rss_key_byte[2] = {0x6D, 0x5A};
 
-int ports_setup(char *err, size_t errlen)
+/* Where port i was configured: "FILE:LINE", or the command line. */
+static const char *port_origin(unsigned i, char *buf, size_t n)
+{
+	if (g.cfg.port[i].line > 0)
+		snprintf(buf, n, "%s:%d", g.config_file, g.cfg.port[i].line);
+	else
+		snprintf(buf, n, "command line");
+	return buf;
+}
+
+/* Find port i of the configuration and check what it must offer, before
+ * any port is configured. */
+static int port_check(unsigned i, struct rte_eth_dev_info *info, char *err, size_t errlen)
+{
+	const struct synackd_config *c = &g.cfg;
+	struct port_state *ps = &g.ports[i];
+	const char *name = c->port[i].name;
+	char where[CONFIG_STR + 16];
+	memcpy(ps->name, name, sizeof ps->name);
+	uint16_t pid;
+	if (rte_eth_dev_get_port_by_name(name, &pid) != 0) {
+		snprintf(err, errlen,
+		         "%s: port '%s' not found (is it bound to a DPDK driver, listed "
+		         "in allow=, or given as vdev=?)",
+		         port_origin(i, where, sizeof where), name);
+		return -1;
+	}
+	ps->port_id = pid;
+	int rc = rte_eth_dev_info_get(pid, info);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: cannot get device info: %s", name,
+		         rte_strerror(-rc));
+		return -1;
+	}
+	snprintf(ps->driver, sizeof ps->driver, "%s", info->driver_name);
+	unsigned nq = c->port[i].queues;
+	if (nq > info->max_rx_queues) {
+		snprintf(err, errlen, "%s: port %s (%s) has at most %u RX queues, %u configured%s",
+		         port_origin(i, where, sizeof where), name, info->driver_name,
+		         info->max_rx_queues, nq,
+		         strcmp(info->driver_name, "net_pcap") == 0
+		             ? " (net_pcap: one queue per rx_pcap=/rx_iface= argument)"
+		             : "");
+		return -1;
+	}
+	for (unsigned k = 0; k < i; k++)
+		if (g.ports[k].port_id == pid) {
+			snprintf(err, errlen, "%s: port %s is the same device as port %s",
+			         port_origin(i, where, sizeof where), name, g.ports[k].name);
+			return -1;
+		}
+	return 0;
+}
+
+/* RSS on IP addresses with the symmetric key where the device has it. */
+static void port_rss_conf(unsigned i, const struct rte_eth_dev_info *info,
+                          struct rte_eth_conf *conf, uint8_t key[64])
+{
+	struct port_state *ps = &g.ports[i];
+	unsigned nq = g.cfg.port[i].queues;
+	uint64_t want = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_IPV6_EX;
+	uint64_t hf = want & info->flow_type_rss_offloads;
+
+	memset(conf, 0, sizeof *conf);
+	if (nq > 1 && hf != 0) {
+		unsigned klen = info->hash_key_size ? info->hash_key_size : 40;
+		if (klen > 64)
+			klen = 64;
+		for (unsigned k = 0; k < klen; k++)
+			key[k] = sym_rss_key_byte[k & 1];
+		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf->rx_adv_conf.rss_conf.rss_key = key;
+		conf->rx_adv_conf.rss_conf.rss_key_len = (uint8_t)klen;
+		conf->rx_adv_conf.rss_conf.rss_hf = hf;
+		ps->rss = true;
+		ps->rss_hf = hf;
+		fprintf(stderr,
+		        "synackd: port %u %s (%s): %u RX queues, RSS on IP addresses "
+		        "(rss_hf 0x%llx, symmetric key)\n",
+		        i, ps->name, info->driver_name, nq, (unsigned long long)hf);
+	} else if (nq > 1) {
+		fprintf(stderr,
+		        "synackd: port %u %s (%s): no RSS on this device; %u RX queues are "
+		        "filled by the device itself (net_pcap: one per rx_pcap=, "
+		        "af_packet: kernel fanout)\n",
+		        i, ps->name, info->driver_name, nq);
+	} else {
+		fprintf(stderr, "synackd: port %u %s (%s): 1 RX queue\n", i, ps->name,
+		        info->driver_name);
+	}
+}
+
+/* Configure port i (checked by port_check), set up its queues, start it.
+ * g.n_ports counts it from the moment it is configured. */
+static int port_start(unsigned i, const struct rte_eth_dev_info *info, char *err, size_t errlen)
+{
+	const struct synackd_config *c = &g.cfg;
+	struct port_state *ps = &g.ports[i];
+	const char *name = ps->name;
+	uint16_t pid = ps->port_id;
+	unsigned nq = c->port[i].queues;
+	struct rte_eth_conf conf;
+	uint8_t key[64];
+
+	port_rss_conf(i, info, &conf, key);
+	uint16_t ntx = 0;
+	int rc = rte_eth_dev_configure(pid, (uint16_t)nq, 0, &conf);
+	if (rc != 0) {
+		ntx = 1; /* some PMDs want a TX queue; it stays unused */
+		rc = rte_eth_dev_configure(pid, (uint16_t)nq, 1, &conf);
+		if (rc == 0)
+			fprintf(stderr, "synackd: port %u: PMD needs a TX queue; 1 unused\n", i);
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: configure with %u RX queues failed: %s", name, nq,
+		         rte_strerror(-rc));
+		return -1;
+	}
+	g.n_ports = i + 1;
+	uint16_t nb_rxd = (uint16_t)c->rx_descriptors, nb_txd = 512;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: cannot adjust descriptors: %s", name,
+		         rte_strerror(-rc));
+		return -1;
+	}
+	for (unsigned q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(pid, (uint16_t)q, nb_rxd, rte_eth_dev_socket_id(pid),
+		                            NULL, g.pool);
+		if (rc != 0) {
+			snprintf(err, errlen, "port %s: RX queue %u setup failed: %s", name, q,
+			         rte_strerror(-rc));
+			return -1;
+		}
+		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS)
+			(void)rte_eth_dev_set_rx_queue_stats_mapping(pid, (uint16_t)q, (uint8_t)q);
+	}
+	for (unsigned q = 0; q < ntx; q++) {
+		rc = rte_eth_tx_queue_setup(pid, (uint16_t)q, nb_txd, rte_eth_dev_socket_id(pid),
+		                            NULL);
+		if (rc != 0) {
+			snprintf(err, errlen, "port %s: TX queue setup failed: %s", name,
+			         rte_strerror(-rc));
+			return -1;
+		}
+	}
+	ps->rx_queues = nq;
+	rc = rte_eth_dev_start(pid);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: start failed: %s", name, rte_strerror(-rc));
+		return -1;
+	}
+	rc = rte_eth_promiscuous_enable(pid);
+	if (rc != 0)
+		fprintf(stderr, "synackd: port %u: promiscuous mode not available: %s\n", i,
+		        rte_strerror(-rc));
+	rte_eth_stats_reset(pid);
+	memset(&ps->last, 0, sizeof ps->last);
+	fprintf(stderr, "synackd: port %u %s: %u RX descriptors per queue, started\n", i, name,
+	        nb_rxd);
+	return 0;
+}
+
+/* The mbuf pool every RX queue fills from. */
+static int pool_create(char *err, size_t errlen)
 {
 	const struct synackd_config *c = &g.cfg;
 	unsigned total_q = 0;
@@ -126,128 +290,24 @@ int ports_setup(char *err, size_t errlen)
 		return -1;
 	}
 	fprintf(stderr, "synackd: mbuf pool of %u mbufs\n", nb_mbufs);
+	return 0;
+}
 
-	g.n_ports = c->n_port;
-	for (unsigned i = 0; i < c->n_port; i++) {
-		struct port_state *ps = &g.ports[i];
-		const char *name = c->port[i].name;
-		memcpy(ps->name, name, sizeof ps->name);
-		uint16_t pid;
-		if (rte_eth_dev_get_port_by_name(name, &pid) != 0) {
-			snprintf(err, errlen,
-			         "%s:%d: port '%s' not found (is it bound to a DPDK driver, listed "
-			         "in allow=, or given as vdev=?)",
-			         g.config_file, c->port[i].line, name);
+/* Every port is found and checked before the first is configured; a port
+ * that fails later leaves g.n_ports counting those to stop. */
+int ports_setup(char *err, size_t errlen)
+{
+	static struct rte_eth_dev_info info[CONFIG_MAX_PORTS];
+
+	g.n_ports = 0;
+	for (unsigned i = 0; i < g.cfg.n_port; i++)
+		if (port_check(i, &info[i], err, errlen) < 0)
 			return -1;
-		}
-		ps->port_id = pid;
-		struct rte_eth_dev_info info;
-		int rc = rte_eth_dev_info_get(pid, &info);
-		if (rc != 0) {
-			snprintf(err, errlen, "port %s: cannot get device info: %s", name,
-			         rte_strerror(-rc));
+	if (pool_create(err, errlen) < 0)
+		return -1;
+	for (unsigned i = 0; i < g.cfg.n_port; i++)
+		if (port_start(i, &info[i], err, errlen) < 0)
 			return -1;
-		}
-		snprintf(ps->driver, sizeof ps->driver, "%s", info.driver_name);
-		unsigned nq = c->port[i].queues;
-		if (nq > info.max_rx_queues) {
-			snprintf(err, errlen,
-			         "%s:%d: port %s (%s) has at most %u RX queues, %u configured%s",
-			         g.config_file, c->port[i].line, name, info.driver_name,
-			         info.max_rx_queues, nq,
-			         strcmp(info.driver_name, "net_pcap") == 0
-			             ? " (net_pcap: one queue per rx_pcap=/rx_iface= argument)"
-			             : "");
-			return -1;
-		}
-		struct rte_eth_conf conf;
-		memset(&conf, 0, sizeof conf);
-		uint8_t key[64];
-		uint64_t want = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_IPV6_EX;
-		uint64_t hf = want & info.flow_type_rss_offloads;
-		if (nq > 1 && hf != 0) {
-			unsigned klen = info.hash_key_size ? info.hash_key_size : 40;
-			if (klen > sizeof key)
-				klen = sizeof key;
-			for (unsigned k = 0; k < klen; k++)
-				key[k] = sym_rss_key_byte[k & 1];
-			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-			conf.rx_adv_conf.rss_conf.rss_key = key;
-			conf.rx_adv_conf.rss_conf.rss_key_len = (uint8_t)klen;
-			conf.rx_adv_conf.rss_conf.rss_hf = hf;
-			ps->rss = true;
-			ps->rss_hf = hf;
-			fprintf(stderr,
-			        "synackd: port %u %s (%s): %u RX queues, RSS on IP addresses "
-			        "(rss_hf 0x%llx, symmetric key)\n",
-			        i, name, info.driver_name, nq, (unsigned long long)hf);
-		} else if (nq > 1) {
-			fprintf(stderr,
-			        "synackd: port %u %s (%s): no RSS on this device; %u RX queues are "
-			        "filled by the device itself (net_pcap: one per rx_pcap=, "
-			        "af_packet: kernel fanout)\n",
-			        i, name, info.driver_name, nq);
-		} else {
-			fprintf(stderr, "synackd: port %u %s (%s): 1 RX queue\n", i, name,
-			        info.driver_name);
-		}
-		uint16_t ntx = 0;
-		rc = rte_eth_dev_configure(pid, (uint16_t)nq, 0, &conf);
-		if (rc != 0) {
-			ntx = 1; /* some PMDs want a TX queue; it stays unused */
-			rc = rte_eth_dev_configure(pid, (uint16_t)nq, 1, &conf);
-			if (rc == 0)
-				fprintf(stderr,
-				        "synackd: port %u: PMD needs a TX queue; 1 unused\n", i);
-		}
-		if (rc != 0) {
-			snprintf(err, errlen, "port %s: configure with %u RX queues failed: %s",
-			         name, nq, rte_strerror(-rc));
-			return -1;
-		}
-		uint16_t nb_rxd = (uint16_t)c->rx_descriptors, nb_txd = 512;
-		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
-		if (rc != 0) {
-			snprintf(err, errlen, "port %s: cannot adjust descriptors: %s", name,
-			         rte_strerror(-rc));
-			return -1;
-		}
-		for (unsigned q = 0; q < nq; q++) {
-			rc = rte_eth_rx_queue_setup(pid, (uint16_t)q, nb_rxd,
-			                            rte_eth_dev_socket_id(pid), NULL, g.pool);
-			if (rc != 0) {
-				snprintf(err, errlen, "port %s: RX queue %u setup failed: %s", name,
-				         q, rte_strerror(-rc));
-				return -1;
-			}
-			if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS)
-				(void)rte_eth_dev_set_rx_queue_stats_mapping(pid, (uint16_t)q,
-				                                             (uint8_t)q);
-		}
-		for (unsigned q = 0; q < ntx; q++) {
-			rc = rte_eth_tx_queue_setup(pid, (uint16_t)q, nb_txd,
-			                            rte_eth_dev_socket_id(pid), NULL);
-			if (rc != 0) {
-				snprintf(err, errlen, "port %s: TX queue setup failed: %s", name,
-				         rte_strerror(-rc));
-				return -1;
-			}
-		}
-		ps->rx_queues = nq;
-		rc = rte_eth_dev_start(pid);
-		if (rc != 0) {
-			snprintf(err, errlen, "port %s: start failed: %s", name, rte_strerror(-rc));
-			return -1;
-		}
-		rc = rte_eth_promiscuous_enable(pid);
-		if (rc != 0)
-			fprintf(stderr, "synackd: port %u: promiscuous mode not available: %s\n", i,
-			        rte_strerror(-rc));
-		rte_eth_stats_reset(pid);
-		memset(&ps->last, 0, sizeof ps->last);
-		fprintf(stderr, "synackd: port %u %s: %u RX descriptors per queue, started\n", i,
-		        name, nb_rxd);
-	}
 	return 0;
 }
 

@@ -131,6 +131,22 @@ timeout 30 "$SYNACKD" -c "$T/few.conf" >/dev/null 2>"$T/few.err"
 expect_eq "too many queues for net_pcap exit" $? 3
 grep -q "has at most 1 RX queues, 2 configured (net_pcap: one queue per rx_pcap=" "$T/few.err" &&
 	pass "net_pcap queue limit message" || fail "queue limit: $(tail -3 "$T/few.err")"
+# ... and every port is checked before the first starts: a second port
+# that lacks the queues leaves the first unstarted, and nothing else is
+# stopped or closed
+conf second "net_pcap0,rx_pcap=$T/a.pcap" 1
+printf '[eal]\nvdev = net_pcap1,rx_pcap=%s\n[ports]\nport = net_pcap1 queues=2\n[lcores]\nrx = 1,0,1\nrx = 1,1,1\n' \
+	"$T/a.pcap" >>"$T/second.conf"
+timeout 30 "$SYNACKD" -c "$T/second.conf" >/dev/null 2>"$T/second.err"
+expect_eq "second port lacks queues exit" $? 3
+grep -q "second.conf:.*: port net_pcap1 (net_pcap) has at most 1 RX queues, 2 configured" \
+	"$T/second.err" && pass "second port queue limit message" ||
+	fail "second port: $(tail -3 "$T/second.err")"
+if grep -q -e "started" -e "Invalid port_id" -e "already stopped" "$T/second.err"; then
+	fail "a port was started or stopped before every port was checked: $(cat "$T/second.err")"
+else
+	pass "no port started before every port was checked"
+fi
 # net_ring: no frame ever arrives (nothing in this process fills the ring);
 # the port starts without a TX queue and exit_on_idle stops the run cleanly
 conf ring net_ring0 1
