@@ -473,19 +473,59 @@ static int open_live_services(const struct synackd_config *c, bool *control)
 
 /* ------------------------------------------------------------- writer */
 
+/* mkdir -p: the missing parents of path (0755) and path itself (0750). */
+static int make_dirs(const char *path)
+{
+	char buf[CONFIG_STR];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0750) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The data directory exists (made if missing), is a directory, and this
+ * process may create files in it. */
+static int prepare_data_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	if (make_dirs(dir) < 0 && errno != ENOTDIR) {
+		snprintf(err, errlen, "data directory %s: cannot create it: %s", dir,
+		         strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) != 0) {
+		snprintf(err, errlen, "data directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "data directory %s: exists and is not a directory", dir);
+		return -1;
+	}
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0 && errno == EACCES) {
+		snprintf(err, errlen,
+		         "data directory %s: not writable by uid %u (owner uid %u, mode %04o)", dir,
+		         (unsigned)geteuid(), (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
 static int open_writer(char *err, size_t errlen)
 {
 	const struct synackd_config *c = &g.cfg;
-	if (mkdir(c->data_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "data directory %s: %s", c->data_dir, strerror(errno));
+	if (prepare_data_dir(c->data_dir, err, errlen) < 0)
 		return -1;
-	}
 	struct writer_options wo;
 	writer_options_default(&wo);
 	wo.data_dir = c->data_dir;
 	wo.write_logs = c->write_logs;
 	wo.write_db = c->write_db;
 	wo.log.sensor_id = c->sensor_id;
+	wo.store.sensor_id = c->sensor_id;
 	wo.log.flush_interval_ns = c->flush_interval_ns;
 	wo.log.fsync_interval_ns = c->fsync_interval_ns;
 	wo.store.flush_interval_ns = c->flush_interval_ns;
@@ -651,6 +691,26 @@ static int launch_lcores(char *err, size_t errlen)
 	return 0;
 }
 
+/* A capture named twice (or by two names) is read twice, and its SYN+ACKs
+ * are counted twice: allowed, but said. */
+static void warn_repeated_files(char **files, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct stat a, b;
+		if (strcmp(files[i], "-") == 0 || stat(files[i], &a) != 0)
+			continue;
+		for (int k = i + 1; k < n; k++)
+			if (strcmp(files[k], "-") != 0 && stat(files[k], &b) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+				fprintf(stderr,
+				        "synackd: warning: %s and %s are the same file: it is read "
+				        "twice and its SYN+ACKs are counted twice\n",
+				        files[i], files[k]);
+				break;
+			}
+	}
+}
+
 /* CPUs this process may run on. */
 static unsigned cpus_available(void)
 {
@@ -789,6 +849,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "synackd: --pcap needs --internal PREFIXES\n");
 			return 1;
 		}
+		warn_repeated_files(argv + optind, nfiles);
 		/* More workers than files: one file is read in parts (byte ranges),
 		 * one per worker; several files go to workers round-robin. */
 		unsigned n_parts = nfiles == 1 ? n_workers_pcap : 1;

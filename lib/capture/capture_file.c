@@ -351,6 +351,10 @@ struct capture_file *capture_open(const char *path, char *err, size_t errlen)
 		}
 	}
 	struct stat st;
+	if (fstat(c->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: a directory, not a capture file", c->name);
+		goto fail;
+	}
 	if (fstat(c->fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		c->size = (uint64_t)st.st_size;
 		off_t cur = is_stdin ? lseek(c->fd, 0, SEEK_CUR) : 0;

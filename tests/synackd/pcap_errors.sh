@@ -36,6 +36,30 @@ echo "this is not a capture file at all, just text" >"$T/text.pcap"
 expect_eq "not a capture exit" $? 2
 grep -q "text.pcap" "$T/text.err" && pass "not a capture: named" || fail "not a capture: $(cat "$T/text.err")"
 
+mkdir -p "$T/adir"
+"$SYNACKD" --pcap "$T/adir" --internal "$P" --data-dir "$T/d4b" >/dev/null 2>"$T/dir.err"
+expect_eq "directory as capture exit" $? 2
+grep -q "adir: a directory, not a capture file" "$T/dir.err" && pass "directory named" ||
+	fail "directory: $(cat "$T/dir.err")"
+
+# the data directory: made with its missing parents; a file in its place,
+# or one this user cannot write, stops the run before any frame is read
+"$SYNACKD" --pcap "$T/full.pcap" --internal "$P" --data-dir "$T/new/a/b" >/dev/null 2>"$T/dd1.err"
+expect_eq "data dir with missing parents exit" $? 0
+expect_eq "data dir with missing parents made" "$(db_sql "$T/new/a/b" 'select count(*) > 0 from hourly')" 1
+"$SYNACKD" --pcap "$T/full.pcap" --internal "$P" --data-dir "$T/full.pcap" >/dev/null 2>"$T/dd2.err"
+expect_eq "data dir is a file exit" $? 3
+grep -q "data directory $T/full.pcap: exists and is not a directory" "$T/dd2.err" &&
+	pass "data dir is a file: said" || fail "data dir is a file: $(cat "$T/dd2.err")"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	mkdir -p "$T/rootonly" && chmod 755 "$T/rootonly" && chmod o+rx "$T"
+	runuser -u nobody -- "$SYNACKD" --pcap "$T/full.pcap" --internal "$P" --data-dir "$T/rootonly" \
+		>/dev/null 2>"$T/dd3.err"
+	expect_eq "data dir not writable exit" $? 3
+	grep -q "data directory $T/rootonly: not writable by uid $(id -u nobody) (owner uid 0, mode 0755)" \
+		"$T/dd3.err" && pass "data dir not writable: said" || fail "not writable: $(cat "$T/dd3.err")"
+fi
+
 # pcap with link type 147 (USER0): a clear error naming it
 python3 - "$T/user0.pcap" <<'PY'
 import struct, sys

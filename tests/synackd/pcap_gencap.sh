@@ -60,7 +60,8 @@ done
 cap=$T/rules.pcap
 "$GENCAP" -o "$cap" --seed 77 --synacks 1000 --exclude $EXCL --ftp-sessions 6 --scan=40 2>/dev/null
 P='198.18.0.0/16, 2001:db8:1::/48'
-run default "default.external" "$cap" --internal "$P" --exclude $EXCL
+run default "default.external" "$cap" --internal "$P" --exclude $EXCL --sensor-id 77
+expect_eq "sensor id in the database" "$(db_sql "$T/data-default" "select value from meta where key = 'sensor_id'")" 77
 run strict "strict.external" "$cap" --internal "$P" --exclude $EXCL --strict
 run any "default.any" "$cap" --internal "$P" --exclude $EXCL --peers any
 run strictany "strict.any" "$cap" --internal "$P" --exclude $EXCL --strict --peers any
@@ -80,6 +81,8 @@ expect_eq "services (count packets)" "$(db_services "$T/data-default")" "$(answe
 expect_eq "2 workers synack" "$(json "$T/w2.json" 'd["synack"]')" "$(json "$T/w1.json" 'd["synack"]')"
 expect_eq "2 workers stored" "$(json "$T/w2.json" 'd["writer"]["stored"]')" "$(json "$T/w1.json" 'd["writer"]["stored"]')"
 expect_eq "2 workers workers" "$(json "$T/w2.json" 'd["workers"]')" 2
+grep -q "warning: $cap and $cap are the same file: it is read twice" "$T/w1.err" &&
+	pass "a capture named twice: warned" || fail "named twice: $(cat "$T/w1.err")"
 
 # standard input (a pipe, read in 4 MiB chunks, so batches meet refills):
 # the same answers as for a file
