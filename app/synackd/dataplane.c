@@ -590,7 +590,7 @@ static struct capture_file *pcap_open_part(struct worker *w, const char *path, u
 			const char *ln = capture_linktype_name(lt);
 			snprintf(w->error, sizeof w->error,
 			         "%s: unsupported link type %d (%s); supported: EN10MB, LINUX_SLL, "
-			         "LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP",
+			         "LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP, NFLOG",
 			         path, lt, ln ? ln : "unknown");
 			w->failed = 1;
 		}

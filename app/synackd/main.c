@@ -61,8 +61,9 @@ static void usage(FILE *f)
 	    "      --strict            accept only flags == 0x12 (the paper's filter)\n"
 	    "      --peers any|external  destinations counted (default external)\n"
 	    "      --data-dir DIR      where logs/ and synack.db go\n"
-	    "      --sensor-id N       sensor id written into the logs\n"
-	    "      --file-prefix NAME  EAL file prefix (ports mode)\n"
+	    "      --sensor-id N       sensor id written into the logs and the database\n"
+	    "      --ring-size N       records per worker ring (a power of two)\n"
+	    "      --file-prefix NAME  EAL file prefix (live ports only)\n"
 	    "      --stats-interval D  periodic stats line (e.g. 10s; 0 = off)\n"
 	    "      --exit-on-idle D    stop after D without a received frame (vdev tests)\n"
 	    "      --summary-json      at exit, print the counters as one JSON object\n"
@@ -726,6 +727,7 @@ int main(int argc, char **argv)
 	const char *config_path = NULL;
 	bool pcap = false;
 	unsigned n_workers_pcap = 1;
+	const char *pcap_only = NULL, *live_only = NULL; /* options of one mode, if given */
 	/* The inventory of open ports is sensitive: data files 0640, folders
 	 * 0750, whatever the caller's umask (doc/security.md). */
 	umask(027);
@@ -770,6 +772,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PREFIX:
 			o = (struct override){"file_prefix", optarg};
+			live_only = "--file-prefix";
 			break;
 		case OPT_STATS:
 			o = (struct override){"stats_interval", optarg};
@@ -792,10 +795,12 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			n_workers_pcap = (unsigned)n;
+			pcap_only = "--workers";
 			break;
 		}
 		case OPT_PROGRESS:
 			g.progress = true;
+			pcap_only = "--progress";
 			break;
 		case OPT_SUMMARY_JSON:
 			g.summary_json = true;
@@ -814,6 +819,17 @@ int main(int argc, char **argv)
 			overrides[n_overrides++] = o;
 	}
 
+	if (pcap && live_only) {
+		fprintf(stderr, "synackd: %s is for live ports; --pcap starts no EAL\n", live_only);
+		return 1;
+	}
+	if (!pcap && pcap_only) {
+		fprintf(stderr,
+		        "synackd: %s is for --pcap; on live ports the rx lines of [lcores] place "
+		        "the workers and the stats line shows progress\n",
+		        pcap_only);
+		return 1;
+	}
 	struct synackd_config *c = &g.cfg;
 	config_defaults(c);
 	if (pcap) {

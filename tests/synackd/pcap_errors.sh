@@ -86,6 +86,17 @@ expect_eq "no config exit" $? 1
 expect_eq "bad --set exit" $? 1
 grep -q "did you mean 'ring_size'" "$T/u3.err" && pass "--set suggestion" || fail "--set: $(cat "$T/u3.err")"
 
+# options of the other mode: usage errors, not silently ignored
+"$SYNACKD" --pcap "$T/full.pcap" --internal "$P" --file-prefix x >/dev/null 2>"$T/u4.err"
+expect_eq "--file-prefix with --pcap exit" $? 1
+grep -q "\-\-file-prefix is for live ports" "$T/u4.err" && pass "--file-prefix with --pcap said" ||
+	fail "--file-prefix: $(cat "$T/u4.err")"
+printf 'port = net_pcap0\ninternal = %s\n' "$P" >"$T/live.conf"
+"$SYNACKD" -c "$T/live.conf" --workers 2 >/dev/null 2>"$T/u5.err"
+expect_eq "--workers with -c exit" $? 1
+grep -q "\-\-workers is for --pcap" "$T/u5.err" && pass "--workers with -c said" ||
+	fail "--workers: $(cat "$T/u5.err")"
+
 # --progress on a non-tty: progress lines on stderr, summary on stdout
 "$SYNACKD" --pcap "$T/full.pcap" --internal "$P" --data-dir "$T/d7" --progress >"$T/p.out" 2>"$T/p.err"
 expect_eq "progress exit" $? 0
