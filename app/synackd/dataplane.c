@@ -676,6 +676,20 @@ int worker_main_pcap(void *arg)
 
 /* ---------------------------------------------------------------- writer */
 
+/* Publish the writer's current hourly file for `status` (a sequence
+ * count, as for the writer's stats: main never reads a half-written path). */
+static void publish_current_log(void)
+{
+	const char *cl = writer_current_log(g.writer);
+	if (!cl)
+		cl = "";
+	if (strcmp(cl, g.current_log) == 0)
+		return;
+	__atomic_fetch_add(&g.current_log_seq, 1, __ATOMIC_ACQ_REL); /* odd: writing */
+	snprintf(g.current_log, sizeof g.current_log, "%s", cl);
+	__atomic_fetch_add(&g.current_log_seq, 1, __ATOMIC_RELEASE);
+}
+
 /* Carry out the request main posted (the writer owns it now). */
 static void serve_request(void)
 {
@@ -687,8 +701,7 @@ static void serve_request(void)
 	else if (g.req_kind == REQ_FTP)
 		writer_set_ftp(g.writer, &g.req_ftp);
 	g.req_rc = rc;
-	snprintf(g.current_log, sizeof g.current_log, "%s",
-	         writer_current_log(g.writer) ? writer_current_log(g.writer) : "");
+	publish_current_log();
 	__atomic_store_n(&g.req_state, REQ_DONE, __ATOMIC_RELEASE);
 }
 
@@ -747,9 +760,7 @@ int writer_main(void *arg)
 				if (writer_tick(g.writer, wall_ns()) < 0)
 					writer_fail("writer_tick");
 				next_tick = now + tick_every;
-				const char *cl = writer_current_log(g.writer);
-				if (cl && strcmp(cl, g.current_log) != 0)
-					snprintf(g.current_log, sizeof g.current_log, "%s", cl);
+				publish_current_log();
 			}
 			publish_writer_stats();
 		}

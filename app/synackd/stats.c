@@ -55,6 +55,21 @@ static void writer_stats_copy(struct writer_stats *out)
 	memcpy(out, &g.wstats, sizeof *out);
 }
 
+/* The writer's current hourly file, read as writer_stats_copy() reads. */
+static void current_log_copy(char out[CONFIG_STR])
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t a = __atomic_load_n(&g.current_log_seq, __ATOMIC_ACQUIRE);
+		if (a & 1)
+			continue;
+		memcpy(out, g.current_log, CONFIG_STR);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&g.current_log_seq, __ATOMIC_RELAXED) == a)
+			break;
+	}
+	out[CONFIG_STR - 1] = '\0';
+}
+
 /* 64-bit accumulation of counters that may be 32-bit (and sticky) in the
  * hardware: add the difference since the last poll; a counter that went
  * down was reset, so add its new value. */
@@ -266,7 +281,9 @@ void synackd_status_json(struct json_out *j)
 	json_out_object_end(j);
 	json_out_array_end(j);
 	json_out_string(j, "data_dir", g.cfg.data_dir);
-	json_out_string(j, "current_log", g.current_log);
+	char current_log[sizeof g.current_log];
+	current_log_copy(current_log);
+	json_out_string(j, "current_log", current_log);
 	json_out_string(j, "config_file", g.config_file);
 	json_out_string(j, "capabilities", g.capabilities_dropped ? "dropped" : "kept");
 	char uid[32];

@@ -129,7 +129,8 @@ struct synackd {
 	char req_err[256];
 	struct writer_stats wstats; /* copy published by the writer lcore */
 	volatile uint32_t wstats_seq;
-	char current_log[CONFIG_STR];
+	char current_log[CONFIG_STR]; /* written by the writer under current_log_seq */
+	uint32_t current_log_seq;
 	volatile int writer_failed;
 	char writer_error[256];
 };
