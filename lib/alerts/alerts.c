@@ -28,7 +28,8 @@ enum { EV_NEW_HOST, EV_NEW_SERVICE, EV_RETURNING, EV_GONE };
 
 enum { KIND_SERVICE = 0, KIND_HOST = 1 };
 enum { MAX_ARGS = 32 };
-#define DAY 86400
+#define DAY        86400
+#define CHECK_STEP 60 /* the gone check: once a minute of record time */
 
 struct ent {
 	uint8_t used, kind, family, gone, dirty;
@@ -60,9 +61,12 @@ struct alerts {
 	struct ent *tab;
 	size_t cap, n, nsvc, nhost;
 
-	int64_t learning_start; /* 0: not yet known */
-	int64_t clock;          /* newest record time seen */
-	int64_t last_gone_check;
+	int64_t learning_start;  /* 0: not yet known */
+	int64_t clock;           /* newest record time seen */
+	int64_t last_gone_check; /* record time of the last gone check */
+	int64_t next_gone;       /* no service is gone before this record time */
+	struct ent **gone;       /* services found gone by one check */
+	size_t gone_cap;
 	uint64_t last_save_ns;
 	int round;            /* a save round is under way */
 	int64_t round_offset; /* events.jsonl size when it began */
@@ -405,6 +409,104 @@ static void emit(struct alerts *a, int type, int64_t t, const struct ent *e, uin
 		syslog(LOG_NOTICE, "%s %s port %u: %s", alerts_type_names[type], addr, port, line);
 }
 
+static int64_t gone_deadline(const struct alerts *a, const struct ent *e)
+{
+	return e->last + (int64_t)a->opt.gone_days * DAY;
+}
+
+/* The first check point at or after t. */
+static int64_t check_point_after(int64_t t)
+{
+	int64_t r = t % CHECK_STEP;
+	return r ? t - r + CHECK_STEP : t;
+}
+
+/* A service's deadline moved earlier than any known one (a new or returned
+ * service): the next check point at or after it scans the index. */
+static void note_deadline(struct alerts *a, const struct ent *e)
+{
+	if (a->opt.gone_days && gone_deadline(a, e) < a->next_gone)
+		a->next_gone = gone_deadline(a, e);
+}
+
+static int by_deadline(const void *x, const void *y)
+{
+	const struct ent *a = *(struct ent *const *)x, *b = *(struct ent *const *)y;
+	if (a->last != b->last)
+		return a->last < b->last ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	int c = memcmp(a->addr, b->addr, 16);
+	if (c)
+		return c;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+static int gone_push(struct alerts *a, size_t n, struct ent *e)
+{
+	if (n == a->gone_cap) {
+		size_t cap = a->gone_cap ? a->gone_cap * 2 : 64;
+		struct ent **g = realloc(a->gone, cap * sizeof(*g));
+		if (!g)
+			return -1;
+		a->gone = g;
+		a->gone_cap = cap;
+	}
+	a->gone[n] = e;
+	return 0;
+}
+
+/* The checks of the check points from..upto in one pass: every service
+ * whose deadline is at most upto is gone at the first check point at or
+ * after its deadline (from at the earliest), oldest deadline first.  Sets
+ * next_gone to the earliest deadline left.  -1: out of memory, nothing
+ * done. */
+static int check_gone(struct alerts *a, int64_t from, int64_t upto)
+{
+	size_t n = 0;
+	int64_t next = INT64_MAX;
+	for (size_t i = 0; i < a->cap; i++) {
+		struct ent *e = &a->tab[i];
+		if (!e->used || e->kind != KIND_SERVICE || e->gone)
+			continue;
+		int64_t d = gone_deadline(a, e);
+		if (d > upto) {
+			if (d < next)
+				next = d;
+		} else if (gone_push(a, n++, e) != 0) {
+			snprintf(a->err, sizeof(a->err), "gone check: out of memory");
+			return -1;
+		}
+	}
+	if (n > 1)
+		qsort(a->gone, n, sizeof(*a->gone), by_deadline);
+	for (size_t k = 0; k < n; k++) {
+		struct ent *e = a->gone[k];
+		int64_t t = check_point_after(gone_deadline(a, e));
+		e->gone = 1;
+		e->dirty = 1;
+		emit(a, EV_GONE, t > from ? t : from, e, e->port, e->first, e->last, NULL, 0);
+	}
+	a->next_gone = next;
+	return 0;
+}
+
+/* Runs the gone checks of the check points that record time t has passed,
+ * before a record of time t makes its own events.  A scan of the index only
+ * when a deadline may have passed (next_gone), one scan for any jump. */
+static void catch_up_gone(struct alerts *a, int64_t t)
+{
+	int64_t upto = t - t % CHECK_STEP;
+	if (!a->opt.gone_days || upto <= a->last_gone_check)
+		return;
+	int64_t from = check_point_after(a->last_gone_check + 1);
+	if (upto >= a->next_gone && check_gone(a, from, upto) != 0) {
+		a->st.write_errors++; /* tried again at the next record */
+		return;
+	}
+	a->last_gone_check = upto;
+}
+
 void alerts_observe(struct alerts *a, const struct synack_record *recs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -417,6 +519,7 @@ void alerts_observe(struct alerts *a, const struct synack_record *recs, size_t n
 		memcpy(addr, r->saddr, 16);
 		if (fam == 4)
 			memset(addr + 4, 0, 12);
+		catch_up_gone(a, t);
 		if (t > a->clock)
 			a->clock = t;
 		if (!a->learning_start)
@@ -447,6 +550,7 @@ void alerts_observe(struct alerts *a, const struct synack_record *recs, size_t n
 					continue;
 			}
 			s->first = s->last = t;
+			note_deadline(a, s);
 			emit(a, EV_NEW_SERVICE, t, s, r->sport, t, t, peer, 0);
 			continue;
 		}
@@ -457,30 +561,13 @@ void alerts_observe(struct alerts *a, const struct synack_record *recs, size_t n
 			if (a->opt.return_days && t - prev >= (int64_t)a->opt.return_days * DAY) {
 				addr_text(fam, r->daddr, peer, sizeof(peer));
 				s->gone = 0;
+				note_deadline(a, s);
 				emit(a, EV_RETURNING, t, s, r->sport, s->first, t, peer, prev);
 			}
 		} else if (t < s->first) {
 			s->first = t;
 			s->dirty = 1;
 		}
-	}
-}
-
-static void check_gone(struct alerts *a)
-{
-	if (!a->opt.gone_days || !a->clock)
-		return;
-	if (a->clock - a->last_gone_check < 60 && a->last_gone_check <= a->clock)
-		return;
-	a->last_gone_check = a->clock;
-	int64_t limit = (int64_t)a->opt.gone_days * DAY;
-	for (size_t i = 0; i < a->cap; i++) {
-		struct ent *e = &a->tab[i];
-		if (!e->used || e->kind != KIND_SERVICE || e->gone || a->clock - e->last < limit)
-			continue;
-		e->gone = 1;
-		e->dirty = 1;
-		emit(a, EV_GONE, a->clock, e, e->port, e->first, e->last, NULL, 0);
 	}
 }
 
@@ -886,8 +973,6 @@ int alerts_tick(struct alerts *a, uint64_t now_ns)
 {
 	(void)now_ns;
 	run_children(a);
-	check_gone(a);
-	run_children(a);
 	if (a->round ||
 	    mono_ns() - a->last_save_ns >= (uint64_t)a->opt.save_interval_s * 1000000000ull)
 		return save_step(a, a->opt.save_batch) < 0 ? -1 : 0;
@@ -929,6 +1014,7 @@ void alerts_close(struct alerts *a)
 		closelog();
 	json_out_free(&a->j);
 	free(a->tab);
+	free(a->gone);
 	free(a->q);
 	free(a->kids);
 	free(a->argv_buf);

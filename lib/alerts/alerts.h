@@ -11,10 +11,11 @@
  *   new_service        a (host, port) never seen before
  *   returning_service  a record of a service whose previous record is at
  *                      least return_days old
- *   gone_service       a service not seen for gone_days (checked once a
- *                      minute against the newest record time: a replay of
- *                      old captures and a sensor that lost its feed do not
- *                      declare everything gone)
+ *   gone_service       a service not seen for gone_days (checked at each
+ *                      minute of record time, when a record reaches it:
+ *                      stamped at the first minute at or after the
+ *                      deadline, whatever the replay speed; a sensor that
+ *                      lost its feed does not declare everything gone)
  *
  * Each event is one JSON line appended to DATA/events.jsonl, sent to syslog
  * ("synackd", LOG_DAEMON) and to the optional alert_exec command.  During
@@ -84,10 +85,12 @@ struct alerts;
 struct alerts *alerts_open(const char *data_dir, const struct alerts_options *opt, char *err,
                            size_t errlen);
 /* Records in any order; FTP data (rec->ftp != 0) ignored.  Never blocks on
- * a child process; writes events.jsonl lines. */
+ * a child process; writes events.jsonl lines.  Before a record, the gone
+ * checks of the minutes of record time it reaches (all of them, oldest
+ * deadline first, in one pass over the index when records jump ahead). */
 void alerts_observe(struct alerts *a, const struct synack_record *recs, size_t n);
-/* Starts queued alert_exec children, reaps and kills overdue ones, checks
- * for gone services once a minute (record time), saves the state every
+/* Starts queued alert_exec children, reaps and kills overdue ones, saves
+ * the state every
  * save_interval_s (save_batch rows per call, so a large index never
  * stalls the writer for long).  now_ns: wall clock (unused for event times).  Returns 0,
  * or -1 when saving failed (alerts_error tells). */

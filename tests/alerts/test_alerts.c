@@ -1,6 +1,7 @@
 /*
  * test_alerts.c - lib/alerts fed with records of known times: the events in
- * events.jsonl (types, order, fields, baseline during learning), restart
+ * events.jsonl (types, order, fields, baseline during learning, gone at
+ * its deadline in record time however the records are batched), restart
  * and crash without re-alerting, seeding from synack.db, alert_exec (the
  * JSON on stdin, the clean environment, the timeout kill, the bounded
  * queue).  syslog is off.
@@ -149,6 +150,7 @@ static void test_events_and_exec(void)
 	alerts_options_default(&o);
 	o.syslog = false;
 	o.alert_exec = cmd;
+	o.gone_days = 14; /* gone after the learning period */
 	char err[1024];
 	struct alerts *a = alerts_open(dir, &o, err, sizeof(err));
 	CHECK(a != NULL);
@@ -156,11 +158,12 @@ static void test_events_and_exec(void)
 		fprintf(stderr, "%s\n", err);
 		return;
 	}
-	observe1(a, T0, "10.0.0.1", 22);            /* new_host, new_service: baseline */
-	observe1(a, T0 + DAY, "10.0.0.1", 22);      /* nothing */
-	alerts_tick(a, 0);                          /* nothing gone */
-	observe1(a, T0 + 15 * DAY, "10.0.0.1", 80); /* new_service */
-	alerts_tick(a, 0);                          /* :22 gone (14 days) */
+	observe1(a, T0, "10.0.0.1", 22);       /* new_host, new_service: baseline */
+	observe1(a, T0 + DAY, "10.0.0.1", 22); /* nothing */
+	alerts_tick(a, 0);                     /* nothing gone */
+	/* :22 gone (14 days), then new_service :80 */
+	observe1(a, T0 + 15 * DAY, "10.0.0.1", 80);
+	alerts_tick(a, 0);
 	observe1(a, T0 + 16 * DAY, "10.0.0.1", 22); /* returning after 15 days */
 	struct synack_record ftp = rec(T0 + 16 * DAY, "10.0.0.9", 40001);
 	ftp.ftp = SYNACK_FTP_ACTIVE;
@@ -188,8 +191,8 @@ static void test_events_and_exec(void)
 	read_events(dir, &ev);
 	CHECK_EQ(ev.n, 7);
 	if (ev.n == 7) {
-		const char *want[7] = {"new_host",     "new_service",       "new_service",
-		                       "gone_service", "returning_service", "new_host",
+		const char *want[7] = {"new_host",    "new_service",       "gone_service",
+		                       "new_service", "returning_service", "new_host",
 		                       "new_service"};
 		for (int i = 0; i < 7; i++)
 			CHECK(strcmp(str(ev.v[i], "type"), want[i]) == 0);
@@ -199,10 +202,12 @@ static void test_events_and_exec(void)
 		CHECK(strcmp(str(ev.v[1], "time"), "2019-01-01T00:00:00Z") == 0);
 		CHECK(strcmp(str(ev.v[1], "addr"), "10.0.0.1") == 0 && num(ev.v[1], "port") == 22);
 		CHECK(strcmp(str(json_get(ev.v[1], "details"), "peer"), "198.51.100.7") == 0);
-		/* gone: detected at the newest record time, last seen on day 1 */
-		CHECK(strcmp(str(ev.v[3], "time"), "2019-01-16T00:00:00Z") == 0);
-		CHECK(strcmp(str(ev.v[3], "last_seen"), "2019-01-02T00:00:00Z") == 0);
-		CHECK(num(json_get(ev.v[3], "details"), "absent_days") == 14);
+		/* gone: at its deadline, 14 days after its last record (day 2),
+		 * before the record of that time */
+		CHECK(strcmp(str(ev.v[2], "time"), "2019-01-16T00:00:00Z") == 0);
+		CHECK(strcmp(str(ev.v[2], "last_seen"), "2019-01-02T00:00:00Z") == 0);
+		CHECK(num(json_get(ev.v[2], "details"), "absent_days") == 14);
+		CHECK(strcmp(str(ev.v[3], "addr"), "10.0.0.1") == 0 && num(ev.v[3], "port") == 80);
 		/* returning: previous last seen and the absence */
 		const struct json_value *d = json_get(ev.v[4], "details");
 		CHECK(strcmp(str(d, "previous_last_seen"), "2019-01-02T00:00:00Z") == 0);
@@ -477,11 +482,234 @@ static void test_incremental_save(void)
 	free(dir);
 }
 
+/* --- gone_service in record time ------------------------------------ */
+
+enum { GONE_DAYS = 7, RETURN_DAYS = 7, MAX_RECS = 128, MAX_WANT = 64 };
+
+struct gen {
+	struct synack_record r[MAX_RECS];
+	const char *addr[MAX_RECS];
+	int n;
+};
+
+static void gen_add(struct gen *g, uint64_t t, const char *addr, uint16_t port)
+{
+	if (g->n < MAX_RECS) {
+		g->addr[g->n] = addr;
+		g->r[g->n++] = rec(t, addr, port);
+	}
+}
+
+/* January 2025, one record a day at noon per present service, then jumps:
+ * 10.0.0.1:22 absent days 6 to 19, 10.0.0.2:80 every day, 10.0.0.3:443
+ * on days 1 and 25, 10.0.0.4:25 on day 1 (13:00:30: its deadline is
+ * within a minute), 10.0.0.6:3389 back within the minute of its deadline,
+ * 10.0.0.7:21 back exactly at its deadline, 10.0.1.1 ports 1012 down to
+ * 1001 on day 26, two a minute; then 10.0.0.2:80 40 days later and a new
+ * service 30 years later. */
+static void gen_month(struct gen *g)
+{
+	const uint64_t jan1 = 1735689600ull; /* 2025-01-01T00:00:00Z */
+	memset(g, 0, sizeof(*g));
+	for (uint64_t d = 1; d <= 30; d++) {
+		uint64_t noon = jan1 + (d - 1) * DAY + 12 * 3600;
+		if (d == 2)
+			gen_add(g, jan1 + DAY + 30, "10.0.0.6", 3389);
+		if (d == 3)
+			gen_add(g, jan1 + 2 * DAY + 6 * 3600, "10.0.0.7", 21);
+		if (d == 9)
+			gen_add(g, jan1 + 8 * DAY + 45, "10.0.0.6", 3389);
+		if (d == 10)
+			gen_add(g, jan1 + 9 * DAY + 6 * 3600, "10.0.0.7", 21);
+		if (d <= 5 || d >= 20)
+			gen_add(g, noon, "10.0.0.1", 22);
+		gen_add(g, noon, "10.0.0.2", 80);
+		if (d == 1 || d == 25)
+			gen_add(g, noon, "10.0.0.3", 443);
+		if (d == 1)
+			gen_add(g, noon + 3600 + 30, "10.0.0.4", 25);
+		for (int k = 12; d == 26 && k >= 1; k--)
+			gen_add(g, noon + (uint64_t)(12 - k) / 2 * 60, "10.0.1.1",
+			        (uint16_t)(1000 + k));
+	}
+	gen_add(g, jan1 + 69 * DAY + 12 * 3600, "10.0.0.2", 80);
+	gen_add(g, jan1 + 69 * DAY + 30 * 365 * DAY, "10.0.0.5", 8080);
+}
+
+struct want {
+	int64_t time, last; /* last: the service's last record (gone) */
+	int type, seq;      /* seq: the record (new, returning) */
+	const char *addr;
+	uint16_t port;
+};
+
+static int64_t minute_up(int64_t t)
+{
+	return (t + 59) / 60 * 60;
+}
+
+/* gone events first at equal times (the check precedes the records of its
+ * minute), by last record, address and port; record events in input order */
+static int want_cmp(const void *x, const void *y)
+{
+	const struct want *a = x, *b = y;
+	int ga = a->type == 3, gb = b->type == 3;
+	if (a->time != b->time)
+		return a->time < b->time ? -1 : 1;
+	if (ga != gb)
+		return ga ? -1 : 1;
+	if (!ga)
+		return a->seq != b->seq ? (a->seq < b->seq ? -1 : 1) : a->type - b->type;
+	if (a->last != b->last)
+		return a->last < b->last ? -1 : 1;
+	uint32_t na = ntohl(inet_addr(a->addr)), nb = ntohl(inet_addr(b->addr));
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	return (int)a->port - (int)b->port;
+}
+
+/* The events of the input, service by service: new at its first record;
+ * for each gap between two records, gone at the first minute at or after
+ * the gone deadline when a record at or after that minute came, returning
+ * when the gap is at least RETURN_DAYS; gone after the last record when
+ * the last input record is past that minute. */
+static int expected_events(const struct gen *g, struct want *w)
+{
+	int n = 0;
+	int64_t end = (int64_t)(g->r[g->n - 1].time_ns / 1000000000ull);
+	for (int i = 0; i < g->n; i++) {
+		int64_t t = (int64_t)(g->r[i].time_ns / 1000000000ull), prev = -1;
+		int host_seen = 0;
+		for (int k = 0; k < i; k++) {
+			if (strcmp(g->addr[k], g->addr[i]) != 0)
+				continue;
+			host_seen = 1;
+			if (g->r[k].sport == g->r[i].sport)
+				prev = (int64_t)(g->r[k].time_ns / 1000000000ull);
+		}
+		struct want base = {t, prev, 0, i, g->addr[i], g->r[i].sport};
+		if (!host_seen)
+			w[n++] = base;
+		if (prev < 0) {
+			w[n] = base;
+			w[n++].type = 1;
+			continue;
+		}
+		int64_t gone_at = minute_up(prev + GONE_DAYS * (int64_t)DAY);
+		if (gone_at <= t) {
+			w[n] = base;
+			w[n].time = gone_at;
+			w[n++].type = 3;
+		}
+		if (t - prev >= RETURN_DAYS * (int64_t)DAY) {
+			w[n] = base;
+			w[n++].type = 2;
+		}
+	}
+	for (int i = 0; i < g->n; i++) {
+		int last = 1;
+		for (int k = i + 1; k < g->n; k++)
+			if (strcmp(g->addr[k], g->addr[i]) == 0 && g->r[k].sport == g->r[i].sport)
+				last = 0;
+		int64_t t = (int64_t)(g->r[i].time_ns / 1000000000ull);
+		int64_t gone_at = minute_up(t + GONE_DAYS * (int64_t)DAY);
+		if (last && gone_at <= end)
+			w[n++] = (struct want){gone_at, t, 3, i, g->addr[i], g->r[i].sport};
+	}
+	qsort(w, (size_t)n, sizeof(*w), want_cmp);
+	return n;
+}
+
+static void iso_time(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void check_events(const char *dir, const struct want *w, int n)
+{
+	struct events ev;
+	read_events(dir, &ev);
+	CHECK_EQ(ev.n, n);
+	for (int i = 0; i < ev.n && i < n; i++) {
+		char t[32], last[32];
+		iso_time(w[i].time, t);
+		iso_time(w[i].last, last);
+		int ok = strcmp(str(ev.v[i], "type"), alerts_type_names[w[i].type]) == 0 &&
+		         strcmp(str(ev.v[i], "time"), t) == 0 &&
+		         strcmp(str(ev.v[i], "addr"), w[i].addr) == 0 &&
+		         num(ev.v[i], "port") == w[i].port;
+		if (ok && w[i].type == 3)
+			ok = strcmp(str(ev.v[i], "last_seen"), last) == 0 &&
+			     num(json_get(ev.v[i], "details"), "absent_days") == GONE_DAYS;
+		if (!ok)
+			fprintf(stderr, "event %d: want %s %s %s:%u\n", i,
+			        alerts_type_names[w[i].type], t, w[i].addr, w[i].port);
+		CHECK(ok);
+	}
+	free_events(&ev);
+}
+
+/* The same records in one call, or one by one with a tick after each (a
+ * slow replay): the same events, those of record time.  Each service
+ * absent for gone_days is gone at its deadline (rounded up to the minute),
+ * before its return; a jump of days or years checks every deadline in
+ * between, oldest first. */
+static void test_gone_in_record_time(void)
+{
+	static struct gen g;
+	struct want w[MAX_WANT * 2];
+	gen_month(&g);
+	int n = expected_events(&g, w);
+	CHECK(n <= MAX_WANT);
+	/* the reproduction: 10.0.0.1:22 gone on 01-12 at noon, before its return */
+	int gone22 = -1, back22 = -1;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(w[i].addr, "10.0.0.1") != 0 || w[i].port != 22)
+			continue;
+		if (w[i].type == 3 && gone22 < 0)
+			gone22 = i;
+		if (w[i].type == 2 && back22 < 0)
+			back22 = i;
+	}
+	CHECK(gone22 >= 0 && back22 > gone22);
+	CHECK(gone22 >= 0 && w[gone22].time == 1736683200);
+
+	for (int mode = 0; mode < 2; mode++) {
+		char *dir = make_dir(), err[1024];
+		struct alerts_options o;
+		alerts_options_default(&o);
+		o.syslog = false;
+		o.learning_days = 0;
+		o.gone_days = GONE_DAYS;
+		o.return_days = RETURN_DAYS;
+		struct alerts *a = alerts_open(dir, &o, err, sizeof(err));
+		CHECK(a != NULL);
+		if (!a)
+			return;
+		if (mode == 0) {
+			alerts_observe(a, g.r, (size_t)g.n);
+		} else {
+			for (int i = 0; i < g.n; i++) {
+				alerts_observe(a, &g.r[i], 1);
+				alerts_tick(a, 0);
+			}
+		}
+		check_events(dir, w, n);
+		alerts_close(a);
+		rm_rf(dir);
+		free(dir);
+	}
+}
+
 int main(void)
 {
 	test_events_and_exec();
 	test_timeout_and_queue();
 	test_seed_and_bound();
 	test_incremental_save();
+	test_gone_in_record_time();
 	return check_done("test_alerts");
 }
