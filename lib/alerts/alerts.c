@@ -558,10 +558,10 @@ void alerts_observe(struct alerts *a, const struct synack_record *recs, size_t n
 			int64_t prev = s->last;
 			s->last = t;
 			s->dirty = 1;
+			s->gone = 0; /* back, with or without returning_service */
+			note_deadline(a, s);
 			if (a->opt.return_days && t - prev >= (int64_t)a->opt.return_days * DAY) {
 				addr_text(fam, r->daddr, peer, sizeof(peer));
-				s->gone = 0;
-				note_deadline(a, s);
 				emit(a, EV_RETURNING, t, s, r->sport, s->first, t, peer, prev);
 			}
 		} else if (t < s->first) {

@@ -704,6 +704,43 @@ static void test_gone_in_record_time(void)
 	}
 }
 
+/* A service back without returning_service (return_days longer than its
+ * absence, or 0) can be gone again: once per absence. */
+static void test_gone_again(void)
+{
+	for (unsigned return_days = 0; return_days <= 30; return_days += 30) {
+		char *dir = make_dir(), err[1024];
+		struct alerts_options o;
+		alerts_options_default(&o);
+		o.syslog = false;
+		o.learning_days = 0;
+		o.gone_days = 7;
+		o.return_days = return_days;
+		struct alerts *a = alerts_open(dir, &o, err, sizeof(err));
+		CHECK(a != NULL);
+		if (!a)
+			return;
+		observe1(a, T0, "10.0.0.1", 22);
+		observe1(a, T0 + 10 * DAY, "10.0.0.1", 22); /* gone on day 7, back */
+		observe1(a, T0 + 20 * DAY, "10.0.0.2", 80); /* gone again on day 17 */
+		struct events ev;
+		read_events(dir, &ev);
+		const char *want[5][2] = {{"new_host", "2019-01-01T00:00:00Z"},
+		                          {"new_service", "2019-01-01T00:00:00Z"},
+		                          {"gone_service", "2019-01-08T00:00:00Z"},
+		                          {"gone_service", "2019-01-18T00:00:00Z"},
+		                          {"new_host", "2019-01-21T00:00:00Z"}};
+		CHECK_EQ(ev.n, 6);
+		for (int i = 0; i < ev.n && i < 5; i++)
+			CHECK(strcmp(str(ev.v[i], "type"), want[i][0]) == 0 &&
+			      strcmp(str(ev.v[i], "time"), want[i][1]) == 0);
+		free_events(&ev);
+		alerts_close(a);
+		rm_rf(dir);
+		free(dir);
+	}
+}
+
 int main(void)
 {
 	test_events_and_exec();
@@ -711,5 +748,6 @@ int main(void)
 	test_seed_and_bound();
 	test_incremental_save();
 	test_gone_in_record_time();
+	test_gone_again();
 	return check_done("test_alerts");
 }
