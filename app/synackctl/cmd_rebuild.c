@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "log/log_reader.h"
+#include "util/time_zone.h"
 #include "writer/writer.h"
 
 static char **files;
@@ -142,6 +143,11 @@ int cmd_rebuild(const struct global_options *g, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "z:P:T:NS:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'z':
+			if (time_zone_check(optarg, err, sizeof(err)) != 0) {
+				fprintf(stderr, "synackctl rebuild: --timezone: %s\n", err);
+				status = EXIT_USAGE;
+				goto out;
+			}
 			tz_opt = optarg;
 			break;
 		case 'P':
@@ -200,6 +206,11 @@ int cmd_rebuild(const struct global_options *g, int argc, char **argv)
 	}
 	if (tz_opt)
 		snprintf(tz, sizeof(tz), "%s", tz_opt);
+	else if (time_zone_check(tz, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synackctl rebuild: meta.timezone of %s: %s; give --timezone\n",
+		        db_path, err);
+		goto out;
+	}
 	if (sensor_opt)
 		snprintf(sensor, sizeof(sensor), "%s", sensor_opt);
 	wo.store.timezone = tz[0] ? tz : NULL;

@@ -23,6 +23,7 @@
 
 #include "store/store.h"
 #include "util/civil_day.h"
+#include "util/time_zone.h"
 
 enum { MAX_DAYS = 20000 };
 
@@ -951,36 +952,6 @@ void report_options_default(struct report_options *o)
 	o->sources = 5;
 }
 
-static bool is_utc(const char *tz)
-{
-	return !tz || !*tz || strcmp(tz, "UTC") == 0 || strcmp(tz, "Etc/UTC") == 0 ||
-	       strcmp(tz, "UTC0") == 0 || strcmp(tz, "Etc/GMT") == 0 || strcmp(tz, "GMT") == 0;
-}
-
-static int check_zone(const char *tz, char *err, size_t errlen)
-{
-	if (is_utc(tz))
-		return 0;
-	const char *dir = getenv("TZDIR");
-	char path[4200];
-	struct stat sb;
-	if (tz[0] == ':')
-		tz++;
-	if (strstr(tz, "..") || tz[0] == '/') {
-		snprintf(err, errlen, "bad time zone '%s' (want a name such as Europe/Berlin)", tz);
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(
-		    err, errlen,
-		    "unknown time zone '%s' (not in %s; want a name such as Europe/Berlin or UTC)",
-		    tz, dir && *dir ? dir : "/usr/share/zoneinfo");
-		return -1;
-	}
-	return 0;
-}
-
 struct sqlite3 *report_open_db(const char *data_dir, char *err, size_t errlen)
 {
 	char path[4200];
@@ -1073,11 +1044,11 @@ int report_compute(sqlite3 *db, const struct report_options *opt, struct report 
 	sqlite3_finalize(st);
 	st = NULL;
 	const char *tz = opt->tz && *opt->tz ? opt->tz : r->db_tz;
-	if (check_zone(tz, err, errlen) != 0)
+	if (time_zone_check(tz, err, errlen) != 0)
 		return -1;
-	snprintf(r->tz, sizeof(r->tz), "%s", is_utc(tz) ? "UTC" : tz);
-	c.utc = is_utc(tz);
-	bool daily = strcmp(r->tz, is_utc(r->db_tz) ? "UTC" : r->db_tz) == 0;
+	snprintf(r->tz, sizeof(r->tz), "%s", time_zone_is_utc(tz) ? "UTC" : tz);
+	c.utc = time_zone_is_utc(tz);
+	bool daily = strcmp(r->tz, time_zone_is_utc(r->db_tz) ? "UTC" : r->db_tz) == 0;
 	r->source = daily ? "daily" : "hourly";
 	if (!c.utc) {
 		setenv("TZ", r->tz, 1);

@@ -81,6 +81,18 @@ if command -v sqlite3 >/dev/null; then
 		[ "$a$b" = 00 ] || fail "table $t differs after rebuild ($a extra, $b missing)"
 	done
 fi
+# an unknown zone is refused before anything is written; a known one is stored
+cp "$D/synack.db" "$T/before.db"
+set +e
+"$CTL" --data-dir "$D" rebuild --timezone Bogus/Zone >/dev/null 2>"$T/err"; rc=$?
+set -e
+[ "$rc" = 64 ] || fail "rebuild --timezone Bogus/Zone exit $rc"
+grep -q "^synackctl rebuild: --timezone: unknown time zone 'Bogus/Zone'" "$T/err" ||
+	fail "bad zone message: $(cat "$T/err")"
+cmp -s "$D/synack.db" "$T/before.db" || fail "rebuild with a bad zone changed synack.db"
+"$CTL" --data-dir "$D" rebuild --timezone Europe/Berlin 2>"$T/err" || fail "rebuild Europe/Berlin: $(cat "$T/err")"
+python3 -c 'import sqlite3,sys; v=sqlite3.connect(sys.argv[1]).execute("SELECT value FROM meta WHERE key=\"timezone\"").fetchone(); assert v and v[0]=="Europe/Berlin", v' "$D/synack.db" ||
+	fail "meta.timezone after rebuild --timezone Europe/Berlin"
 # rebuild with no logs directory: clear error
 set +e
 "$CTL" --data-dir "$T/nowhere" rebuild >/dev/null 2>"$T/err"; rc=$?
