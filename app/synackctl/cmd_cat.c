@@ -28,6 +28,7 @@
 #include "log/log_reader.h"
 #include "prefix/prefix_set.h"
 #include "record.h"
+#include "util/time_arg.h"
 
 enum field {
 	F_TIME,
@@ -80,7 +81,8 @@ static void cat_usage(FILE *out)
 	    "                   ftp 0 none / 1 active data / 2 passive data\n"
 	    "  --from TIME      only records at or after TIME\n"
 	    "  --to TIME        only records before TIME\n"
-	    "                   TIME: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or Unix seconds\n"
+	    "                   TIME: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC),\n"
+	    "                   @UNIXSECONDS, or an age such as 30m, 24h, 7d, 2w\n"
 	    "  --addr PREFIXES  only records whose saddr or daddr is in PREFIXES\n"
 	    "                   (e.g. \"10.0.0.0/8, 2001:db8::/32\")\n"
 	    "  --no-header      omit the header line\n"
@@ -124,56 +126,15 @@ static int parse_fields(struct cat_state *st, const char *list)
 	return 0;
 }
 
-/* YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC) or Unix seconds. */
-static int parse_time(const char *s, uint64_t *ns)
+static int parse_time(const char *s, uint64_t *ns, char *err, size_t errlen)
 {
-	size_t len = strlen(s);
-	bool digits = len > 0 && len <= 12;
-	for (size_t i = 0; i < len && digits; i++)
-		digits = isdigit((unsigned char)s[i]);
-	if (digits) { /* Unix seconds */
-		*ns = strtoull(s, NULL, 10) * NS_PER_S;
-		return 0;
+	int64_t t;
+	if (time_arg_parse(s, (int64_t)time(NULL), &t, err, errlen) != 0)
+		return -1;
+	if (t < 0) {
+		snprintf(err, errlen, "before 1970");
+		return -1;
 	}
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-	char sep = 0;
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-		return -1;
-	const char *p = s + n;
-	if (*p) {
-		sep = *p++;
-		if (sep != 'T' && sep != ' ')
-			return -1;
-		int m = 0;
-		if (sscanf(p, "%2d:%2d%n", &h, &mi, &m) != 2 || m != 5)
-			return -1;
-		p += m;
-		if (*p == ':') {
-			if (sscanf(p, ":%2d%n", &sec, &m) != 1 || m != 3)
-				return -1;
-			p += m;
-		}
-		if (*p == 'Z')
-			p++;
-		if (*p)
-			return -1;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 || y < 1970)
-		return -1;
-	struct tm tm = {0};
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	time_t t = timegm(&tm);
-	if (t < 0)
-		return -1;
-	struct tm back;
-	gmtime_r(&t, &back);
-	if (back.tm_mday != d) /* 2023-02-30 */
-		return -1;
 	*ns = (uint64_t)t * NS_PER_S;
 	return 0;
 }
@@ -433,11 +394,9 @@ int cmd_cat(const struct global_options *g, int argc, char **argv)
 		case 'F':
 		case 'T': {
 			uint64_t ns;
-			if (parse_time(optarg, &ns) < 0) {
-				fprintf(stderr,
-				        "synackctl cat: bad time '%s' (YYYY-MM-DD, "
-				        "YYYY-MM-DDTHH:MM[:SS] UTC, or Unix seconds)\n",
-				        optarg);
+			if (parse_time(optarg, &ns, err, sizeof(err)) < 0) {
+				fprintf(stderr, "synackctl cat: bad --%s '%s' (%s)\n",
+				        c == 'F' ? "from" : "to", optarg, err);
 				prefix_set_free(st.addrs);
 				return EXIT_USAGE;
 			}

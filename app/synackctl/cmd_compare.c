@@ -20,6 +20,7 @@
 #include "importers/compare.h"
 #include "importers/scan.h"
 #include "store/store.h"
+#include "util/time_arg.h"
 
 #define ME "synackctl compare"
 
@@ -42,23 +43,10 @@ static void usage(FILE *out)
 	        "(the scan did not probe that host or port), active_only.\n");
 }
 
-static int valid_day(const char *s)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) != 10)
-		return 0;
-	const char *e = strptime(s, "%Y-%m-%d", &tm);
-	return e && *e == '\0';
-}
-
 static int64_t day_epoch(const char *s)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !strptime(s, "%Y-%m-%d", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
+	int32_t day;
+	return time_arg_parse_day(s, &day) == 0 ? (int64_t)day * 86400 : 0;
 }
 
 static void iso(int64_t t, char out[32])
@@ -439,6 +427,7 @@ int cmd_compare(const struct global_options *g, int argc, char **argv)
 	struct cmp_result res;
 	char err[1024];
 	int c, status = EXIT_ERROR, nfiles = 0;
+	int32_t day;
 
 	memset(&res, 0, sizeof(res));
 	scan_set_init(&scans);
@@ -452,8 +441,8 @@ int cmd_compare(const struct global_options *g, int argc, char **argv)
 			break;
 		case 'F':
 		case 'T':
-			if (!valid_day(optarg)) {
-				fprintf(stderr, ME ": bad --%s '%s' (want YYYY-MM-DD)\n",
+			if (time_arg_parse_day(optarg, &day) != 0) {
+				fprintf(stderr, ME ": bad --%s '%s' (want a date, YYYY-MM-DD)\n",
 				        c == 'F' ? "from" : "to", optarg);
 				status = EXIT_USAGE;
 				goto out;

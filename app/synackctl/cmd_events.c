@@ -35,11 +35,6 @@ static void usage(FILE *out)
 	             "  --format F      text (default) or json (an array of the event objects)\n");
 }
 
-static int parse_time(const char *s, int64_t *out)
-{
-	return time_arg_parse(s, (int64_t)time(NULL), out);
-}
-
 static const char *str(const struct json_value *o, const char *key)
 {
 	const struct json_value *v = json_get(o, key);
@@ -61,16 +56,15 @@ int cmd_events(const struct global_options *g, int argc, char **argv)
 	int64_t since = INT64_MIN;
 	int want[4] = {1, 1, 1, 1};
 	int no_baseline = 0;
+	char why[256];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "s:t:Bf:h", options, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (parse_time(optarg, &since) != 0) {
-				fprintf(stderr,
-				        ME ": bad --since '%s' (want YYYY-MM-DD, "
-				           "YYYY-MM-DDTHH:MM:SSZ, @SECONDS or 24h/7d)\n",
-				        optarg);
+			if (time_arg_parse(optarg, (int64_t)time(NULL), &since, why, sizeof(why)) !=
+			    0) {
+				fprintf(stderr, ME ": bad --since '%s' (%s)\n", optarg, why);
 				return EXIT_USAGE;
 			}
 			break;

@@ -53,11 +53,6 @@ static void iso(int64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int parse_time(const char *s, int64_t *out)
-{
-	return time_arg_parse(s, (int64_t)time(NULL), out);
-}
-
 static int parse_ports(const char *s, unsigned char *want)
 {
 	const char *p = s;
@@ -117,11 +112,10 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 			format = optarg;
 			break;
 		case 'n':
-			if (parse_time(optarg, &since) != 0) {
-				fprintf(stderr,
-				        "synackctl services: bad --new-since '%s' (want "
-				        "YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, @SECONDS or 24h/7d)\n",
-				        optarg);
+			if (time_arg_parse(optarg, (int64_t)time(NULL), &since, err, sizeof(err)) !=
+			    0) {
+				fprintf(stderr, "synackctl services: bad --new-since '%s' (%s)\n",
+				        optarg, err);
 				status = EXIT_USAGE;
 				goto out;
 			}

@@ -23,6 +23,7 @@
 
 #include "store/store.h"
 #include "util/civil_day.h"
+#include "util/time_arg.h"
 #include "util/time_zone.h"
 
 enum { MAX_DAYS = 20000 };
@@ -36,21 +37,7 @@ void report_day_text(int32_t z, char out[11])
 
 int report_parse_date(const char *s, int32_t *day)
 {
-	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return -1;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return -1;
-	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
-		return -1;
-	int64_t z = civil_day_from_date(y, (unsigned)m, (unsigned)d);
-	char back[11];
-	report_day_text((int32_t)z, back);
-	if (strcmp(back, s) != 0) /* 2026-02-30 */
-		return -1;
-	*day = (int32_t)z;
-	return 0;
+	return time_arg_parse_day(s, day);
 }
 
 /* Local day (days since 1970-01-01 in the report's zone; TZ is set). */

@@ -35,6 +35,8 @@ n=$("$CTL" --data-dir "$D" events --since 2019-01-16 | wc -l)
 [ "$n" = 4 ] || fail "--since day: $n"
 n=$("$CTL" --data-dir "$D" events --since 2019-01-16T00:00:01Z | wc -l)
 [ "$n" = 2 ] || fail "--since time: $n"
+n=$("$CTL" --data-dir "$D" events --since @1547683200 | wc -l) # 2019-01-17T00:00:00Z
+[ "$n" = 2 ] || fail "--since @seconds: $n"
 n=$("$CTL" --data-dir "$D" events --since 1d | wc -l)
 [ "$n" = 1 ] || fail "--since 1d (all events are old): $n"
 "$CTL" --data-dir "$D" events --format json --type returning_service >"$T/json"
@@ -65,6 +67,9 @@ expect_usage() {
 }
 expect_usage --type bogus
 expect_usage --since yesterday
+expect_usage --since 2025-02-30
+expect_usage --since 2025-3-4
+expect_usage --since 1547683200
 expect_usage --format csv
 expect_usage extra
 set +e

@@ -120,6 +120,7 @@ expect_err 1 "nope.xml: No such file" "$CTL" --data-dir "$D" compare --nmap nope
 expect_err 1 "no database at" "$CTL" --data-dir "$T/none" compare --nmap scan.xml
 expect_err 64 "at least one" "$CTL" --data-dir "$D" compare
 expect_err 64 "bad --from" "$CTL" --data-dir "$D" compare --nmap scan.xml --from 2019-1-1
+expect_err 64 "bad --to '2019-02-30'" "$CTL" --data-dir "$D" compare --nmap scan.xml --to 2019-02-30
 expect_err 64 "is after --to" "$CTL" --data-dir "$D" compare --nmap scan.xml --from 2019-01-12 --to 2019-01-11
 expect_err 64 "bad --format" "$CTL" --data-dir "$D" compare --nmap scan.xml --format html
 expect_err 64 "unexpected argument" "$CTL" --data-dir "$D" compare --nmap scan.xml extra

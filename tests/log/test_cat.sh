@@ -114,8 +114,14 @@ echo "$files" | grep -q 'logs/2024/03/01/synack-20240301-00.zst' || bad "file na
 awk -F, 'NR==1 || $1 >= "2024-02-29T23:00" && $1 < "2024-03-01T00:30"' "$tmp/expect.csv" > "$tmp/want"
 "$ctl" cat --fields $all --from 2024-02-29T23:00 --to 2024-03-01T00:30:00 "$tmp/data" > "$tmp/out.csv" &&
 	cmp -s "$tmp/out.csv" "$tmp/want" && ok "from/to ISO" || bad "from/to ISO"
-"$ctl" cat --fields $all --from 1709247600 --to 1709253000 "$tmp/data" > "$tmp/out.csv" &&
-	cmp -s "$tmp/out.csv" "$tmp/want" && ok "from/to Unix" || bad "from/to Unix"
+"$ctl" cat --fields $all --from @1709247600 --to @1709253000 "$tmp/data" > "$tmp/out.csv" &&
+	cmp -s "$tmp/out.csv" "$tmp/want" && ok "from/to @Unix" || bad "from/to @Unix"
+# a bare number is refused (a date without dashes?); the message names the @ form
+"$ctl" cat --from 1709247600 "$tmp/data" > /dev/null 2> "$tmp/err"
+[ $? = 64 ] && grep -q "@1709247600" "$tmp/err" && ok "bare seconds refused" ||
+	bad "bare seconds ($(cat "$tmp/err"))"
+# an age: every record is older than a week, so header only
+[ "$("$ctl" cat --from 7d "$tmp/data" | wc -l)" = 1 ] && ok "from age" || bad "from age"
 awk -F, 'NR==1 || $1 >= "2024-03-01"' "$tmp/expect.csv" > "$tmp/want"
 "$ctl" cat --fields $all --from 2024-03-01 "$tmp/data" > "$tmp/out.csv" &&
 	cmp -s "$tmp/out.csv" "$tmp/want" && ok "from date" || bad "from date"
@@ -131,7 +137,9 @@ if [ $? = 0 ] && cmp -s "$tmp/out.csv" "$tmp/want"; then ok "--addr"; else
 rc=$?
 [ $rc = 64 ] && grep -q "bogus" "$tmp/err" && grep -q "$all" "$tmp/err" && ok "unknown field" ||
 	bad "unknown field (rc $rc: $(cat "$tmp/err"))"
-"$ctl" cat --from 2024-13-01 "$tmp/data" > /dev/null 2>&1; [ $? = 64 ] && ok "bad time" || bad "bad time"
+for t in 2024-13-01 2023-02-29 2024-02-30 2024-3-1; do
+	"$ctl" cat --from $t "$tmp/data" > /dev/null 2>&1; [ $? = 64 ] && ok "bad time $t" || bad "bad time $t"
+done
 "$ctl" cat --help | grep -q -- "--fields" && ok "--help" || bad "--help"
 
 # a cut file: complete records printed, warning naming the file, exit 0

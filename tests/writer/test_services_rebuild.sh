@@ -63,6 +63,12 @@ set +e
 "$CTL" --data-dir "$D" services --format xml >/dev/null 2>&1; rc=$?
 set -e
 [ "$rc" = 64 ] || fail "bad format exit $rc"
+for t in 2025-02-30 2025-02-31 2025-3-4 1741046400; do
+	set +e
+	"$CTL" --data-dir "$D" services --new-since $t >/dev/null 2>&1; rc=$?
+	set -e
+	[ "$rc" = 64 ] || fail "--new-since $t exit $rc"
+done
 
 # rebuild equals live
 cp "$D/synack.db" "$T/live.db"
