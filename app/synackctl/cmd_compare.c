@@ -81,6 +81,18 @@ static size_t ports_probed(const struct scan_cover *c)
 	return n;
 }
 
+/* A file without any host or open port is most likely not what was meant
+ * (an empty masscan list, the wrong file); it counts as probing nothing. */
+static void warn_if_empty(const struct scan_cover *c)
+{
+	if (c->nhosts || c->open_ports)
+		return;
+	fprintf(stderr,
+	        ME ": warning: %s: no host and no open port in this %s file; it counts as "
+	           "probing nothing\n",
+	        c->file, kind_name(c->kind));
+}
+
 /* Reads the passive side.  Returns -1 after printing an error. */
 static int read_passive(const char *data_dir, const char *from, const char *to,
                         struct cmp_passive **out, size_t *nout)
@@ -498,6 +510,8 @@ int cmd_compare(const struct global_options *g, int argc, char **argv)
 			fprintf(stderr, ME ": %s\n", err);
 			goto out;
 		}
+		if (c == 'n' || c == 'm' || c == 'N')
+			warn_if_empty(&scans.cover[scans.ncover - 1]);
 	}
 	scan_set_finish(&scans);
 	if (read_passive(g->data_dir, from, to, &passive, &npassive) != 0)

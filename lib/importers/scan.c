@@ -152,7 +152,7 @@ static int add_host(struct scan_cover *c, const struct scan_addr *a)
 	return 0;
 }
 
-static int add_svc(struct scan_set *s, struct scan_cover *c, const struct scan_addr *a,
+static int add_svc(struct scan_set *s, const struct scan_cover *c, const struct scan_addr *a,
                    unsigned port, const char *name)
 {
 	if (s->nsvc == s->svc_cap) {
@@ -170,30 +170,12 @@ static int add_svc(struct scan_set *s, struct scan_cover *c, const struct scan_a
 	v->kinds = (uint8_t)c->kind;
 	if (name)
 		snprintf(v->name, sizeof(v->name), "%s", name);
-	c->open_ports++;
 	return 0;
 }
 
 static int cmp_addr_q(const void *x, const void *y)
 {
 	return scan_addr_cmp(x, y);
-}
-
-/* End of a file: sort its hosts, fill "reported" ports. first = index of
- * the file's first service in s->svc. */
-static void finish_cover(struct scan_set *s, struct scan_cover *c, size_t first, bool ports_known)
-{
-	if (c->nhosts) {
-		qsort(c->hosts, c->nhosts, sizeof(*c->hosts), cmp_addr_q);
-		size_t o = 0;
-		for (size_t i = 0; i < c->nhosts; i++)
-			if (o == 0 || scan_addr_cmp(&c->hosts[o - 1], &c->hosts[i]) != 0)
-				c->hosts[o++] = c->hosts[i];
-		c->nhosts = o;
-	}
-	if (!ports_known)
-		for (size_t i = first; i < s->nsvc; i++)
-			bit_set(c->ports, s->svc[i].port);
 }
 
 static int cmp_svc(const void *x, const void *y)
@@ -205,28 +187,68 @@ static int cmp_svc(const void *x, const void *y)
 	return (a->port > b->port) - (a->port < b->port);
 }
 
-int scan_set_finish(struct scan_set *s)
+/* Sorts v[0..n) by address and port and merges repeats (two Nessus plugins
+ * on one port, a masscan banner line after the open line): the kinds are
+ * joined, the first name given is kept.  Returns the new count. */
+static size_t merge_services(struct scan_svc *v, size_t n)
 {
-	if (!s->nsvc)
+	if (n == 0)
 		return 0;
-	qsort(s->svc, s->nsvc, sizeof(*s->svc), cmp_svc);
+	qsort(v, n, sizeof(*v), cmp_svc);
 	size_t o = 0;
-	for (size_t i = 0; i < s->nsvc; i++) {
-		if (o && cmp_svc(&s->svc[o - 1], &s->svc[i]) == 0) {
-			s->svc[o - 1].kinds |= s->svc[i].kinds;
-			if (!s->svc[o - 1].name[0])
-				memcpy(s->svc[o - 1].name, s->svc[i].name, sizeof(s->svc[i].name));
+	for (size_t i = 0; i < n; i++) {
+		if (o && cmp_svc(&v[o - 1], &v[i]) == 0) {
+			v[o - 1].kinds |= v[i].kinds;
+			if (!v[o - 1].name[0])
+				memcpy(v[o - 1].name, v[i].name, sizeof(v[i].name));
 			continue;
 		}
-		s->svc[o++] = s->svc[i];
+		v[o++] = v[i];
 	}
-	s->nsvc = o;
+	return o;
+}
+
+static void unique_hosts(struct scan_cover *c)
+{
+	if (!c->nhosts)
+		return;
+	qsort(c->hosts, c->nhosts, sizeof(*c->hosts), cmp_addr_q);
+	size_t o = 0;
+	for (size_t i = 0; i < c->nhosts; i++)
+		if (o == 0 || scan_addr_cmp(&c->hosts[o - 1], &c->hosts[i]) != 0)
+			c->hosts[o++] = c->hosts[i];
+	c->nhosts = o;
+}
+
+/* End of a file: sort its hosts and services (first = index of the file's
+ * first service in s->svc), count its open services, fill "reported"
+ * ports.  Port 0 is never probed (it is never an open port either).  A
+ * masscan file that reports nothing covers no host: what it probed is
+ * unknown. */
+static void finish_cover(struct scan_set *s, struct scan_cover *c, size_t first, bool ports_known)
+{
+	unique_hosts(c);
+	c->open_ports = merge_services(s->svc + first, s->nsvc - first);
+	s->nsvc = first + c->open_ports;
+	if (!ports_known)
+		for (size_t i = first; i < s->nsvc; i++)
+			bit_set(c->ports, s->svc[i].port);
+	c->ports[0] &= (uint8_t)~1u;
+	if (c->all_hosts && c->open_ports == 0)
+		c->all_hosts = false;
+}
+
+int scan_set_finish(struct scan_set *s)
+{
+	s->nsvc = merge_services(s->svc, s->nsvc);
 	return 0;
 }
 
 const struct scan_svc *scan_find(const struct scan_set *s, const struct scan_addr *a, uint16_t port)
 {
 	struct scan_svc key;
+	if (!s->nsvc)
+		return NULL;
 	memset(&key, 0, sizeof(key));
 	key.addr = *a;
 	key.port = port;
@@ -235,7 +257,9 @@ const struct scan_svc *scan_find(const struct scan_set *s, const struct scan_add
 
 static bool cover_has_host(const struct scan_cover *c, const struct scan_addr *a)
 {
-	return c->all_hosts || bsearch(a, c->hosts, c->nhosts, sizeof(*a), cmp_addr_q) != NULL;
+	if (c->all_hosts)
+		return true;
+	return c->nhosts && bsearch(a, c->hosts, c->nhosts, sizeof(*a), cmp_addr_q) != NULL;
 }
 
 bool scan_covered(const struct scan_set *s, const struct scan_addr *a, uint16_t port)
@@ -847,7 +871,7 @@ int scan_parse_nessus(struct scan_set *s, const char *name, const char *buf, siz
 			in_pref = false;
 			if (strcmp(pref_name, "port_range") == 0) {
 				if (strcmp(pref_value, "all") == 0) {
-					memset(c->ports, 0xFF, sizeof(c->ports));
+					scan_parse_ports("1-65535", c->ports);
 					ports_known = true;
 				} else if (strcmp(pref_value, "default") != 0 && pref_value[0]) {
 					if (scan_parse_ports(pref_value, c->ports) != 0) {

@@ -16,6 +16,8 @@
  *          otherwise (masscan, Nessus "default", nmap without scaninfo) the
  *          ports that the file reports open on any host: a scan probes the
  *          same ports on every host, so those were probed everywhere.
+ *          Port 0 is never probed.  A masscan file without any open port
+ *          covers no host.
  */
 #ifndef SYNACK_SCAN_H
 #define SYNACK_SCAN_H
@@ -49,7 +51,7 @@ struct scan_cover {
 	size_t nhosts, hosts_cap;
 	size_t hosts_up;
 	uint8_t ports[65536 / 8]; /* bitmap of probed TCP ports */
-	size_t open_ports;        /* open services reported by this file */
+	size_t open_ports;        /* open services (distinct host, port) in this file */
 };
 
 struct scan_set {

@@ -98,6 +98,63 @@ X
 "$CTL" --data-dir "$D" --json compare --masscan masscan.txt | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["scans"][0]["hosts"] is None' ||
 	fail "--json, masscan hosts null"
 
+# "N open" counts services (host, port), not lines: Nessus reports several
+# plugins on one port, masscan --banners adds banner lines to an open line.
+items='10.0.0.2 443 www
+10.0.0.2 443 www
+10.0.0.2 22 ssh
+10.0.0.7 3389 msrdp
+10.0.0.7 3389 msrdp'
+want_open=$(echo "$items" | cut -d' ' -f1,2 | sort -u | wc -l)
+{
+	echo '<?xml version="1.0" ?><NessusClientData_v2><Policy><Preferences><ServerPreferences>'
+	echo '<preference><name>port_range</name><value>all</value></preference>'
+	echo '</ServerPreferences></Preferences></Policy><Report name="t">'
+	for h in 10.0.0.2 10.0.0.7; do
+		echo "<ReportHost name=\"$h\">"
+		echo "$items" | while read -r a p n; do
+			if [ "$a" = "$h" ]; then
+				echo "<ReportItem port=\"$p\" svc_name=\"$n\" protocol=\"tcp\" pluginID=\"1\"></ReportItem>"
+			fi
+		done
+		echo '</ReportHost>'
+	done
+	echo '</Report></NessusClientData_v2>'
+} >"$T/twice.nessus"
+"$CTL" --data-dir "$D" compare --nessus "$T/twice.nessus" >"$T/text"
+grep -q "twice.nessus: 2 hosts (2 up), 65535 ports probed (port_range), $want_open open" "$T/text" ||
+	fail "nessus: distinct services, all = 1-65535: $(grep twice "$T/text")"
+"$CTL" --data-dir "$D" compare --nessus "$T/twice.nessus" --format json |
+	python3 -c 'import json,sys; c=json.load(sys.stdin)["scans"][0]; assert (c["open"], c["ports_probed"]) == (int(sys.argv[1]), 65535), c' "$want_open" ||
+	fail "json scans[].open"
+printf 'open tcp 25 10.0.0.3 1\nbanner tcp 25 10.0.0.3 2 smtp 220 mail\nbanner tcp 25 10.0.0.3 2 ssl x\nopen tcp 25 10.0.0.9 1\n' >"$T/banners.txt"
+want_open=$(cut -d' ' -f3,4 "$T/banners.txt" | sort -u | wc -l)
+"$CTL" --data-dir "$D" compare --masscan "$T/banners.txt" >"$T/text"
+grep -q "banners.txt: hosts not listed (all counted as probed), 1 ports probed (reported), $want_open open" "$T/text" ||
+	fail "masscan banners: $(grep banners "$T/text")"
+grep -Eq '^10\.0\.0\.3 +25 +both .* masscan +smtp$' "$T/text" || fail "masscan banner name"
+
+# a scan file with no host and no port: a warning, and it covers nothing
+: >"$T/empty.txt"
+printf '#masscan\n# end\n' >"$T/comments.txt"
+printf '<?xml version="1.0"?>\n<nmaprun scanner="nmap"></nmaprun>\n' >"$T/empty.xml"
+printf '<?xml version="1.0"?>\n<NessusClientData_v2></NessusClientData_v2>\n' >"$T/empty.nessus"
+for f in "--masscan $T/empty.txt" "--masscan $T/comments.txt" "--nmap $T/empty.xml" \
+	"--nessus $T/empty.nessus"; do
+	# shellcheck disable=SC2086
+	"$CTL" --data-dir "$D" compare $f --format json >"$T/json" 2>"$T/err" || fail "$f: exit $?"
+	grep -q "^synackctl compare: warning: .*${f##*/}: no host and no open port" "$T/err" ||
+		fail "$f: no warning ($(cat "$T/err"))"
+	python3 - "$T/json" <<'X' || fail "$f: hosts should be not_scanned"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert all(h["status"] == "not_scanned" for h in j["hosts"]), j["hosts"]
+assert len(j["hosts"]) == 5 and j["scans"][0]["ports_probed"] == 0, j
+X
+done
+"$CTL" --data-dir "$D" compare --nmap scan.xml >/dev/null 2>"$T/err"
+[ ! -s "$T/err" ] || fail "a warning for a scan with hosts: $(cat "$T/err")"
+
 # errors: exit status and a message naming the file and line
 expect_err() { # expected-status pattern command...
 	want=$1 pat=$2
