@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +50,13 @@ static int64_t day_epoch(const char *s)
 	return time_arg_parse_day(s, &day) == 0 ? (int64_t)day * 86400 : 0;
 }
 
-static void iso(int64_t t, char out[32])
+/* A passive first or last seen: a time, or with --from/--to a day. */
+static void seen_text(int64_t t, bool days, char out[32])
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(out, 32, days ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static const char *kind_name(int k)
@@ -216,6 +218,7 @@ static double mean_ports(const struct cmp_result *r, int side)
 static void print_json(const struct scan_set *scans, const struct cmp_result *r, const char *from,
                        const char *to)
 {
+	bool days = from || to;
 	struct json_out j;
 	char a[64], f[32], l[32], k[32];
 	json_out_init(&j);
@@ -289,8 +292,8 @@ static void print_json(const struct scan_set *scans, const struct cmp_result *r,
 		json_out_u64(&j, "port", w->port);
 		json_out_string(&j, "status", cmp_status_name(w->status));
 		if (w->passive) {
-			iso(w->passive->first_seen, f);
-			iso(w->passive->last_seen, l);
+			seen_text(w->passive->first_seen, days, f);
+			seen_text(w->passive->last_seen, days, l);
 			json_out_string(&j, "first_seen", f);
 			json_out_string(&j, "last_seen", l);
 			json_out_i64(&j, "packets", w->passive->packets);
@@ -324,7 +327,7 @@ static void csv_field(const char *s)
 	putchar('"');
 }
 
-static void print_csv(const struct cmp_result *r)
+static void print_csv(const struct cmp_result *r, bool days)
 {
 	char a[64], f[32], l[32], k[32];
 	printf("addr,port,status,first_seen,last_seen,packets,scans,service\n");
@@ -333,8 +336,8 @@ static void print_csv(const struct cmp_result *r)
 		scan_addr_text(&w->addr, a, sizeof(a));
 		printf("%s,%u,%s,", a, w->port, cmp_status_name(w->status));
 		if (w->passive) {
-			iso(w->passive->first_seen, f);
-			iso(w->passive->last_seen, l);
+			seen_text(w->passive->first_seen, days, f);
+			seen_text(w->passive->last_seen, days, l);
 			printf("%s,%s,%lld,", f, l, (long long)w->passive->packets);
 		} else {
 			printf(",,,");
@@ -360,6 +363,7 @@ static void text_counts(const char *what, const struct cmp_counts *c)
 static void print_text(const struct scan_set *scans, const struct cmp_result *r, const char *from,
                        const char *to)
 {
+	bool days = from || to;
 	char a[64], f[32], l[32], k[32];
 	if (from || to)
 		printf("Passive: daily_services from %s to %s\n", from ? from : "the start",
@@ -407,8 +411,8 @@ static void print_text(const struct scan_set *scans, const struct cmp_result *r,
 		const struct cmp_row *w = &r->rows[i];
 		scan_addr_text(&w->addr, a, sizeof(a));
 		if (w->passive) {
-			iso(w->passive->first_seen, f);
-			iso(w->passive->last_seen, l);
+			seen_text(w->passive->first_seen, days, f);
+			seen_text(w->passive->last_seen, days, l);
 		} else {
 			snprintf(f, sizeof(f), "-");
 			snprintf(l, sizeof(l), "-");
@@ -523,7 +527,7 @@ int cmd_compare(const struct global_options *g, int argc, char **argv)
 	if (strcmp(format, "json") == 0)
 		print_json(&scans, &res, from, to);
 	else if (strcmp(format, "csv") == 0)
-		print_csv(&res);
+		print_csv(&res, from || to);
 	else
 		print_text(&scans, &res, from, to);
 	status = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;

@@ -69,15 +69,21 @@ done
 cat >"$T/want" <<'X'
 addr,port,status,first_seen,scans,service
 10.0.0.1,22,active_only,,nmap,ssh
-10.0.0.1,80,both,2019-01-12T00:00:00Z,nmap,http
+10.0.0.1,80,both,2019-01-12,nmap,http
 10.0.0.2,443,active_only,,nessus,www
-10.0.0.3,25,not_scanned,2019-01-11T00:00:00Z,,
-10.0.0.4,21,passive_only,2019-01-11T00:00:00Z,,
+10.0.0.3,25,not_scanned,2019-01-11,,
+10.0.0.4,21,passive_only,2019-01-11,,
 10.0.0.4,110,active_only,,nmap,pop3
 10.0.0.7,3389,active_only,,nessus,msrdp
-2001:db8::5,80,both,2019-01-15T00:00:00Z,nmap,http
+2001:db8::5,80,both,2019-01-15,nmap,http
 X
 diff "$T/want" "$T/got" >&2 || fail "nessus + nmap, --from/--to"
+# with --from/--to the passive first/last seen are days in every format
+"$CTL" --data-dir "$D" compare --nmap scan.xml --from 2019-01-11 --to 2019-01-15 >"$T/text"
+grep -Eq '^10\.0\.0\.1 +80 +both +2019-01-12 +2019-01-12 +nmap' "$T/text" || fail "text days"
+"$CTL" --data-dir "$D" compare --nmap scan.xml --from 2019-01-11 --to 2019-01-15 --format json |
+	python3 -c 'import json,sys; s=[x for x in json.load(sys.stdin)["services"] if x["port"]==80 and x["addr"]=="10.0.0.1"][0]; assert (s["first_seen"], s["last_seen"]) == ("2019-01-12", "2019-01-12"), s' ||
+	fail "json days"
 
 # the same service found by two kinds of scan
 "$CTL" --data-dir "$D" compare --nessus scan.nessus --masscan masscan.txt --nmap scan.xml \
