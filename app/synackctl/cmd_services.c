@@ -53,6 +53,13 @@ static void iso(int64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The /etc/services name of a TCP port, "" when it has none. */
+static const char *service_name(int port)
+{
+	struct servent *se = getservbyport(htons((uint16_t)port), "tcp");
+	return se ? se->s_name : "";
+}
+
 static int parse_ports(const char *s, unsigned char *want)
 {
 	const char *p = s;
@@ -247,13 +254,13 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 
 	char f[32], l[32];
 	if (strcmp(format, "csv") == 0) {
-		printf("addr,port,first_seen,last_seen,packets,peers,days_seen\n");
+		printf("addr,port,first_seen,last_seen,packets,peers,days_seen,service\n");
 		for (size_t i = 0; i < n; i++) {
 			iso(rows[i].first_seen, f);
 			iso(rows[i].last_seen, l);
-			printf("%s,%d,%s,%s,%lld,%lld,%lld\n", rows[i].text, rows[i].port, f, l,
+			printf("%s,%d,%s,%s,%lld,%lld,%lld,%s\n", rows[i].text, rows[i].port, f, l,
 			       (long long)rows[i].packets, (long long)rows[i].peers,
-			       (long long)rows[i].days_seen);
+			       (long long)rows[i].days_seen, service_name(rows[i].port));
 		}
 	} else if (strcmp(format, "json") == 0) {
 		struct json_out j;
@@ -270,9 +277,9 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 			json_out_i64(&j, "packets", rows[i].packets);
 			json_out_i64(&j, "peers", rows[i].peers);
 			json_out_i64(&j, "days_seen", rows[i].days_seen);
-			struct servent *se = getservbyport(htons((uint16_t)rows[i].port), "tcp");
-			if (se)
-				json_out_string(&j, "service", se->s_name);
+			const char *name = service_name(rows[i].port);
+			if (name[0])
+				json_out_string(&j, "service", name);
 			else
 				json_out_null(&j, "service");
 			json_out_object_end(&j);
@@ -300,11 +307,11 @@ int cmd_services(const struct global_options *g, int argc, char **argv)
 		printf("%-*s %5s %-16s %-20s %-20s %*s %*s %4s\n", wa, "ADDR", "PORT", "SERVICE",
 		       "FIRST_SEEN", "LAST_SEEN", wpk, "PACKETS", wpe, "PEERS", "DAYS");
 		for (size_t i = 0; i < n; i++) {
-			struct servent *se = getservbyport(htons((uint16_t)rows[i].port), "tcp");
+			const char *name = service_name(rows[i].port);
 			iso(rows[i].first_seen, f);
 			iso(rows[i].last_seen, l);
 			printf("%-*s %5d %-16.16s %-20s %-20s %*lld %*lld %4lld\n", wa,
-			       rows[i].text, rows[i].port, se ? se->s_name : "-", f, l, wpk,
+			       rows[i].text, rows[i].port, name[0] ? name : "-", f, l, wpk,
 			       (long long)rows[i].packets, wpe, (long long)rows[i].peers,
 			       (long long)rows[i].days_seen);
 		}

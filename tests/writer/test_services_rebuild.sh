@@ -16,8 +16,9 @@ grep -q 'ftp_active=[1-9]' "$T/gen.out" || fail "no active FTP records generated
 grep -q 'ftp_passive=[1-9]' "$T/gen.out" || fail "no passive FTP records generated"
 
 "$CTL" --data-dir "$D" services --format csv >"$T/live.csv"
-head -n1 "$T/live.csv" | grep -qx 'addr,port,first_seen,last_seen,packets,peers,days_seen' ||
+head -n1 "$T/live.csv" | grep -qx 'addr,port,first_seen,last_seen,packets,peers,days_seen,service' ||
 	fail "csv header: $(head -n1 "$T/live.csv")"
+grep -q '^10\.0\.0\.2,22,.*,ssh$' "$T/live.csv" || fail "csv service name"
 # numeric order: 10.0.0.2 before 10.0.0.10 before 10.0.0.100, v4 before v6, ports ascending
 cut -d, -f1 "$T/live.csv" | sed 1d | uniq >"$T/addrs"
 printf '10.0.0.2\n10.0.0.10\n10.0.0.21\n10.0.0.100\n2001:db8:1::1\n' >"$T/want_addrs"
