@@ -525,7 +525,7 @@ static int parse_opts(const struct global_options *g, int argc, char **argv, con
 		case 't':
 			o->timeout_s = strtod(optarg, &end);
 			if (*end || !(o->timeout_s > 0) || o->timeout_s > 86400) {
-				fprintf(stderr, "synackctl: bad --timeout '%s' (seconds)\n",
+				fprintf(stderr, "%s: bad --timeout '%s' (seconds)\n", argv[0],
 				        optarg);
 				return EXIT_USAGE;
 			}
@@ -535,9 +535,8 @@ static int parse_opts(const struct global_options *g, int argc, char **argv, con
 				goto bad;
 			o->watch_s = strtod(optarg, &end);
 			if (*end || !(o->watch_s >= 0.1) || o->watch_s > 86400) {
-				fprintf(stderr,
-				        "synackctl: bad --watch '%s' (seconds, at least 0.1)\n",
-				        optarg);
+				fprintf(stderr, "%s: bad --watch '%s' (seconds, at least 0.1)\n",
+				        argv[0], optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -546,7 +545,7 @@ static int parse_opts(const struct global_options *g, int argc, char **argv, con
 				goto bad;
 			o->count = strtol(optarg, &end, 10);
 			if (*end || o->count < 1) {
-				fprintf(stderr, "synackctl: bad --count '%s'\n", optarg);
+				fprintf(stderr, "%s: bad --count '%s'\n", argv[0], optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -565,7 +564,7 @@ static int parse_opts(const struct global_options *g, int argc, char **argv, con
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "synackctl: unexpected argument '%s'\n%s", argv[optind], usage);
+		fprintf(stderr, "%s: unexpected argument '%s'\n%s", argv[0], argv[optind], usage);
 		return EXIT_USAGE;
 	}
 	if (o->count && !o->watch_s)
