@@ -133,6 +133,10 @@ grep -q "twice.nessus: 2 hosts (2 up), 65535 ports probed (port_range), $want_op
 "$CTL" --data-dir "$D" compare --nessus "$T/twice.nessus" --format json |
 	python3 -c 'import json,sys; c=json.load(sys.stdin)["scans"][0]; assert (c["open"], c["ports_probed"]) == (int(sys.argv[1]), 65535), c' "$want_open" ||
 	fail "json scans[].open"
+# port 0 is never probed: nmap's 0-65535 is 65535 ports, like Nessus all
+sed 's/services="1-1000"/services="0-65535"/' scan.xml >"$T/all.xml"
+"$CTL" --data-dir "$D" compare --nmap "$T/all.xml" | grep -q "all.xml: 6 hosts (5 up), 65535 ports probed (scaninfo)" ||
+	fail "nmap 0-65535"
 printf 'open tcp 25 10.0.0.3 1\nbanner tcp 25 10.0.0.3 2 smtp 220 mail\nbanner tcp 25 10.0.0.3 2 ssl x\nopen tcp 25 10.0.0.9 1\n' >"$T/banners.txt"
 want_open=$(cut -d' ' -f3,4 "$T/banners.txt" | sort -u | wc -l)
 "$CTL" --data-dir "$D" compare --masscan "$T/banners.txt" >"$T/text"
