@@ -157,7 +157,9 @@ struct store {
 	uint64_t early_pending; /* 3/4 of max_pending: a commit starts early from here */
 	uint64_t inflight_rows; /* handed over and not written, as of the last result */
 	uint64_t inflight_records;
-	uint64_t records, ftp_records, oom_dropped, waits, wait_ns, max_pending_rows;
+	uint64_t records, ftp_records, waits, wait_ns, max_pending_rows;
+	/* what became of the records, as the results are read (store_counts) */
+	uint64_t stored, dropped, errors;
 
 	/* the hand-over */
 	struct agg_map in; /* the frozen map; the back half's while a job runs */
@@ -473,8 +475,24 @@ static void wait_idle_counted(struct store *s)
 	s->wait_ns += mono_ns() - t0;
 }
 
+/* Rows the back half dropped (out of memory, or the memory bound met while
+ * the database stayed unavailable) are lost to the database: an error, never
+ * a deferral, whatever SQLite said. */
+static int report_dropped(struct store *s, uint64_t records)
+{
+	char why[4096];
+	snprintf(why, sizeof(why), "%.4000s", s->err);
+	snprintf(s->err, sizeof(s->err), "%llu records dropped, not stored: %s",
+	         (unsigned long long)records, why);
+	s->retry_at_ns = 0;
+	s->errors++;
+	return -1;
+}
+
 /* Read the result of a finished commit once: 0 done, 1 deferred by a lock,
- * -1 an error (store_error tells).  0 when there is nothing new. */
+ * -1 an error (store_error tells).  0 when there is nothing new.  Its
+ * records stored or dropped, and an error, are counted here, so a result
+ * that a later commit supersedes is counted too (store_counts). */
 static int collect(struct store *s, uint64_t now_ns)
 {
 	struct store_result res;
@@ -488,9 +506,13 @@ static int collect(struct store *s, uint64_t now_ns)
 	if (s->threaded)
 		pthread_mutex_unlock(&s->mu);
 	s->jobs_seen = s->jobs_posted;
+	s->stored += res.stored_records;
+	s->dropped += res.dropped_records;
 	s->inflight_rows = res.retained_rows;
 	s->inflight_records = res.retained_records;
 	s->min_gap_ns = (s->threaded ? 2 : 3) * res.took_ns;
+	if (res.dropped_records)
+		return report_dropped(s, res.dropped_records);
 	if (res.rc == SQLITE_OK) {
 		s->retry_at_ns = 0;
 		return 0;
@@ -503,6 +525,7 @@ static int collect(struct store *s, uint64_t now_ns)
 		return 1;
 	}
 	s->retry_at_ns = 0;
+	s->errors++;
 	return -1;
 }
 
@@ -712,12 +735,21 @@ void store_get_stats(const struct store *s, struct store_stats *st)
 		pthread_mutex_unlock(&m->mu);
 	st->records = s->records;
 	st->ftp_records = s->ftp_records;
-	st->dropped += s->oom_dropped;
+	st->stored = s->stored;
+	st->dropped = s->dropped;
 	st->pending_rows = s->cur.n + s->inflight_rows;
 	st->pending_records = s->cur_records + s->inflight_records;
 	st->waits = s->waits;
 	st->wait_ns = s->wait_ns;
 	st->max_pending_rows = s->max_pending_rows;
+}
+
+void store_get_counts(const struct store *s, struct store_counts *c)
+{
+	c->stored = s->stored;
+	c->dropped = s->dropped;
+	c->pending = s->cur_records + s->inflight_records;
+	c->errors = s->errors;
 }
 
 /* --- the writer's side --------------------------------------------------- */
@@ -758,6 +790,7 @@ int store_add(struct store *s, const struct synack_record *recs, size_t n, uint6
 	struct agg_key keys[AHEAD];
 	uint64_t hs[AHEAD];
 	int ret = 0;
+	bool oom = false;
 
 	if (!s->last_commit_ns)
 		s->last_commit_ns = now_ns;
@@ -782,7 +815,8 @@ int store_add(struct store *s, const struct synack_record *recs, size_t n, uint6
 		s->ftp_records += r->ftp != 0;
 		struct agg_val *v = agg_map_get_h(&s->cur, &k, h, NULL);
 		if (!v) {
-			s->oom_dropped++;
+			s->dropped++;
+			oom = true;
 			snprintf(s->err, sizeof(s->err), "%s: out of memory", s->path);
 			ret = -1;
 			continue;
@@ -802,6 +836,8 @@ int store_add(struct store *s, const struct synack_record *recs, size_t n, uint6
 		if (rc)
 			ret = rc;
 	}
+	if (oom)
+		s->errors++; /* one failure per call, as a commit's */
 	return ret;
 }
 
@@ -832,7 +868,7 @@ int store_commit(struct store *s)
 
 void store_commit_start(struct store *s)
 {
-	int rc; /* as in commit_wait: the result of the commit started here counts */
+	int rc; /* counted by collect(); store_commit() reports this commit */
 	if (s->threaded)
 		(void)start_commit(s, s->last_commit_ns, JOB_COMMIT, &rc);
 }

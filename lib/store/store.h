@@ -57,12 +57,17 @@ int store_tick(struct store *s, uint64_t now_ns); /* commits when due */
 int store_commit(struct store *s);                /* commit now */
 /* With a commit thread: hand everything pending to it and return at once,
  * so that other work overlaps the commit; the next store_commit() waits
- * for it and reports.  Without one: nothing (store_commit() does it all). */
+ * for it and reports.  Without one: nothing (store_commit() does it all).
+ * The result of an earlier commit that it reads is counted in
+ * store_counts (errors, stored, dropped). */
 void store_commit_start(struct store *s);
 /* store_add, store_tick and store_commit return 0 when done (or nothing to
  * do), 1 when the commit was deferred because another connection holds the
  * write lock (SQLITE_BUSY: the aggregates stay in memory and the next tick
- * retries), -1 on an error (store_error tells; the aggregates stay too). */
+ * retries), -1 on an error (store_error tells; the aggregates stay too,
+ * unless out of memory or at the memory bound: store_counts.dropped).
+ * store_commit's result is that of the last commit it waited for: 0 means
+ * everything added before the call is committed. */
 
 struct store_stats {
 	uint64_t records;          /* records added (FTP data included) */
@@ -70,8 +75,10 @@ struct store_stats {
 	uint64_t commits;          /* successful transactions */
 	uint64_t busy;             /* commits deferred by SQLITE_BUSY */
 	uint64_t errors;           /* failed commits (not busy) */
-	uint64_t dropped;          /* records whose aggregates were dropped (memory bound hit
-	                              while the database stayed unavailable; still in the logs) */
+	uint64_t stored;           /* records in committed rows (as store_counts) */
+	uint64_t dropped;          /* records whose aggregates were dropped (out of memory, or
+	                              the memory bound hit while the database stayed
+	                              unavailable; still in the logs) */
 	uint64_t pending_rows;     /* aggregated rows in memory now */
 	uint64_t pending_records;  /* records behind them */
 	uint64_t statements;       /* SQL statements executed by commits */
@@ -83,6 +90,21 @@ struct store_stats {
 	uint64_t max_pending_rows; /* highest pending_rows at a hand-over */
 };
 void store_get_stats(const struct store *s, struct store_stats *st);
+
+/* What became of the records added, as the caller's thread last learned it
+ * from the commits' results (no lock: cheap enough per batch).  At every
+ * moment records added = stored + dropped + pending. */
+struct store_counts {
+	uint64_t stored;  /* in rows of committed transactions */
+	uint64_t dropped; /* aggregates dropped, never to be committed: out of memory,
+	                     or the memory bound hit while the database stayed
+	                     unavailable (still in the logs: synackctl rebuild) */
+	uint64_t pending; /* aggregated and not committed yet (in memory) */
+	uint64_t errors;  /* failed commits, each counted once when its result is read
+	                     (by any call, store_commit_start included), and calls of
+	                     store_add that ran out of memory */
+};
+void store_get_counts(const struct store *s, struct store_counts *c);
 
 /* Schema version this code writes (doc/schema.md). */
 #define STORE_SCHEMA_VERSION 3

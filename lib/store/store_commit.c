@@ -420,6 +420,7 @@ static void keep_known(struct store_back *b)
 	for (uint32_t oi = 0; oi < b->done_n; oi++) {
 		struct agg_val *v = &b->rows.e[b->order[oi]].v;
 		b->active_records -= v->packets;
+		b->stored_records += v->packets;
 		v->packets = 0;
 		v->first_ns = v->last_ns = 0;
 		v->n3 = ROW_KNOWN;
@@ -551,6 +552,7 @@ static uint64_t clock_ns(clockid_t id)
 void store_back_run(struct store_back *b, const struct store_job *job, struct store_result *res)
 {
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t stored0 = b->stored_records, dropped0 = b->dropped;
 	memset(res, 0, sizeof(*res));
 	res->rc = SQLITE_OK;
 	if (job->in && merge_in(b, job->in) != 0) {
@@ -578,6 +580,8 @@ void store_back_run(struct store_back *b, const struct store_job *job, struct st
 	}
 	res->retained_rows = b->active;
 	res->retained_records = b->active_records;
+	res->stored_records = b->stored_records - stored0;
+	res->dropped_records = b->dropped - dropped0;
 	res->took_ns = clock_ns(CLOCK_MONOTONIC) - t0;
 	b->cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	if (job->kind == JOB_COMMIT || job->kind == JOB_FULL)

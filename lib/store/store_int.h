@@ -77,6 +77,8 @@ struct store_result {
 	int rc;                    /* SQLITE_OK, SQLITE_BUSY/LOCKED, or another error */
 	uint32_t retained_rows;    /* rows still to write (a failure, a capped commit) */
 	uint64_t retained_records; /* records behind them */
+	uint64_t stored_records;   /* records behind the rows this job committed */
+	uint64_t dropped_records;  /* records whose rows this job dropped */
 	uint64_t deleted;          /* JOB_PRUNE */
 	uint64_t took_ns;          /* duration of the job */
 };
@@ -111,6 +113,7 @@ struct store_back {
 
 	/* counters, read by the front half under the store's mutex */
 	uint64_t commits, busy, errors, dropped, statements, commit_ns, cpu_ns;
+	uint64_t stored_records; /* records behind the rows committed */
 	char err[4608];
 };
 

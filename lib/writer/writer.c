@@ -4,7 +4,9 @@
  * A failing log (disk full, I/O error) does not stop the database or the
  * counters: the records are counted in log_errors and the writer goes on.
  * A failing database commit is counted in db_errors; the store keeps its
- * aggregates (bounded) and retries at the next tick.
+ * aggregates (bounded) and retries at the next tick.  stored, db_dropped,
+ * db_pending and db_errors are the store's own counts (store_counts):
+ * stored only counts records in committed transactions.
  *
  * On its tick the writer also keeps the data directory healthy: a disk
  * guard checks the free space every few seconds and holds the logs back
@@ -106,12 +108,6 @@ fail:
 	return NULL;
 }
 
-static void note_db(struct writer *w, int rc)
-{
-	if (rc < 0)
-		w->st.db_errors++;
-}
-
 int writer_push(struct writer *w, struct synack_record *recs, size_t n, uint64_t now_ns)
 {
 	int ret = 0;
@@ -139,8 +135,6 @@ int writer_push(struct writer *w, struct synack_record *recs, size_t n, uint64_t
 	}
 	if (w->db) {
 		int rc = store_add(w->db, recs, n, now_ns);
-		w->st.stored += n;
-		note_db(w, rc);
 		if (rc < 0) {
 			snprintf(w->err, sizeof(w->err), "database: %s", store_error(w->db));
 			ret = -1;
@@ -223,7 +217,6 @@ int writer_tick(struct writer *w, uint64_t now_ns)
 	}
 	if (w->db) {
 		int rc = store_tick(w->db, now_ns);
-		note_db(w, rc);
 		if (rc < 0)
 			ret = -1;
 	}
@@ -241,11 +234,12 @@ int writer_flush(struct writer *w)
 		alerts_save(w->alerts);
 	if (w->db) {
 		int rc = store_commit(w->db);
-		note_db(w, rc);
+		if (rc != 0)
+			snprintf(w->err, sizeof(w->err), "database: %s", store_error(w->db));
 		if (rc < 0)
-			ret = -1;
+			ret = WRITER_FAILED;
 		else if (rc > 0 && ret == 0)
-			ret = 1;
+			ret = WRITER_DEFERRED;
 	}
 	return ret;
 }
@@ -257,10 +251,8 @@ int writer_rotate(struct writer *w)
 		store_commit_start(w->db);
 	if (w->log && log_writer_rotate(w->log) != 0)
 		ret = -1;
-	if (w->db && store_commit(w->db) < 0) {
-		w->st.db_errors++;
+	if (w->db && store_commit(w->db) < 0)
 		ret = -1;
-	}
 	return ret;
 }
 
@@ -272,6 +264,14 @@ void writer_set_ftp(struct writer *w, const struct ftp_options *opt)
 void writer_get_stats(const struct writer *w, struct writer_stats *st)
 {
 	*st = w->st;
+	if (w->db) {
+		struct store_counts c;
+		store_get_counts(w->db, &c);
+		st->stored = c.stored;
+		st->db_dropped = c.dropped;
+		st->db_pending = c.pending;
+		st->db_errors = c.errors;
+	}
 	st->seal_failures = w->log ? log_writer_seal_failures(w->log, NULL) : 0;
 }
 

@@ -37,11 +37,17 @@ void writer_options_default(struct writer_options *opt);
 struct writer_stats {
 	uint64_t records;         /* records handed to the writer */
 	uint64_t logged;          /* records written to the logs */
-	uint64_t stored;          /* records added to the database */
+	uint64_t stored;          /* records committed to the database (write_db) */
+	uint64_t db_dropped;      /* records the database will never hold: out of memory,
+	                             or the memory bound met while it stayed locked or
+	                             failing (still in the logs: synackctl rebuild) */
+	uint64_t db_pending;      /* records aggregated, not committed yet; with write_db,
+	                             records = stored + db_dropped + db_pending */
 	uint64_t ftp_active;      /* marked as active-mode FTP data */
 	uint64_t ftp_passive;     /* marked as passive-mode FTP data */
 	uint64_t log_errors;      /* failed log writes (records not archived) */
-	uint64_t db_errors;       /* failed database commits */
+	uint64_t db_errors;       /* failed database commits (each once, also one that a
+	                             flush superseded) and out-of-memory aggregations */
 	uint64_t log_paused;      /* records not archived because the disk was low */
 	uint64_t disk_low;        /* 1 while the disk guard holds the logs back */
 	uint64_t disk_low_events; /* times the guard engaged */
@@ -59,7 +65,20 @@ struct writer *writer_open(const struct writer_options *opt, char *err, size_t e
  * records are still counted; see writer_stats). */
 int writer_push(struct writer *w, struct synack_record *recs, size_t n, uint64_t now_ns);
 int writer_tick(struct writer *w, uint64_t now_ns);
+
+/* Results of writer_flush. */
+enum writer_flush_result {
+	WRITER_FLUSHED = 0,  /* logs synced and every record pushed before committed */
+	WRITER_DEFERRED = 1, /* logs synced, but another connection holds the
+	                        database's write lock: the records stay pending
+	                        (db_pending) and a later tick commits them;
+	                        writer_error tells */
+	WRITER_FAILED = -1,  /* a log or database error (see writer_stats) */
+};
+/* Flush and sync the logs and commit the database: a writer_flush_result. */
 int writer_flush(struct writer *w);
+/* Close the logs' files and commit: 0, or -1 on a log or database error.  A
+ * commit deferred by a lock is not an error here (a later tick commits). */
 int writer_rotate(struct writer *w);
 /* New FTP rules (reload); the filter's tracked sessions are kept. */
 void writer_set_ftp(struct writer *w, const struct ftp_options *opt);

@@ -337,10 +337,12 @@ static void test_busy_full(void)
 	CHECK(sqlite3_open(db, &other) == SQLITE_OK);
 	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES('x', 'y')", NULL, NULL,
 	                   NULL) == SQLITE_OK);
-	int deferred = 0;
+	int deferred = 0, failed = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (store_add(s, r + i, 1, 0) != 0)
-			deferred++;
+		int rc = store_add(s, r + i, 1, 0);
+		deferred += rc != 0;
+		if (rc < 0 && failed++ == 0) /* a drop is an error, not a deferral */
+			CHECK(strstr(store_error(s), "records dropped") != NULL);
 		struct store_stats st;
 		store_get_stats(s, &st);
 		CHECK(st.pending_rows <= 32);
@@ -350,11 +352,22 @@ static void test_busy_full(void)
 	CHECK(deferred > 0);
 	CHECK(st.dropped > 0);
 	CHECK_EQ(st.dropped + st.pending_records, n);
+	CHECK(failed > 0);
+	struct store_counts c;
+	store_get_counts(s, &c);
+	CHECK_EQ(c.stored, 0);
+	CHECK_EQ(c.dropped, st.dropped);
+	CHECK_EQ(c.pending, st.pending_records);
+	CHECK(c.errors > 0);
 	CHECK(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(other);
 	/* what was still pending is stored; the dropped part is not */
 	uint64_t kept = st.pending_records;
 	CHECK_EQ(store_commit(s), 0);
+	store_get_counts(s, &c);
+	CHECK_EQ(c.stored, kept);
+	CHECK_EQ(c.pending, 0);
+	CHECK_EQ(c.stored + c.dropped, n);
 	store_close(s);
 	sqlite3 *h;
 	CHECK(sqlite3_open(db, &h) == SQLITE_OK);

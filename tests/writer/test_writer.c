@@ -335,6 +335,169 @@ static void test_log_failure(void)
 	free(r);
 }
 
+/* Records the database holds: hourly rows (services) and FTP data counts. */
+static long db_records(const char *db)
+{
+	sqlite3 *h;
+	long n = -1;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
+		n = query_long(h, "SELECT (SELECT coalesce(sum(packets), 0) FROM hourly_ids) + "
+		                  "(SELECT coalesce(sum(packets), 0) FROM ftp_data)");
+	sqlite3_close(h);
+	return n;
+}
+
+/* A writer with the database only, in DIR/name; the database's path in db. */
+static struct writer *open_db_writer(const char *name, const struct store_options *so, char *db,
+                                     size_t dblen)
+{
+	char d[300], err[512];
+	snprintf(d, sizeof(d), "%s/%s", dir, name);
+	mkdir(d, 0755);
+	snprintf(db, dblen, "%s/synack.db", d);
+	struct writer_options o;
+	writer_options_default(&o);
+	o.data_dir = d;
+	o.write_logs = false;
+	o.store = *so;
+	struct writer *w = writer_open(&o, err, sizeof(err));
+	if (!w)
+		fprintf(stderr, "writer_open: %s\n", err);
+	return w;
+}
+
+/* Another connection (an operator's sqlite3 shell) takes the write lock. */
+static sqlite3 *hold_lock(const char *db)
+{
+	sqlite3 *h = NULL;
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK(sqlite3_exec(h, "BEGIN IMMEDIATE; INSERT INTO meta VALUES('lock', 'held')", NULL,
+	                   NULL, NULL) == SQLITE_OK);
+	return h;
+}
+
+static void release_lock(sqlite3 *h)
+{
+	CHECK(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(h);
+}
+
+/* The memory bound met while the database stays locked: the dropped
+ * records are not stored; stored is what the database holds. */
+static void test_dropped_not_stored(void)
+{
+	char db[400];
+	size_t n = 400;
+	struct store_options so;
+	store_options_default(&so);
+	so.max_pending = 32;
+	so.busy_timeout_ms = 1;
+	struct writer *w = open_db_writer("dropped", &so, db, sizeof(db));
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	struct synack_record *r = gen(n, 1700000000ull * S);
+	sqlite3 *lock = hold_lock(db);
+	size_t failed = 0;
+	for (size_t i = 0; i < n; i++)
+		failed += writer_push(w, r + i, 1, r[i].time_ns) != 0;
+	struct writer_stats st;
+	writer_get_stats(w, &st);
+	CHECK(failed > 0);
+	CHECK_EQ(st.records, n);
+	CHECK_EQ(st.stored, 0);
+	CHECK(st.db_dropped > 0);
+	CHECK_EQ(st.db_dropped + st.db_pending, n);
+	release_lock(lock);
+	CHECK_EQ(writer_flush(w), WRITER_FLUSHED);
+	writer_get_stats(w, &st);
+	CHECK_EQ(st.db_pending, 0);
+	CHECK_EQ(st.stored + st.db_dropped, n);
+	CHECK(st.stored < n);
+	writer_close(w);
+	CHECK_EQ(db_records(db), st.stored);
+	free(r);
+}
+
+/* A flush while another connection holds the write lock says so, commits
+ * nothing and counts nothing as stored; the next flush commits it all. */
+static void test_flush_deferred(void)
+{
+	char db[400];
+	size_t n = 3000;
+	struct store_options so;
+	store_options_default(&so);
+	so.busy_timeout_ms = 5;
+	struct writer *w = open_db_writer("deferred", &so, db, sizeof(db));
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	struct synack_record *r = gen(n, 1700000000ull * S);
+	sqlite3 *lock = hold_lock(db);
+	CHECK(writer_push(w, r, n, r[n - 1].time_ns) == 0);
+	CHECK_EQ(writer_flush(w), WRITER_DEFERRED);
+	CHECK(strstr(writer_error(w), "locked") != NULL);
+	struct writer_stats st;
+	writer_get_stats(w, &st);
+	CHECK_EQ(st.stored, 0);
+	CHECK_EQ(st.db_pending, n);
+	CHECK_EQ(st.db_dropped, 0);
+	CHECK_EQ(st.db_errors, 0);
+	CHECK_EQ(db_records(db), 0);
+	release_lock(lock);
+	CHECK_EQ(writer_flush(w), WRITER_FLUSHED);
+	writer_get_stats(w, &st);
+	CHECK_EQ(st.stored, n);
+	CHECK_EQ(st.db_pending, 0);
+	CHECK_EQ(db_records(db), n);
+	writer_close(w);
+	check_db_equals(db, r, n, 0, "flush deferred");
+	free(r);
+}
+
+/* A timed commit fails (a trigger another connection planted aborts it)
+ * and no tick reads its result before a flush: the flush's commit stores
+ * everything, and the failure is counted all the same. */
+static void test_error_before_flush(void)
+{
+	char db[400];
+	size_t n = 2000;
+	struct store_options so;
+	store_options_default(&so);
+	struct writer *w = open_db_writer("errflush", &so, db, sizeof(db));
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	struct synack_record *r = gen(n, 1700000000ull * S);
+	sqlite3 *h;
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK(sqlite3_exec(h,
+	                   "CREATE TRIGGER fail_hourly BEFORE INSERT ON hourly_ids "
+	                   "BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+	                   NULL, NULL, NULL) == SQLITE_OK);
+	uint64_t now = 1000 * S;
+	CHECK(writer_push(w, r, n, now) == 0);
+	CHECK(writer_tick(w, now + 2 * S) == 0); /* hands the rows to the commit thread */
+	struct store_stats ss;
+	store_get_stats(writer_store(w), &ss);
+	for (int i = 0; i < 500 && ss.errors == 0; i++) {
+		usleep(10000);
+		store_get_stats(writer_store(w), &ss);
+	}
+	CHECK_EQ(ss.errors, 1);
+	CHECK(sqlite3_exec(h, "DROP TRIGGER fail_hourly", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(h);
+	CHECK_EQ(writer_flush(w), WRITER_FLUSHED);
+	struct writer_stats st;
+	writer_get_stats(w, &st);
+	CHECK_EQ(st.db_errors, 1);
+	CHECK_EQ(st.stored, n);
+	CHECK_EQ(st.db_pending, 0);
+	CHECK_EQ(db_records(db), n);
+	writer_close(w);
+	free(r);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -346,6 +509,9 @@ int main(void)
 	test_db_only();
 	test_logs_and_rebuild();
 	test_log_failure();
+	test_dropped_not_stored();
+	test_flush_deferred();
+	test_error_before_flush();
 	int rc = check_done("test_writer");
 	if (rc == 0)
 		rm_rf(dir);
