@@ -888,12 +888,26 @@ static void run_job(struct store *s, const struct store_job *job, struct store_r
 	s->jobs_seen = s->jobs_posted;
 }
 
+/* The last commit at close: nobody reads its result any more, so records
+ * it could not store are reported on stderr. */
+static void commit_at_close(struct store *s)
+{
+	uint64_t dropped0 = s->dropped;
+	int rc = commit_wait(s, s->last_commit_ns, JOB_FULL);
+	uint64_t lost = s->dropped - dropped0 + s->cur_records + s->inflight_records;
+	if (lost)
+		fprintf(stderr,
+		        "synack: %llu records not stored in the database at close (%s); the "
+		        "hourly logs keep them (synackctl rebuild)\n",
+		        (unsigned long long)lost, rc > 0 ? "the database stayed locked" : s->err);
+}
+
 void store_close(struct store *s)
 {
 	struct store_result res;
 	if (!s)
 		return;
-	commit_wait(s, s->last_commit_ns, JOB_FULL);
+	commit_at_close(s);
 	if (s->threaded) {
 		struct store_job stop = {.kind = JOB_STOP};
 		run_job(s, &stop, &res);

@@ -114,6 +114,8 @@ const char *store_error(const struct store *s);
  * then the addresses no row uses any more; services and hosts stay.
  * Returns 0 or -1; *deleted gets the row count, addresses included. */
 int store_prune(struct store *s, uint64_t cutoff_unix, uint64_t *deleted);
-void store_close(struct store *s); /* commits; NULL ok */
+/* Commits what is pending; records it cannot store (the database stays
+ * locked or fails) are dropped and reported on stderr.  NULL ok. */
+void store_close(struct store *s);
 
 #endif /* SYNACK_STORE_H */
