@@ -4,6 +4,7 @@
  * the memory bound, SQLITE_BUSY, schema versions, time zones; with the
  * commit thread (the default) and without it.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -941,6 +942,50 @@ static void test_timezone(void)
 	free(r);
 }
 
+/* Closed while another connection holds the write lock for good: the
+ * records are not stored, and the close says so on stderr. */
+static void test_close_locked(void)
+{
+	char db[512], err[512], out[600], text[1024] = "";
+	struct store_options o;
+	size_t n = 100;
+	path_in(db, sizeof(db), threaded ? "closelock-thread.db" : "closelock.db");
+	path_in(out, sizeof(out), "close.err");
+	remove_db(db);
+	options(&o);
+	o.busy_timeout_ms = 1;
+	struct synack_record *r = gen(n, 1699992000ull * S, 50);
+	struct store *s = store_open(db, &o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	sqlite3 *other;
+	CHECK(sqlite3_open(db, &other) == SQLITE_OK);
+	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES('x', 'y')", NULL, NULL,
+	                   NULL) == SQLITE_OK);
+	CHECK(store_add(s, r, n, 0) == 0);
+	fflush(stderr);
+	int saved = dup(2), fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 2);
+	close(fd);
+	store_close(s);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	FILE *f = fopen(out, "r");
+	if (f) {
+		size_t got = fread(text, 1, sizeof(text) - 1, f);
+		text[got] = '\0';
+		fclose(f);
+	}
+	CHECK(strstr(text, "100 records not stored in the database at close") != NULL);
+	CHECK(strstr(text, "locked") != NULL);
+	CHECK(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_EQ(query_long(other, "SELECT count(*) FROM hourly_ids"), 0);
+	sqlite3_close(other);
+	free(r);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -955,6 +1000,7 @@ int main(void)
 		test_round_trip();
 		test_bounded();
 		test_busy_full();
+		test_close_locked();
 		test_prune_known();
 		test_prune_addrs();
 	}
