@@ -701,6 +701,7 @@ static void serve_request(void)
 	else if (g.req_kind == REQ_FTP)
 		writer_set_ftp(g.writer, &g.req_ftp);
 	g.req_rc = rc;
+	snprintf(g.req_err, sizeof g.req_err, "%s", rc != 0 ? writer_error(g.writer) : "");
 	publish_current_log();
 	__atomic_store_n(&g.req_state, REQ_DONE, __ATOMIC_RELEASE);
 }
@@ -782,8 +783,12 @@ int writer_main(void *arg)
 			idle = 0;
 		}
 	}
-	if (writer_flush(g.writer) < 0)
+	int rc = writer_flush(g.writer);
+	if (rc < 0)
 		writer_fail("final writer_flush");
+	else if (rc == WRITER_DEFERRED)
+		fprintf(stderr, "synackd: final flush deferred: %s; retried at close\n",
+		        writer_error(g.writer));
 	publish_writer_stats();
 	return 0;
 }

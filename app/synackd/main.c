@@ -265,11 +265,17 @@ static int writer_request(int kind, char *err, size_t errlen)
 			return -2;
 		}
 	}
+	const char *what = kind == REQ_ROTATE ? "rotate" : kind == REQ_FLUSH ? "flush" : "ftp";
+	if (kind == REQ_FLUSH && g.req_rc == WRITER_DEFERRED) {
+		snprintf(err, errlen,
+		         "flush deferred: %s; the records stay in memory and are committed once "
+		         "the database is free",
+		         g.req_err[0] ? g.req_err : "database busy");
+		return -1;
+	}
 	if (g.req_rc < 0) {
-		snprintf(err, errlen, "%s failed (see the daemon's log)",
-		         kind == REQ_ROTATE  ? "rotate"
-		         : kind == REQ_FLUSH ? "flush"
-		                             : "ftp");
+		snprintf(err, errlen, "%s failed: %s", what,
+		         g.req_err[0] ? g.req_err : "see the daemon's log");
 		return -1;
 	}
 	return 0;

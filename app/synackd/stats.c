@@ -121,11 +121,12 @@ void stats_log_line(void)
 	fprintf(stderr,
 	        "synackd: stats frames=%" PRIu64 " synack=%" PRIu64 " ipv4=%" PRIu64
 	        " ipv6=%" PRIu64 " excluded=%" PRIu64 " ring_drops=%" PRIu64 " records=%" PRIu64
-	        " logged=%" PRIu64 " stored=%" PRIu64 " ftp=%" PRIu64 " writer_errors=%" PRIu64
-	        "%s%s\n",
+	        " logged=%" PRIu64 " stored=%" PRIu64 " db_dropped=%" PRIu64 " db_pending=%" PRIu64
+	        " ftp=%" PRIu64 " writer_errors=%" PRIu64 "%s%s\n",
 	        t.frames, t.result[CLASSIFY_MATCH], t.match4, t.match6, t.result[CLASSIFY_EXCLUDED],
-	        t.ring_drops, w.records, w.logged, w.stored, w.ftp_active + w.ftp_passive,
-	        w.log_errors + w.db_errors, ports, w.disk_low ? " DISK_LOW logs paused" : "");
+	        t.ring_drops, w.records, w.logged, w.stored, w.db_dropped, w.db_pending,
+	        w.ftp_active + w.ftp_passive, w.log_errors + w.db_errors, ports,
+	        w.disk_low ? " DISK_LOW logs paused" : "");
 }
 
 /* ------------------------------------------------------------- JSON out */
@@ -162,6 +163,8 @@ static void json_writer(struct json_out *j, const struct writer_stats *w)
 	json_out_u64(j, "records", w->records);
 	json_out_u64(j, "logged", w->logged);
 	json_out_u64(j, "stored", w->stored);
+	json_out_u64(j, "db_dropped", w->db_dropped);
+	json_out_u64(j, "db_pending", w->db_pending);
 	json_out_u64(j, "ftp_active", w->ftp_active);
 	json_out_u64(j, "ftp_passive", w->ftp_passive);
 	json_out_u64(j, "log_errors", w->log_errors);
@@ -318,6 +321,8 @@ static void tel_writer(struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "records", w.records);
 	rte_tel_data_add_dict_u64(d, "logged", w.logged);
 	rte_tel_data_add_dict_u64(d, "stored", w.stored);
+	rte_tel_data_add_dict_u64(d, "db_dropped", w.db_dropped);
+	rte_tel_data_add_dict_u64(d, "db_pending", w.db_pending);
 	rte_tel_data_add_dict_u64(d, "ftp_active", w.ftp_active);
 	rte_tel_data_add_dict_u64(d, "ftp_passive", w.ftp_passive);
 	rte_tel_data_add_dict_u64(d, "log_errors", w.log_errors);
@@ -338,6 +343,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	struct writer_stats w;
 	writer_stats_copy(&w);
 	rte_tel_data_add_dict_u64(d, "records_stored", w.stored);
+	rte_tel_data_add_dict_u64(d, "records_db_dropped", w.db_dropped);
 	rte_tel_data_add_dict_u64(d, "records_logged", w.logged);
 	uint64_t missed = 0, rx = 0;
 	for (unsigned i = 0; i < g.n_ports; i++) {
@@ -459,6 +465,10 @@ void summary_print(bool json, int status, const char *errors)
 		printf("records          %" PRIu64 "\n", w.records);
 		printf("records_logged   %" PRIu64 "\n", w.logged);
 		printf("records_stored   %" PRIu64 "\n", w.stored);
+		if (w.db_dropped || w.db_pending)
+			printf("records_db_lost  %" PRIu64 " (dropped %" PRIu64
+			       ", never committed %" PRIu64 ")\n",
+			       w.db_dropped + w.db_pending, w.db_dropped, w.db_pending);
 		printf("ftp_data         %" PRIu64 " (active %" PRIu64 ", passive %" PRIu64 ")\n",
 		       w.ftp_active + w.ftp_passive, w.ftp_active, w.ftp_passive);
 		printf("ring_drops       %" PRIu64 "\n", t.ring_drops);

@@ -11,7 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 "$GENCAP" -o "$T/mix.pcap" --seed 4 --frames 4096 --background 30 >/dev/null 2>&1
 cpu=$(($(nproc) > 1 ? 1 : 0))
-vdev_conf lock 4194304 "0@0,1@$cpu,2@0"
+vdev_conf lock 4194304 "0@0,1@$cpu,2@0" "[control]
+control_socket = $T/lock.sock"
 "$SYNACKD" -c "$T/lock.conf" >/dev/null 2>"$T/lock.log" &
 PID=$!
 wait_frames "$T/lock.log" 100000 60 || fail "lock: no traffic seen"
@@ -44,6 +45,12 @@ sleep 2
 b=$(db_records "$T/data-lock")
 r1=$(stat_of "$T/lock.log" records)
 expect_eq "no commit while the write lock is held" "$b" "$a"
+# a flush asked for meanwhile is not reported as done
+"$SYNACKCTL" --socket "$T/lock.sock" flush >"$T/flush.out" 2>&1
+expect_eq "flush under the write lock exit" $? 1
+grep -q "flush deferred: .*locked.*committed once the database is free" "$T/flush.out" &&
+	pass "flush under the write lock: deferred, said" || fail "flush: $(cat "$T/flush.out")"
+expect_eq "flush under the write lock commits nothing" "$(db_records "$T/data-lock")" "$a"
 [ "$r1" -gt "$r0" ] && pass "the writer keeps taking records meanwhile ($r0 -> $r1)" ||
 	fail "the writer stopped taking records: $r0 -> $r1"
 wait $W

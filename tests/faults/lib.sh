@@ -60,6 +60,8 @@ check_accounting() {
 	[ "${s:-0}" -gt 0 ] && pass "$1: $s SYN+ACKs" || fail "$1: no SYN+ACK"
 	expect_eq "$1 synack = records + ring_drops" "$s" "$((r + d))"
 	expect_eq "$1 records stored" "$st" "$r"
+	expect_eq "$1 db_dropped" "$(stat_of "$log" db_dropped)" 0
+	expect_eq "$1 db_pending" "$(stat_of "$log" db_pending)" 0
 	expect_eq "$1 database rows = records" "$(db_records "$T/data-$1")" "$r"
 	expect_eq "$1 integrity" "$(integrity "$T/data-$1")" ok
 	echo "$1: synack=$s records=$r ring_drops=$d"
