@@ -50,6 +50,7 @@ struct hour_file {
 	uint64_t last_flush_ns;
 	uint64_t last_fsync_ns;
 	uint64_t last_append_ns;
+	uint64_t records_deadline_ns; /* closed once the record clock reaches this */
 	uint64_t lru;
 	bool unflushed;           /* records in the open block */
 	bool unsynced;            /* bytes written since the last fsync */
@@ -71,8 +72,8 @@ struct log_writer {
 	char current[PATH_LEN];
 	const struct hour_file *current_file; /* whose path is in current */
 	char error[256];
-	uint64_t seal_failures;
 	char seal_error[256];
+	struct log_writer_stats st;
 };
 
 static void set_err(struct log_writer *w, const char *fmt, ...)
@@ -213,6 +214,18 @@ static int file_sync(struct log_writer *w, struct hour_file *f, uint64_t now_ns)
 	return 0;
 }
 
+/* A seal that fails leaves the complete file as it was: counted, not an
+ * error of the log. */
+static void seal_hour(struct log_writer *w, const char *path)
+{
+	struct log_seal_result res;
+
+	if (log_seal_file(path, &res, w->seal_error, sizeof(w->seal_error)) < 0)
+		w->st.seal_failures++;
+	else if (res.sealed)
+		w->st.files_sealed++;
+}
+
 /* End the frame, fsync, close; seal the file when asked and the hour is
  * over.  The slot is free afterwards even on error. */
 static int file_close(struct log_writer *w, struct hour_file *f, bool seal)
@@ -230,11 +243,24 @@ static int file_close(struct log_writer *w, struct hour_file *f, bool seal)
 	seal = seal && w->opt.seal &&
 	       (f->appended || f->records < SEAL_MIN_RECORDS_PER_BLOCK * f->blocks);
 	file_release(f);
-	/* A seal that fails leaves the complete file as it was: counted, not
-	 * an error of the log. */
-	if (rc == 0 && seal && log_seal_file(path, NULL, w->seal_error, sizeof(w->seal_error)) < 0)
-		w->seal_failures++;
+	w->st.files_closed++;
+	if (rc == 0 && seal)
+		seal_hour(w, path);
 	return rc;
+}
+
+/* The record clock at which an hour's file is closed: its end plus the grace
+ * period, or, for a file opened when the record clock was already past that
+ * (a late record, or a record clock pushed far ahead by a record from the
+ * future), the grace period after the record clock at its opening. */
+static uint64_t records_deadline(const struct log_writer *w, uint64_t hour)
+{
+	uint64_t end = (hour + 1) * NS_PER_HOUR + w->opt.grace_ns;
+	uint64_t late = w->record_clock_ns + w->opt.grace_ns;
+
+	if (late < w->record_clock_ns)
+		return UINT64_MAX;
+	return late > end ? late : end;
 }
 
 static int file_open(struct log_writer *w, struct hour_file *f, uint64_t hour, uint64_t now_ns)
@@ -274,6 +300,7 @@ static int file_open(struct log_writer *w, struct hour_file *f, uint64_t hour, u
 	f->last_flush_ns = now_ns;
 	f->last_fsync_ns = now_ns;
 	f->last_append_ns = now_ns;
+	f->records_deadline_ns = records_deadline(w, hour);
 	f->unflushed = false;
 	f->unsynced = true;
 	return 0;
@@ -468,9 +495,9 @@ int log_writer_tick(struct log_writer *w, uint64_t now_ns)
 		if (!f->used)
 			continue;
 		uint64_t end = (f->hour + 1) * NS_PER_HOUR + w->opt.grace_ns;
-		/* Close an hour once records (replays) or the idle wall clock are
-		 * past its end plus the grace period. */
-		bool old_by_records = w->record_clock_ns >= end;
+		/* Close an hour once records (replays) are past its deadline or
+		 * the idle wall clock past its end plus the grace period. */
+		bool old_by_records = w->record_clock_ns >= f->records_deadline_ns;
 		bool old_by_clock = now_ns >= end && now_ns >= f->last_append_ns &&
 		                    now_ns - f->last_append_ns >= w->opt.grace_ns;
 		if (old_by_records || old_by_clock) {
@@ -537,7 +564,12 @@ uint64_t log_writer_seal_failures(const struct log_writer *w, const char **last)
 {
 	if (last)
 		*last = w->seal_error;
-	return w->seal_failures;
+	return w->st.seal_failures;
+}
+
+void log_writer_get_stats(const struct log_writer *w, struct log_writer_stats *st)
+{
+	*st = w->st;
 }
 
 void log_writer_close(struct log_writer *w)

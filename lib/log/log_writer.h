@@ -57,6 +57,14 @@ const char *log_writer_error(const struct log_writer *w);
  * message (last may be NULL). */
 uint64_t log_writer_seal_failures(const struct log_writer *w, const char **last);
 
+struct log_writer_stats {
+	uint64_t files_closed;  /* hour files closed (frame ended), for any reason */
+	uint64_t files_sealed;  /* closed hours replaced by their sealed copy */
+	uint64_t seal_failures; /* as log_writer_seal_failures() */
+};
+
+void log_writer_get_stats(const struct log_writer *w, struct log_writer_stats *st);
+
 void log_writer_close(struct log_writer *w); /* flush, fsync, close; NULL ok */
 
 #endif /* SYNACK_LOG_WRITER_H */

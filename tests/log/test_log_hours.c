@@ -200,11 +200,126 @@ static void test_nofollow(void)
 	free(dir);
 }
 
+static struct log_writer_stats stats_of(const struct log_writer *w)
+{
+	struct log_writer_stats st;
+	log_writer_get_stats(w, &st);
+	return st;
+}
+
+/* One record from the far future (a corrupt time stamp, a wall clock that
+ * was ahead and is set back) does not make every later record's hour old
+ * on the record clock: the current hour is closed once, not at every
+ * append and tick, and keeps every record. */
+static void test_future_record(void)
+{
+	char *dir = tu_tmpdir();
+	char err[256];
+	struct log_options opt;
+	log_options_default(&opt);
+	opt.grace_ns = 120 * NS_S;
+	struct log_writer *w = log_writer_open(dir, &opt, err, sizeof(err));
+	CHECK(w != NULL);
+	uint64_t H = 1700000000ull * NS_S / NS_H * NS_H;
+	static struct expect now_hour, future_hour;
+	memset(&now_hour, 0, sizeof(now_hour));
+	memset(&future_hour, 0, sizeof(future_hour));
+	now_hour.hour_t = H;
+	future_hour.hour_t = 4000000000ull * NS_S; /* 2096 */
+
+	struct synack_record r = mk(H + NS_S, 1);
+	now_hour.recs[now_hour.n++] = r;
+	CHECK_EQ(log_writer_append(w, &r, 1, H + NS_S), 0);
+	r = mk(future_hour.hour_t, 2);
+	future_hour.recs[future_hour.n++] = r;
+	CHECK_EQ(log_writer_append(w, &r, 1, H + 2 * NS_S), 0);
+	for (uint64_t s = 3; now_hour.n < MAXR; s++) {
+		r = mk(H + s * NS_S, (uint16_t)(s + 10));
+		now_hour.recs[now_hour.n++] = r;
+		CHECK_EQ(log_writer_append(w, &r, 1, H + s * NS_S), 0);
+		CHECK_EQ(log_writer_tick(w, H + s * NS_S + NS_S / 2), 0);
+	}
+	/* closed by the record clock when the future record came, then not
+	 * again while its records go on */
+	CHECK(stats_of(w).files_closed <= 1);
+	/* the idle wall clock still closes the hour once it is over */
+	CHECK_EQ(log_writer_tick(w, H + NS_H + 200 * NS_S), 0);
+	CHECK(stats_of(w).files_closed <= 2);
+	CHECK(stats_of(w).files_sealed <= 2);
+	log_writer_close(w);
+	check_file(dir, &now_hour, "future: this hour");
+	check_file(dir, &future_hour, "future: 2096");
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+/* Replaying a capture: records of an hour that come after the record clock
+ * has closed it reopen its file, which takes the later stragglers too and
+ * is closed (and sealed) again a grace period of record time later, once,
+ * not at every straggler. */
+static void test_stragglers(void)
+{
+	char *dir = tu_tmpdir();
+	char err[256];
+	struct log_options opt;
+	log_options_default(&opt);
+	opt.grace_ns = 120 * NS_S;
+	struct log_writer *w = log_writer_open(dir, &opt, err, sizeof(err));
+	CHECK(w != NULL);
+	uint64_t H = 1700000000ull * NS_S / NS_H * NS_H;
+	uint64_t now = H + 30 * NS_H; /* the wall clock: much later */
+	static struct expect e0, e1;
+	memset(&e0, 0, sizeof(e0));
+	memset(&e1, 0, sizeof(e1));
+	e0.hour_t = H;
+	e1.hour_t = H + NS_H;
+	uint16_t port = 1;
+
+	for (int i = 0; i < 10; i++) {
+		struct synack_record r = mk(H + (uint64_t)i * 60 * NS_S, port++);
+		e0.recs[e0.n++] = r;
+		CHECK_EQ(log_writer_append(w, &r, 1, now), 0);
+	}
+	/* the next hour, past the grace period: hour 0 is closed and sealed */
+	uint64_t t = H + NS_H;
+	for (int i = 0; i < 10; i++, t += 30 * NS_S) {
+		struct synack_record r = mk(t, port++);
+		e1.recs[e1.n++] = r;
+		CHECK_EQ(log_writer_append(w, &r, 1, now), 0);
+	}
+	CHECK_EQ(stats_of(w).files_closed, 1);
+	CHECK_EQ(stats_of(w).files_sealed, 0); /* one session of one block */
+	/* stragglers of hour 0 within 50 s of record time: one more session */
+	for (int i = 0; i < 10; i++, t += 5 * NS_S) {
+		struct synack_record late = mk(H + NS_H - NS_S, port++);
+		struct synack_record r = mk(t, port++);
+		e0.recs[e0.n++] = late;
+		e1.recs[e1.n++] = r;
+		CHECK_EQ(log_writer_append(w, &late, 1, now), 0);
+		CHECK_EQ(log_writer_append(w, &r, 1, now), 0);
+		CHECK_EQ(log_writer_tick(w, now), 0);
+	}
+	CHECK_EQ(stats_of(w).files_closed, 1);
+	/* a grace period of record time later it is closed and sealed */
+	struct synack_record r = mk(t + 120 * NS_S, port++);
+	e1.recs[e1.n++] = r;
+	CHECK_EQ(log_writer_append(w, &r, 1, now), 0);
+	CHECK_EQ(stats_of(w).files_closed, 2);
+	CHECK_EQ(stats_of(w).files_sealed, 1);
+	log_writer_close(w);
+	check_file(dir, &e0, "stragglers: hour 0");
+	check_file(dir, &e1, "stragglers: hour 1");
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	test_boundaries();
 	test_many_hours();
 	test_restart();
 	test_nofollow();
+	test_future_record();
+	test_stragglers();
 	return check_done("test_log_hours");
 }
