@@ -155,33 +155,49 @@ static int write_out(struct log_writer *w, struct hour_file *f, const void *buf,
 	return 0;
 }
 
+/* Count the records of a block that was written, or that was not. */
+static int block_done(struct log_writer *w, uint32_t records, int rc)
+{
+	if (rc < 0)
+		w->st.records_lost += records;
+	else
+		w->st.records_written += records;
+	return rc;
+}
+
 /* Write the open block of f, if any. */
 static int block_write(struct log_writer *w, struct hour_file *f)
 {
-	if (f->block.n == 0)
+	uint32_t records = f->block.n;
+
+	if (records == 0)
 		return 0;
 	size_t len = logf2_block_end(&f->coder, &f->block);
 	f->blocks++;
-	return write_out(w, f, f->block.buf, len);
+	return block_done(w, records, write_out(w, f, f->block.buf, len));
 }
 
 /* Write the open column block of f, if any. */
 static int columns_write(struct log_writer *w, struct hour_file *f)
 {
-	if (f->npending == 0)
+	uint32_t records = f->npending;
+
+	if (records == 0)
 		return 0;
-	size_t len = logf3_columns_encode(&w->columns, f->pending, f->npending);
+	size_t len = logf3_columns_encode(&w->columns, f->pending, records);
 	f->npending = 0;
 	if (len == 0) {
 		set_err(w, "%s: zstd failed on a column block", f->path);
-		return -1;
+		return block_done(w, records, -1);
 	}
 	f->blocks++;
-	return write_out(w, f, w->columns.out, len);
+	return block_done(w, records, write_out(w, f, w->columns.out, len));
 }
 
-static void file_release(struct hour_file *f)
+/* Close f without writing: the records of its open blocks are lost. */
+static void file_release(struct log_writer *w, struct hour_file *f)
 {
+	w->st.records_lost += f->block.n + f->npending;
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -242,7 +258,7 @@ static int file_close(struct log_writer *w, struct hour_file *f, bool seal)
 	snprintf(path, sizeof(path), "%s", f->path);
 	seal = seal && w->opt.seal &&
 	       (f->appended || f->records < SEAL_MIN_RECORDS_PER_BLOCK * f->blocks);
-	file_release(f);
+	file_release(w, f);
 	w->st.files_closed++;
 	if (rc == 0 && seal)
 		seal_hour(w, path);
@@ -412,8 +428,8 @@ static long columns_add(struct log_writer *w, struct hour_file *f, const struct 
 
 /* Code records of one hour into its file, writing each block that fills.
  * *done tells how many were taken: all n, or on error (set; the file must
- * then be released) those up to the one that failed, which is lost with the
- * open block; the rest goes to a new session.  Returns 0 or -1. */
+ * then be released) those up to the one that failed, which are counted as
+ * lost with their block; the rest goes to a new session.  Returns 0 or -1. */
 static int append_run(struct log_writer *w, struct hour_file *f, const struct synack_record *recs,
                       size_t n, size_t *done)
 {
@@ -426,12 +442,15 @@ static int append_run(struct log_writer *w, struct hour_file *f, const struct sy
 			*done += (size_t)k;
 			continue;
 		}
-		if (f->block.n == 0)
+		uint32_t before = f->block.n;
+		if (before == 0)
 			f->block_first_ns = recs[*done].time_ns;
 		long k = logf2_block_add_run(&f->coder, &f->block, recs + *done, n - *done);
 		if (k < 0) {
+			/* the records added and the one that failed are lost */
 			set_err(w, "%s: out of memory", f->path);
-			*done += 1;
+			*done += f->block.n - before + 1;
+			w->st.records_lost++;
 			return -1;
 		}
 		f->records += (uint64_t)k;
@@ -455,6 +474,7 @@ int log_writer_append(struct log_writer *w, const struct synack_record *recs, si
 {
 	int rc = 0;
 
+	w->st.records += n;
 	for (size_t i = 0; i < n;) {
 		uint64_t hour = recs[i].time_ns / NS_PER_HOUR;
 		size_t k = same_hour_run(recs + i, n - i, hour);
@@ -464,7 +484,8 @@ int log_writer_append(struct log_writer *w, const struct synack_record *recs, si
 				w->record_clock_ns = recs[j].time_ns;
 		struct hour_file *f = file_for(w, hour, now_ns, &rc);
 		if (!f) {
-			rc = -1; /* error set; try the others */
+			rc = -1; /* error set; the record is lost, try the others */
+			w->st.records_lost++;
 			i++;
 			continue;
 		}
@@ -476,7 +497,7 @@ int log_writer_append(struct log_writer *w, const struct synack_record *recs, si
 		}
 		size_t done;
 		if (append_run(w, f, recs + i, k, &done) < 0) {
-			file_release(f);
+			file_release(w, f);
 			rc = -1;
 		}
 		i += done;
@@ -507,7 +528,7 @@ int log_writer_tick(struct log_writer *w, uint64_t now_ns)
 		}
 		if (f->unflushed && now_ns - f->last_flush_ns >= w->opt.flush_interval_ns) {
 			if (file_flush(w, f, now_ns) < 0) {
-				file_release(f);
+				file_release(w, f);
 				rc = -1;
 				continue;
 			}
@@ -515,7 +536,7 @@ int log_writer_tick(struct log_writer *w, uint64_t now_ns)
 		if (w->opt.fsync_interval_ns && f->unsynced && !f->unflushed &&
 		    now_ns - f->last_fsync_ns >= w->opt.fsync_interval_ns) {
 			if (file_sync(w, f, now_ns) < 0) {
-				file_release(f);
+				file_release(w, f);
 				rc = -1;
 			}
 		}
@@ -534,7 +555,7 @@ int log_writer_flush(struct log_writer *w)
 			continue;
 		if (file_flush(w, f, f->last_flush_ns) < 0 ||
 		    file_sync(w, f, f->last_fsync_ns) < 0) {
-			file_release(f);
+			file_release(w, f);
 			rc = -1;
 		}
 	}

@@ -57,10 +57,18 @@ const char *log_writer_error(const struct log_writer *w);
  * message (last may be NULL). */
 uint64_t log_writer_seal_failures(const struct log_writer *w, const char **last);
 
+/* Every record handed to log_writer_append is written, lost, or waiting in
+ * an open block (written at the next flush, or lost if that fails):
+ * records = records_written + records_lost + waiting, and nothing waits
+ * after log_writer_flush or log_writer_rotate. */
 struct log_writer_stats {
-	uint64_t files_closed;  /* hour files closed (frame ended), for any reason */
-	uint64_t files_sealed;  /* closed hours replaced by their sealed copy */
-	uint64_t seal_failures; /* as log_writer_seal_failures() */
+	uint64_t records;         /* handed to log_writer_append */
+	uint64_t records_written; /* in blocks written to the files */
+	uint64_t records_lost;    /* not archived: their block could not be written
+	                             (or coded), or their file could not be opened */
+	uint64_t files_closed;    /* hour files closed (frame ended), for any reason */
+	uint64_t files_sealed;    /* closed hours replaced by their sealed copy */
+	uint64_t seal_failures;   /* as log_writer_seal_failures() */
 };
 
 void log_writer_get_stats(const struct log_writer *w, struct log_writer_stats *st);

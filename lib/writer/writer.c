@@ -2,7 +2,8 @@
  * writer.c - the writer lcore's work: FTP mark, hourly log, database.
  *
  * A failing log (disk full, I/O error) does not stop the database or the
- * counters: the records are counted in log_errors and the writer goes on.
+ * counters: the records it could not write are counted in log_errors and
+ * the writer goes on.
  * A failing database commit is counted in db_errors; the store keeps its
  * aggregates (bounded) and retries at the next tick.  stored, db_dropped,
  * db_pending and db_errors are the store's own counts (store_counts):
@@ -124,14 +125,9 @@ int writer_push(struct writer *w, struct synack_record *recs, size_t n, uint64_t
 		alerts_observe(w->alerts, recs, n);
 	if (w->log && w->st.disk_low) {
 		w->st.log_paused += n;
-	} else if (w->log) {
-		if (log_writer_append(w->log, recs, n, now_ns) == 0) {
-			w->st.logged += n;
-		} else {
-			w->st.log_errors += n;
-			snprintf(w->err, sizeof(w->err), "log: %s", log_writer_error(w->log));
-			ret = -1;
-		}
+	} else if (w->log && log_writer_append(w->log, recs, n, now_ns) < 0) {
+		snprintf(w->err, sizeof(w->err), "log: %s", log_writer_error(w->log));
+		ret = -1;
 	}
 	if (w->db) {
 		int rc = store_add(w->db, recs, n, now_ns);
@@ -261,6 +257,20 @@ void writer_set_ftp(struct writer *w, const struct ftp_options *opt)
 	ftp_filter_configure(w->ftp, opt);
 }
 
+/* The log writer counts what it wrote and what it lost (with a failed
+ * write, in a push or in a tick); logged includes its open blocks. */
+static void get_log_stats(const struct writer *w, struct writer_stats *st)
+{
+	struct log_writer_stats log;
+
+	if (!w->log)
+		return;
+	log_writer_get_stats(w->log, &log);
+	st->logged = log.records - log.records_lost;
+	st->log_errors = log.records_lost;
+	st->seal_failures = log.seal_failures;
+}
+
 void writer_get_stats(const struct writer *w, struct writer_stats *st)
 {
 	*st = w->st;
@@ -272,7 +282,7 @@ void writer_get_stats(const struct writer *w, struct writer_stats *st)
 		st->db_pending = c.pending;
 		st->db_errors = c.errors;
 	}
-	st->seal_failures = w->log ? log_writer_seal_failures(w->log, NULL) : 0;
+	get_log_stats(w, st);
 }
 
 const char *writer_current_log(const struct writer *w)

@@ -36,7 +36,8 @@ void writer_options_default(struct writer_options *opt);
 
 struct writer_stats {
 	uint64_t records;         /* records handed to the writer */
-	uint64_t logged;          /* records written to the logs */
+	uint64_t logged;          /* records written to the logs (or in a block
+	                             written at the next flush) */
 	uint64_t stored;          /* records committed to the database (write_db) */
 	uint64_t db_dropped;      /* records the database will never hold: out of memory,
 	                             or the memory bound met while it stayed locked or
@@ -45,7 +46,9 @@ struct writer_stats {
 	                             records = stored + db_dropped + db_pending */
 	uint64_t ftp_active;      /* marked as active-mode FTP data */
 	uint64_t ftp_passive;     /* marked as passive-mode FTP data */
-	uint64_t log_errors;      /* failed log writes (records not archived) */
+	uint64_t log_errors;      /* records lost by failed log writes (not
+	                             archived); logged + log_errors + log_paused
+	                             = records */
 	uint64_t db_errors;       /* failed database commits (each once, also one that a
 	                             flush superseded) and out-of-memory aggregations */
 	uint64_t log_paused;      /* records not archived because the disk was low */

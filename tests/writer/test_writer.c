@@ -1,11 +1,15 @@
 /*
  * test_writer.c - the writer glue: FTP mark -> log -> database, counters,
- * a failing log that must not stop the database, the logs read back equal
+ * a failing log that must not stop the database, records counted as logged
+ * or lost as the logs hold them when writes fail, the logs read back equal
  * to what was pushed, and a database rebuilt from the logs equal to the
  * one built live.
  */
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -162,7 +166,9 @@ static void test_db_only(void)
 }
 
 /* Reads every log under d/logs in name order. */
-static struct synack_record *read_logs(const char *d, size_t *out_n)
+/* Every record of the logs below d; *cut tells whether any file has a cut
+ * (a write that failed). */
+static struct synack_record *read_logs_cut(const char *d, size_t *out_n, bool *cut)
 {
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "find '%s/logs' -name '*.zst' | sort", d);
@@ -189,12 +195,20 @@ static struct synack_record *read_logs(const char *d, size_t *out_n)
 			n += (size_t)got;
 		}
 		CHECK(got == 0);
-		CHECK(!log_reader_truncated(lr));
+		*cut = *cut || log_reader_truncated(lr);
 		log_reader_close(lr);
 	}
 	if (p)
 		pclose(p);
 	*out_n = n;
+	return all;
+}
+
+static struct synack_record *read_logs(const char *d, size_t *out_n)
+{
+	bool cut = false;
+	struct synack_record *all = read_logs_cut(d, out_n, &cut);
+	CHECK(!cut);
 	return all;
 }
 
@@ -498,6 +512,78 @@ static void test_error_before_flush(void)
 	free(r);
 }
 
+/* Whether every record of part[0 .. m) is one of all[0 .. n), each used at
+ * most once; both are sorted on the way. */
+static bool contained(struct synack_record *all, size_t n, struct synack_record *part, size_t m)
+{
+	size_t j = 0;
+
+	qsort(all, n, sizeof(*all), cmp_rec);
+	qsort(part, m, sizeof(*part), cmp_rec);
+	for (size_t i = 0; i < m; i++, j++) {
+		while (j < n && cmp_rec(&all[j], &part[i]) < 0)
+			j++;
+		if (j == n || cmp_rec(&all[j], &part[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Log writes that fail now and then (a file size limit standing in for a
+ * full disk, in pushes and in ticks): logged is what the logs hold, and
+ * log_errors the records missing from them. */
+static void test_log_write_failures(void)
+{
+	char d[300], err[512];
+	size_t n = 20000;
+	struct rlimit old, lim;
+	snprintf(d, sizeof(d), "%s/logcut", dir);
+	mkdir(d, 0755);
+	struct writer_options o;
+	writer_options_default(&o);
+	o.data_dir = d;
+	o.write_db = false;
+	struct writer *w = writer_open(&o, err, sizeof(err));
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+	struct synack_record *r = gen(n, 1700000000ull * S);
+	size_t failures = 0;
+	for (size_t i = 0, round = 0; i < n; round++) {
+		size_t k = 1 + next_rand() % 300;
+		if (k > n - i)
+			k = n - i;
+		lim = old;
+		if (round % 4 == 1)
+			lim.rlim_cur = 3000 + next_rand() % 20000;
+		CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+		uint64_t now = r[i + k - 1].time_ns;
+		failures += writer_push(w, r + i, k, now) != 0;
+		failures += writer_tick(w, now + S) != 0;
+		i += k;
+	}
+	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	CHECK(failures > 0);
+	CHECK_EQ(writer_flush(w), 0);
+	struct writer_stats st;
+	writer_get_stats(w, &st);
+	writer_close(w);
+	CHECK_EQ(st.records, n);
+	CHECK_EQ(st.logged + st.log_errors, n);
+	CHECK(st.log_errors > 0);
+
+	size_t m = 0;
+	bool cut = false;
+	struct synack_record *back = read_logs_cut(d, &m, &cut);
+	CHECK(cut);
+	CHECK_EQ(m, st.logged);
+	CHECK(contained(r, n, back, m));
+	free(back);
+	free(r);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -512,6 +598,7 @@ int main(void)
 	test_dropped_not_stored();
 	test_flush_deferred();
 	test_error_before_flush();
+	test_log_write_failures();
 	int rc = check_done("test_writer");
 	if (rc == 0)
 		rm_rf(dir);
