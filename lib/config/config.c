@@ -317,7 +317,8 @@ static int check_prefixes(struct parse_ctx *p, const char *key, const char *what
 	return 0;
 }
 
-static int read_whole(const char *path, char **out)
+/* The whole file in a new buffer (NUL after the end); its length in *len. */
+static int read_whole(const char *path, char **out, size_t *outlen)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -350,6 +351,7 @@ static int read_whole(const char *path, char **out)
 	}
 	buf[len] = '\0';
 	*out = buf;
+	*outlen = len;
 	return 0;
 }
 
@@ -362,10 +364,15 @@ static int prefix_key(struct parse_ctx *p, const char *key, char **dst, const ch
 		return append_text(p, dst, value);
 	}
 	char *text;
-	if (read_whole(value, &text) < 0)
+	size_t len;
+	if (read_whole(value, &text, &len) < 0)
 		return fail(p, "%s: cannot read '%s': %s", key, value, strerror(errno));
 	char what[CONFIG_STR + 16];
 	snprintf(what, sizeof what, "in '%s': ", value);
+	if (strlen(text) != len) {
+		free(text);
+		return fail(p, "%s: %sNUL byte in the file", key, what);
+	}
 	int rc = check_prefixes(p, key, what, text);
 	if (rc == 0)
 		rc = append_text(p, dst, text);
@@ -778,43 +785,55 @@ static int parse_line(struct parse_ctx *p, char *line, char *section, size_t sec
 	return apply(p, (enum key_id)k, value);
 }
 
-int config_parse_text(struct synackd_config *c, const char *name, const char *text, char *err,
-                      size_t errlen)
+/* One line of text (without its newline) parsed in a buffer of its own. */
+static int parse_one_line(struct parse_ctx *p, const char *s, size_t n, char *section,
+                          size_t seclen)
+{
+	if (memchr(s, '\0', n) != NULL)
+		return fail(p, "NUL byte in line");
+	char *line = malloc(n + 1);
+	if (!line)
+		return fail(p, "out of memory");
+	memcpy(line, s, n);
+	line[n] = '\0';
+	int rc = parse_line(p, line, section, seclen);
+	free(line);
+	return rc;
+}
+
+int config_parse_buffer(struct synackd_config *c, const char *name, const char *text, size_t len,
+                        char *err, size_t errlen)
 {
 	struct parse_ctx p = {c, name, 0, err, errlen};
 	char section[32] = "";
-	const char *s = text;
-	while (*s) {
-		const char *e = strchr(s, '\n');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
+	const char *s = text, *end = text + len;
+	while (s < end) {
+		const char *e = memchr(s, '\n', (size_t)(end - s));
+		size_t n = e ? (size_t)(e - s) : (size_t)(end - s);
 		p.line++;
-		char *line = malloc(n + 1);
-		if (!line)
-			return fail(&p, "out of memory");
-		memcpy(line, s, n);
-		line[n] = '\0';
-		if (memchr(line, '\0', n) != NULL && strlen(line) != n) {
-			free(line);
-			return fail(&p, "NUL byte in line");
-		}
-		int rc = parse_line(&p, line, section, sizeof section);
-		free(line);
-		if (rc < 0)
+		if (parse_one_line(&p, s, n, section, sizeof section) < 0)
 			return -1;
-		s = e ? e + 1 : s + n;
+		s += n + (e != NULL);
 	}
 	return 0;
+}
+
+int config_parse_text(struct synackd_config *c, const char *name, const char *text, char *err,
+                      size_t errlen)
+{
+	return config_parse_buffer(c, name, text, strlen(text), err, errlen);
 }
 
 int config_load(struct synackd_config *c, const char *path, char *err, size_t errlen)
 {
 	char *text;
-	if (read_whole(path, &text) < 0) {
+	size_t len;
+	if (read_whole(path, &text, &len) < 0) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
 	snprintf(c->path, sizeof c->path, "%s", path);
-	int rc = config_parse_text(c, path, text, err, errlen);
+	int rc = config_parse_buffer(c, path, text, len, err, errlen);
 	free(text);
 	return rc;
 }

@@ -114,7 +114,12 @@ void config_defaults(struct synackd_config *c);
  * "FILE:LINE: message". */
 int config_load(struct synackd_config *c, const char *path, char *err, size_t errlen);
 
-/* Parse text as if it were a file named name (tests, overrides). */
+/* Parse len bytes of text as if they were a file named name.  A NUL byte
+ * among them is an error ("NAME:LINE: NUL byte in line"). */
+int config_parse_buffer(struct synackd_config *c, const char *name, const char *text, size_t len,
+                        char *err, size_t errlen);
+
+/* The same for a NUL-terminated text (tests, overrides). */
 int config_parse_text(struct synackd_config *c, const char *name, const char *text, char *err,
                       size_t errlen);
 

@@ -37,6 +37,16 @@ static void expect_err(const char *text, const char *want, int line)
 }
 #define EXPECT_ERR(text, want) expect_err(text, want, __LINE__)
 
+/* got must be exactly want. */
+static void check_str(const char *got, const char *want, int line)
+{
+	int ok = strcmp(got, want) == 0;
+	check_at(ok, want, __FILE__, line);
+	if (!ok)
+		fprintf(stderr, "  got '%s'\n", got);
+}
+#define CHECK_STR(got, want) check_str(got, want, __LINE__)
+
 static void test_defaults(void)
 {
 	struct synackd_config c;
@@ -427,6 +437,44 @@ static void test_example(void)
 	config_free(&c);
 }
 
+/* A new temporary file holding n bytes of data; its name in path. */
+static void write_temp(char *path, const char *data, size_t n)
+{
+	snprintf(path, 64, "/tmp/synack-test-config-XXXXXX");
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	CHECK(write(fd, data, n) == (ssize_t)n);
+	close(fd);
+}
+
+/* A NUL byte ends neither the file nor a prefix file silently. */
+static void test_nul_bytes(void)
+{
+	static const char text[] = BASE "port = a\0\n[security]\nuser = root\n";
+	char path[64], want[128];
+	struct synackd_config c;
+	write_temp(path, text, sizeof text - 1);
+	config_defaults(&c);
+	CHECK(config_load(&c, path, err, sizeof err) < 0);
+	snprintf(want, sizeof want, "%s:2: NUL byte in line", path);
+	CHECK_STR(err, want);
+	config_free(&c);
+
+	config_defaults(&c);
+	CHECK(config_parse_buffer(&c, "t.conf", text, sizeof text - 1, err, sizeof err) < 0);
+	CHECK_STR(err, "t.conf:2: NUL byte in line");
+	config_free(&c);
+	unlink(path);
+
+	/* in a prefix file */
+	write_temp(path, "10.0.0.0/8\n\0 0.0.0.0/0\n", 24);
+	char line[128];
+	snprintf(line, sizeof line, "internal_file = %s\n", path);
+	snprintf(want, sizeof want, "t.conf:1: internal_file: in '%s': NUL byte in the file", path);
+	EXPECT_ERR(line, want);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_retention_alerts();
@@ -437,5 +485,6 @@ int main(void)
 	test_files_and_overrides();
 	test_durations();
 	test_errors();
+	test_nul_bytes();
 	return check_done("test_config");
 }
