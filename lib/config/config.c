@@ -134,6 +134,52 @@ struct parse_ctx {
 	size_t errlen;
 };
 
+/* The byte order mark some editors put at the start of a UTF-8 file. */
+#define UTF8_BOM "\xef\xbb\xbf"
+
+/* Longest piece of a line that a message repeats. */
+#define ECHO_MAX 64
+
+/* src with every byte that is not printable ASCII written as \xHH, so that
+ * no message can carry a terminal control sequence; cut to fit n bytes. */
+static void escape_text(char *dst, size_t n, const char *src)
+{
+	size_t o = 0;
+	for (; *src && o + 1 < n; src++) {
+		unsigned char ch = (unsigned char)*src;
+		if (ch >= 0x20 && ch < 0x7f) {
+			dst[o++] = (char)ch;
+			continue;
+		}
+		if (o + 5 > n)
+			break;
+		snprintf(dst + o, 5, "\\x%02x", ch);
+		o += 4;
+	}
+	dst[o] = '\0';
+}
+
+/* s, or its first ECHO_MAX bytes and "...", for a message that repeats it. */
+static const char *clip(const char *s, char *buf, size_t n)
+{
+	if (strlen(s) <= ECHO_MAX || n < ECHO_MAX + 4)
+		return s;
+	snprintf(buf, n, "%.*s...", ECHO_MAX, s);
+	return buf;
+}
+
+/* "FILE:LINE: message" (or "FILE: message" without a line) into err. */
+static int write_error(char *err, size_t errlen, const char *file, int line, const char *msg)
+{
+	char raw[1024];
+	if (line > 0)
+		snprintf(raw, sizeof raw, "%s:%d: %s", file, line, msg);
+	else
+		snprintf(raw, sizeof raw, "%s: %s", file, msg);
+	escape_text(err, errlen, raw);
+	return -1;
+}
+
 __attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *p, const char *fmt, ...)
 {
 	char msg[512];
@@ -141,11 +187,7 @@ __attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *p, const
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (p->line > 0)
-		snprintf(p->err, p->errlen, "%s:%d: %s", p->file, p->line, msg);
-	else
-		snprintf(p->err, p->errlen, "%s: %s", p->file, msg);
-	return -1;
+	return write_error(p->err, p->errlen, p->file, p->line, msg);
 }
 
 void config_defaults(struct synackd_config *c)
@@ -373,9 +415,10 @@ static int prefix_key(struct parse_ctx *p, const char *key, char **dst, const ch
 		free(text);
 		return fail(p, "%s: %sNUL byte in the file", key, what);
 	}
-	int rc = check_prefixes(p, key, what, text);
+	const char *body = strncmp(text, UTF8_BOM, 3) == 0 ? text + 3 : text;
+	int rc = check_prefixes(p, key, what, body);
 	if (rc == 0)
-		rc = append_text(p, dst, text);
+		rc = append_text(p, dst, body);
 	free(text);
 	return rc;
 }
@@ -728,9 +771,11 @@ static int unknown_key(struct parse_ctx *p, const char *name)
 	for (int k = 0; k < K_COUNT; k++)
 		names[k] = keys[k].name;
 	const char *s = suggest(name, names, K_COUNT, 0);
+	char buf[ECHO_MAX + 4];
 	if (s)
-		return fail(p, "unknown key '%s' (did you mean '%s'?)", name, s);
-	return fail(p, "unknown key '%s'", name);
+		return fail(p, "unknown key '%s' (did you mean '%s'?)", clip(name, buf, sizeof buf),
+		            s);
+	return fail(p, "unknown key '%s'", clip(name, buf, sizeof buf));
 }
 
 static int parse_line(struct parse_ctx *p, char *line, char *section, size_t seclen)
@@ -742,12 +787,13 @@ static int parse_line(struct parse_ctx *p, char *line, char *section, size_t sec
 			break;
 		}
 	char *l = trim(line);
+	char buf[ECHO_MAX + 4];
 	if (*l == '\0')
 		return 0;
 	if (*l == '[') {
 		size_t n = strlen(l);
 		if (l[n - 1] != ']')
-			return fail(p, "section header '%s' lacks ']'", l);
+			return fail(p, "section header '%s' lacks ']'", clip(l, buf, sizeof buf));
 		l[n - 1] = '\0';
 		char *name = trim(l + 1);
 		for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
@@ -756,13 +802,14 @@ static int parse_line(struct parse_ctx *p, char *line, char *section, size_t sec
 				return 0;
 			}
 		const char *s = suggest(name, sections, sizeof sections / sizeof sections[0], 0);
+		const char *shown = clip(name, buf, sizeof buf);
 		if (s)
-			return fail(p, "unknown section [%s] (did you mean [%s]?)", name, s);
-		return fail(p, "unknown section [%s]", name);
+			return fail(p, "unknown section [%s] (did you mean [%s]?)", shown, s);
+		return fail(p, "unknown section [%s]", shown);
 	}
 	char *eq = strchr(l, '=');
 	if (!eq)
-		return fail(p, "expected 'key = value', got '%s'", l);
+		return fail(p, "expected 'key = value', got '%s'", clip(l, buf, sizeof buf));
 	*eq = '\0';
 	char *key = trim(l), *value = trim(eq + 1);
 	if (*key == '\0')
@@ -807,6 +854,8 @@ int config_parse_buffer(struct synackd_config *c, const char *name, const char *
 	struct parse_ctx p = {c, name, 0, err, errlen};
 	char section[32] = "";
 	const char *s = text, *end = text + len;
+	if (len >= 3 && memcmp(text, UTF8_BOM, 3) == 0)
+		s += 3; /* written by some Windows editors */
 	while (s < end) {
 		const char *e = memchr(s, '\n', (size_t)(end - s));
 		size_t n = e ? (size_t)(e - s) : (size_t)(end - s);
@@ -864,12 +913,7 @@ static int vfail(struct synackd_config *c, char *err, size_t errlen, int line, c
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	const char *file = c->path[0] ? c->path : "configuration";
-	if (line > 0)
-		snprintf(err, errlen, "%s:%d: %s", file, line, msg);
-	else
-		snprintf(err, errlen, "%s: %s", file, msg);
-	return -1;
+	return write_error(err, errlen, c->path[0] ? c->path : "configuration", line, msg);
 }
 
 int config_lcore_role(const struct synackd_config *c, unsigned lcore)

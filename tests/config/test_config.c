@@ -475,6 +475,45 @@ static void test_nul_bytes(void)
 	unlink(path);
 }
 
+/* A leading byte order mark is skipped; echoed bytes are escaped, cut short. */
+static void test_bom_and_echo(void)
+{
+	struct synackd_config c;
+	CHECK(run("\xef\xbb\xbf[eal]\nmain_lcore = 0\n[ports]\nport = a\n[classify]\n"
+	          "internal = 198.18.0.0/15\n",
+	          &c) == 0);
+	CHECK_EQ(c.n_port, 1);
+	config_free(&c);
+	EXPECT_ERR(BASE "\xef\xbb\xbf[eal]\n",
+	           "t.conf:2: expected 'key = value', got '\\xef\\xbb\\xbf[eal]'");
+	EXPECT_ERR("\x1b]0;owned\x07\n",
+	           "t.conf:1: expected 'key = value', got '\\x1b]0;owned\\x07'");
+	EXPECT_ERR("data_dir = a\x1b[2Jb\xc3\xa9\n",
+	           "t.conf:1: data_dir: 'a\\x1b[2Jb\\xc3\\xa9' should be an absolute path");
+	char line[300];
+	memset(line, 'x', 200);
+	line[200] = '\0';
+	char want[160];
+	snprintf(want, sizeof want, "t.conf:1: expected 'key = value', got '%.64s...'", line);
+	EXPECT_ERR(line, want);
+	snprintf(want, sizeof want, "t.conf:1: unknown section [%.64s...]", line);
+	line[0] = '[';
+	line[199] = ']';
+	EXPECT_ERR(line, want);
+
+	/* in a prefix file too */
+	char path[64];
+	write_temp(path,
+	           "\xef\xbb\xbf"
+	           "198.18.0.0/15\n",
+	           17);
+	snprintf(line, sizeof line, "port = a\ninternal_file = %s\n", path);
+	CHECK(run(line, &c) == 0);
+	CHECK(strstr(c.internal_text, "198.18.0.0/15") == c.internal_text);
+	config_free(&c);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_retention_alerts();
@@ -486,5 +525,6 @@ int main(void)
 	test_durations();
 	test_errors();
 	test_nul_bytes();
+	test_bom_and_echo();
 	return check_done("test_config");
 }
