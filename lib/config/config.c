@@ -778,14 +778,28 @@ static int unknown_key(struct parse_ctx *p, const char *name)
 	return fail(p, "unknown key '%s'", clip(name, buf, sizeof buf));
 }
 
-static int parse_line(struct parse_ctx *p, char *line, char *section, size_t seclen)
+/* Cut the line at its comment: a '#' at the start or after whitespace, and
+ * outside double quotes.  A quote left open is an error. */
+static int strip_comment(struct parse_ctx *p, char *line)
 {
-	/* strip comments: '#' at start or after whitespace */
-	for (char *s = line; *s; s++)
-		if (*s == '#' && (s == line || isspace((unsigned char)s[-1]))) {
+	bool quoted = false;
+	for (char *s = line; *s; s++) {
+		if (*s == '"')
+			quoted = !quoted;
+		else if (*s == '#' && !quoted && (s == line || isspace((unsigned char)s[-1]))) {
 			*s = '\0';
 			break;
 		}
+	}
+	if (quoted)
+		return fail(p, "unbalanced quote: a '\"' is never closed");
+	return 0;
+}
+
+static int parse_line(struct parse_ctx *p, char *line, char *section, size_t seclen)
+{
+	if (strip_comment(p, line) < 0)
+		return -1;
 	char *l = trim(line);
 	char buf[ECHO_MAX + 4];
 	if (*l == '\0')

@@ -514,6 +514,22 @@ static void test_bom_and_echo(void)
 	unlink(path);
 }
 
+/* A '#' inside double quotes belongs to the value. */
+static void test_quotes(void)
+{
+	struct synackd_config c;
+	CHECK(run(BASE "port = a\nalert_exec = \"/bin/true # x\" # comment \"\n", &c) == 0);
+	CHECK_STR(c.alert_exec, "/bin/true # x");
+	config_free(&c);
+	CHECK(run(BASE "port = a\nalert_exec = /bin/echo \"#1\" #2\n", &c) == 0);
+	CHECK_STR(c.alert_exec, "/bin/echo \"#1\"");
+	config_free(&c);
+	EXPECT_ERR(BASE "timezone = \"UTC\n", "t.conf:2: unbalanced quote: a '\"' is never closed");
+	EXPECT_ERR(BASE "alert_exec = \"/bin/true # x\n",
+	           "t.conf:2: unbalanced quote: a '\"' is never closed");
+	EXPECT_ERR(BASE "user = \"a\"b\"\n", "t.conf:2: unbalanced quote: a '\"' is never closed");
+}
+
 int main(void)
 {
 	test_retention_alerts();
@@ -526,5 +542,6 @@ int main(void)
 	test_errors();
 	test_nul_bytes();
 	test_bom_and_echo();
+	test_quotes();
 	return check_done("test_config");
 }
