@@ -499,6 +499,32 @@ static int port_key(struct parse_ctx *p, char *v)
 	return 0;
 }
 
+/* The three numbers of "PORT,QUEUE,LCORE" (every field present, none
+ * empty).  -1 with f[0] = UINT64_MAX when the fields are not three, or
+ * with the bad field moved to the start of buf. */
+static int rx_fields(char *buf, uint64_t f[3])
+{
+	char *field = buf;
+	for (int i = 0;; i++) {
+		char *comma = strchr(field, ',');
+		if (comma)
+			*comma = '\0';
+		char *tok = trim(field);
+		if (i >= 3 || *tok == '\0') {
+			f[0] = UINT64_MAX;
+			return -1;
+		}
+		if (parse_u64(tok, UINT64_MAX, &f[i]) < 0) {
+			memmove(buf, tok, strlen(tok) + 1);
+			f[0] = 0;
+			return -1;
+		}
+		if (!comma)
+			return i == 2 ? 0 : (f[0] = UINT64_MAX, -1);
+		field = comma + 1;
+	}
+}
+
 /* rx = PORT,QUEUE,LCORE (like l3fwd's --config (port,queue,lcore)) */
 static int rx_key(struct parse_ctx *p, const char *v)
 {
@@ -515,16 +541,11 @@ static int rx_key(struct parse_ctx *p, const char *v)
 	if (n && buf[n - 1] == ')')
 		buf[n - 1] = '\0';
 	uint64_t f[3];
-	char *save = NULL, *tok = strtok_r(buf, ",", &save);
-	int i = 0;
-	for (; tok && i < 3; i++, tok = strtok_r(NULL, ",", &save)) {
-		tok = trim(tok);
-		if (parse_u64(tok, UINT64_MAX, &f[i]) < 0)
-			return fail(p, "rx: bad number '%s' in '%s' (expected port,queue,lcore)",
-			            tok, v);
+	if (rx_fields(buf, f) < 0) {
+		if (f[0] == UINT64_MAX)
+			return fail(p, "rx: expected port,queue,lcore, got '%s'", v);
+		return fail(p, "rx: bad number '%s' in '%s' (expected port,queue,lcore)", buf, v);
 	}
-	if (i != 3 || tok)
-		return fail(p, "rx: expected port,queue,lcore, got '%s'", v);
 	if (c->n_rx >= CONFIG_MAX_RX)
 		return fail(p, "rx: too many rx lines (max %d)", CONFIG_MAX_RX);
 	if (f[1] >= CONFIG_MAX_QUEUES)
@@ -543,6 +564,35 @@ static int rx_key(struct parse_ctx *p, const char *v)
 	r->line = p->line;
 	c->rx_given = true;
 	return 0;
+}
+
+/* ftp_service_ports: ports 1-65535 separated by commas or spaces; a comma
+ * with no port since the previous one is an error, as in prefix lists. */
+static int port_list_key(struct parse_ctx *p, char *v)
+{
+	bool item = false; /* a port since the last comma */
+	for (char *s = v; *s;) {
+		if (*s == ',' && !item)
+			return fail(
+			    p, "ftp_service_ports: empty item in '%s' (a comma with no port)", v);
+		if (*s == ',' || isspace((unsigned char)*s)) {
+			item = item && *s != ',';
+			s++;
+			continue;
+		}
+		if (!isdigit((unsigned char)*s))
+			return fail(p, "ftp_service_ports: bad port list '%s'", v);
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(s, &end, 10);
+		if (errno || n == 0 || n > 65535)
+			return fail(p, "ftp_service_ports: port %.*s out of range 1-65535",
+			            (int)(end - s), s);
+		item = true;
+		s = end;
+	}
+	return str_key(p, keys[K_FTP_SERVICE_PORTS].name, v, p->c->ftp_service_ports,
+	               sizeof p->c->ftp_service_ports);
 }
 
 static int apply(struct parse_ctx *p, enum key_id k, char *v)
@@ -653,22 +703,7 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 	case K_FTP:
 		return bool_key(p, key, v, &c->ftp);
 	case K_FTP_SERVICE_PORTS:
-		for (char *s = v; *s; s++)
-			if (!isdigit((unsigned char)*s) && *s != ',' && !isspace((unsigned char)*s))
-				return fail(p, "ftp_service_ports: bad port list '%s'", v);
-		for (char *s = v; *s;) {
-			char *end;
-			unsigned long n = strtoul(s, &end, 10);
-			if (end == s) {
-				s++;
-				continue;
-			}
-			if (n == 0 || n > 65535)
-				return fail(p, "ftp_service_ports: port %lu out of range 1-65535",
-				            n);
-			s = end;
-		}
-		return str_key(p, key, v, c->ftp_service_ports, sizeof c->ftp_service_ports);
+		return port_list_key(p, v);
 	case K_FTP_PASSIVE_TIMEOUT:
 		return dur_key(p, key, v, &c->ftp_passive_timeout_ns);
 	case K_RING_SIZE:

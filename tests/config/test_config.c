@@ -530,6 +530,32 @@ static void test_quotes(void)
 	EXPECT_ERR(BASE "user = \"a\"b\"\n", "t.conf:2: unbalanced quote: a '\"' is never closed");
 }
 
+/* Empty fields are not skipped. */
+static void test_empty_fields(void)
+{
+	EXPECT_ERR(BASE "rx = 0,,0,,1\n", "t.conf:2: rx: expected port,queue,lcore, got '0,,0,,1'");
+	EXPECT_ERR(BASE "rx = 0,0,1,\n", "t.conf:2: rx: expected port,queue,lcore, got '0,0,1,'");
+	EXPECT_ERR(BASE "rx = ,0,0,1\n", "t.conf:2: rx: expected port,queue,lcore, got ',0,0,1'");
+	EXPECT_ERR(BASE "rx = (0, 0, )\n",
+	           "t.conf:2: rx: expected port,queue,lcore, got '(0, 0, )'");
+	EXPECT_ERR(BASE "rx = 0, x ,1\n",
+	           "t.conf:2: rx: bad number 'x' in '0, x ,1' (expected port,queue,lcore)");
+	EXPECT_ERR(BASE "ftp_service_ports = 3389,,5900\n",
+	           "t.conf:2: ftp_service_ports: empty item in '3389,,5900' (a comma with no "
+	           "port)");
+	EXPECT_ERR(BASE "ftp_service_ports = , 3389\n",
+	           "t.conf:2: ftp_service_ports: empty item in ', 3389' (a comma with no port)");
+	EXPECT_ERR(BASE "ftp_service_ports = 99999999999999999999999\n",
+	           "t.conf:2: ftp_service_ports: port 99999999999999999999999 out of range "
+	           "1-65535");
+	struct synackd_config c;
+	CHECK(run(BASE "port = a\nrx = ( 0 , 0 , 1 )\nftp_service_ports = 3389 5900, 8080,\n",
+	          &c) == 0);
+	CHECK_EQ(c.rx[0].lcore, 1);
+	CHECK_STR(c.ftp_service_ports, "3389 5900, 8080,");
+	config_free(&c);
+}
+
 int main(void)
 {
 	test_retention_alerts();
@@ -543,5 +569,6 @@ int main(void)
 	test_nul_bytes();
 	test_bom_and_echo();
 	test_quotes();
+	test_empty_fields();
 	return check_done("test_config");
 }
