@@ -271,33 +271,50 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* "10", "10s", "500ms", "2m", "1h", "1.5s"; plain numbers are seconds. */
+/* Nanoseconds in one unit of a duration ("" = seconds); 0 for no unit. */
+static uint64_t unit_ns(const char *u)
+{
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {{"", 1000000000ull},    {"s", 1000000000ull},  {"ms", 1000000ull},
+	             {"us", 1000ull},        {"m", 60000000000ull}, {"min", 60000000000ull},
+	             {"h", 3600000000000ull}};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(u, units[i].name) == 0)
+			return units[i].ns;
+	return 0;
+}
+
+/* "10", "10s", "500ms", "2m", "1h", "1.5s": decimal digits, an optional
+ * decimal fraction, an optional unit; plain numbers are seconds. */
 int config_parse_duration(const char *s, uint64_t *ns)
 {
+	const uint64_t limit = 1000000000000000000ull; /* 1e18 ns, 31 years */
+	uint64_t whole = 0, frac = 0, scale = 1;
 	if (!isdigit((unsigned char)*s))
 		return -1;
-	errno = 0;
-	char *end;
-	double v = strtod(s, &end);
-	if (errno || v < 0)
+	for (; isdigit((unsigned char)*s); s++) {
+		if (whole > limit / 10)
+			return -1;
+		whole = whole * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s == '.') {
+		if (!isdigit((unsigned char)*++s))
+			return -1;
+		for (; isdigit((unsigned char)*s); s++)
+			if (scale < 1000000000000ull) { /* further digits are below 1 ns */
+				frac = frac * 10 + (uint64_t)(*s - '0');
+				scale *= 10;
+			}
+	}
+	uint64_t mul = unit_ns(s);
+	if (mul == 0 || whole > limit / mul)
 		return -1;
-	double mul;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		mul = 1e9;
-	else if (strcmp(end, "ms") == 0)
-		mul = 1e6;
-	else if (strcmp(end, "us") == 0)
-		mul = 1e3;
-	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-		mul = 60e9;
-	else if (strcmp(end, "h") == 0)
-		mul = 3600e9;
-	else
+	uint64_t r = whole * mul + (uint64_t)((double)frac / (double)scale * (double)mul + 0.5);
+	if (r > limit)
 		return -1;
-	double r = v * mul;
-	if (r > 1e18)
-		return -1;
-	*ns = (uint64_t)(r + 0.5);
+	*ns = r;
 	return 0;
 }
 

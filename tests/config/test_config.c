@@ -184,6 +184,29 @@ static void test_durations(void)
 	CHECK(config_parse_duration("5 s", &ns) < 0);
 	CHECK(config_parse_duration("-1", &ns) < 0);
 	CHECK(config_parse_duration("s", &ns) < 0);
+	CHECK(config_parse_duration("0.5ms", &ns) == 0 && ns == 500000ull);
+	CHECK(config_parse_duration("1.25m", &ns) == 0 && ns == 75000000000ull);
+	CHECK(config_parse_duration("0", &ns) == 0 && ns == 0);
+	CHECK(config_parse_duration("007s", &ns) == 0 && ns == 7000000000ull);
+	CHECK(config_parse_duration("0x10", &ns) < 0);
+	CHECK(config_parse_duration("1e-9", &ns) < 0);
+	CHECK(config_parse_duration("1e3", &ns) < 0);
+	CHECK(config_parse_duration("1.", &ns) < 0);
+	CHECK(config_parse_duration("1.s", &ns) < 0);
+	CHECK(config_parse_duration("inf", &ns) < 0);
+	CHECK(config_parse_duration("+1", &ns) < 0);
+	CHECK(config_parse_duration(" 1", &ns) < 0);
+	CHECK(config_parse_duration("1ns", &ns) < 0);
+	CHECK(config_parse_duration("1000000000000000001us", &ns) < 0);
+	CHECK(config_parse_duration("31709791983.7s", &ns) < 0);
+	CHECK(config_parse_duration("31709791s", &ns) == 0 && ns == 31709791000000000ull);
+	EXPECT_ERR("stats_interval = 0x10\n", "t.conf:1: stats_interval: bad duration '0x10' "
+	                                      "(examples: 10, 10s, 500ms, 5m, 1h)");
+	EXPECT_ERR("exit_on_idle = 1e-9\n", "t.conf:1: exit_on_idle: bad duration '1e-9' "
+	                                    "(examples: 10, 10s, 500ms, 5m, 1h)");
+	EXPECT_ERR("ring_size = 0x400\n", "t.conf:1: ring_size: bad number '0x400'");
+	EXPECT_ERR("ring_size = +1024\n", "t.conf:1: ring_size: bad number '+1024'");
+	EXPECT_ERR("ring_size = 1e3\n", "t.conf:1: ring_size: bad number '1e3'");
 	bool b;
 	CHECK(config_parse_bool("YES", &b) == 0 && b);
 	CHECK(config_parse_bool("off", &b) == 0 && !b);
