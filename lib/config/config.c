@@ -422,6 +422,8 @@ static int prefix_key(struct parse_ctx *p, const char *key, char **dst, const ch
 			return -1;
 		return append_text(p, dst, value);
 	}
+	if (*value != '/')
+		return fail(p, "%s: '%s' should be an absolute path", key, value);
 	char *text;
 	size_t len;
 	if (read_whole(value, &text, &len) < 0)
@@ -692,7 +694,7 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 			return fail(p, "peers: expected external or any, got '%s'", v);
 		return 0;
 	case K_DATA_DIR:
-		if (*v != '/' && *v != '.')
+		if (*v != '/')
 			return fail(p, "data_dir: '%s' should be an absolute path", v);
 		return str_key(p, key, v, c->data_dir, sizeof c->data_dir);
 	case K_SENSOR_ID:

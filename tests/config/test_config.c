@@ -251,6 +251,14 @@ static void test_errors(void)
 	EXPECT_ERR("peers = some\n", "t.conf:1: peers: expected external or any, got 'some'");
 	EXPECT_ERR("data_dir = var/lib\n",
 	           "t.conf:1: data_dir: 'var/lib' should be an absolute path");
+	EXPECT_ERR("data_dir = ./x\n", "t.conf:1: data_dir: './x' should be an absolute path");
+	EXPECT_ERR("data_dir = ..rel\n", "t.conf:1: data_dir: '..rel' should be an absolute path");
+	EXPECT_ERR("internal_file = p.txt\n",
+	           "t.conf:1: internal_file: 'p.txt' should be an absolute path");
+	EXPECT_ERR("exclude_file = ./x\n",
+	           "t.conf:1: exclude_file: './x' should be an absolute path");
+	EXPECT_ERR("control_socket = ./x.sock\n",
+	           "t.conf:1: control_socket: './x.sock' should be an absolute path");
 	EXPECT_ERR("control_socket = x.sock\n",
 	           "t.conf:1: control_socket: 'x.sock' should be an absolute path");
 	EXPECT_ERR("timezone = /etc/passwd\n",
