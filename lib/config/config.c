@@ -789,7 +789,13 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 			            v);
 		return str_key(p, key, v, c->alert_exec, sizeof c->alert_exec);
 	case K_ALERT_TIMEOUT:
-		return dur_key(p, key, v, &c->alert_timeout_ns);
+		if (dur_key(p, key, v, &c->alert_timeout_ns) < 0)
+			return -1;
+		if (c->alert_timeout_ns < 1000000000ull)
+			return fail(p, "alert_timeout: %s is too short (at least 1s)", v);
+		if (c->alert_timeout_ns > 86400000000000ull)
+			return fail(p, "alert_timeout: %s is too long (at most 1 day)", v);
+		return 0;
 	case K_RETURN_DAYS:
 		if (num_key(p, key, v, 1, 100000, &u) < 0)
 			return -1;

@@ -398,6 +398,15 @@ static void test_retention_alerts(void)
 	EXPECT_ERR(BASE "[alerts]\nalert_exec = logger -t x\n",
 	           "t.conf:3: alert_exec: 'logger -t x' should start with an absolute program "
 	           "path (it runs without a shell)");
+	EXPECT_ERR(BASE "[alerts]\nalert_timeout = 0\n",
+	           "t.conf:3: alert_timeout: 0 is too short (at least 1s)");
+	EXPECT_ERR(BASE "[alerts]\nalert_timeout = 999ms\n",
+	           "t.conf:3: alert_timeout: 999ms is too short (at least 1s)");
+	EXPECT_ERR(BASE "[alerts]\nalert_timeout = 25h\n",
+	           "t.conf:3: alert_timeout: 25h is too long (at most 1 day)");
+	CHECK(run(BASE "port = a\n[alerts]\nalert_timeout = 1s\n", &c) == 0);
+	CHECK_EQ(c.alert_timeout_ns, 1000000000ull);
+	config_free(&c);
 	EXPECT_ERR(BASE "[alerts]\nreturn_days = 0\n",
 	           "t.conf:3: return_days: 0 is out of range 1-100000");
 	EXPECT_ERR(BASE "[retention]\nlog_retention_days = soon\n",
