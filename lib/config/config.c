@@ -13,9 +13,13 @@
 #include <string.h>
 
 #include "prefix/prefix_set.h"
+#include "util/time_zone.h"
 
 /* Characters of a user name that [security] user accepts (useradd's). */
 #define USER_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
+/* Characters of a zoneinfo name (Asia/Tokyo, Etc/GMT+9, America/Port-au-Prince). */
+#define ZONE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_+-."
 
 enum key_id {
 	K_LCORES,
@@ -614,6 +618,18 @@ static int port_list_key(struct parse_ctx *p, char *v)
 	               sizeof p->c->ftp_service_ports);
 }
 
+/* timezone: UTC or a zone of the zoneinfo database, named by letters,
+ * digits and "/_+-" only (the database records it for good). */
+static int timezone_key(struct parse_ctx *p, char *v)
+{
+	if (strspn(v, ZONE_NAME_CHARS) != strlen(v) || *v == '/')
+		return fail(p, "timezone: '%s' is not a zone name (example: Asia/Tokyo)", v);
+	char zerr[512];
+	if (time_zone_check(v, zerr, sizeof zerr) < 0)
+		return fail(p, "timezone: %s", zerr);
+	return str_key(p, keys[K_TIMEZONE].name, v, p->c->timezone, sizeof p->c->timezone);
+}
+
 static int apply(struct parse_ctx *p, enum key_id k, char *v)
 {
 	struct synackd_config *c = p->c;
@@ -711,10 +727,7 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 	case K_FSYNC_INTERVAL:
 		return dur_key(p, key, v, &c->fsync_interval_ns);
 	case K_TIMEZONE:
-		if (strstr(v, "..") || *v == '/')
-			return fail(p, "timezone: '%s' is not a zone name (example: Asia/Tokyo)",
-			            v);
-		return str_key(p, key, v, c->timezone, sizeof c->timezone);
+		return timezone_key(p, v);
 	case K_WRITE_LOGS:
 		return bool_key(p, key, v, &c->write_logs);
 	case K_WRITE_DB:

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -596,6 +597,65 @@ static void test_empty_fields(void)
 	config_free(&c);
 }
 
+/* timezone: UTC or a zone file of $TZDIR that begins with TZif. */
+static void test_timezone(void)
+{
+	char dir[] = "/tmp/synack-test-zones-XXXXXX", path[128];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/Test", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof path, "%s/Test/Zone", dir);
+	FILE *f = fopen(path, "w");
+	fputs("TZif2...", f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/Test/Text", dir);
+	f = fopen(path, "w");
+	fputs("not a zone\n", f);
+	fclose(f);
+	setenv("TZDIR", dir, 1);
+
+	struct synackd_config c;
+	CHECK(run(BASE "port = a\ntimezone = Test/Zone\n", &c) == 0);
+	CHECK_STR(c.timezone, "Test/Zone");
+	config_free(&c);
+	CHECK(run(BASE "port = a\ntimezone = UTC\n", &c) == 0);
+	config_free(&c);
+	char want[512];
+	const char *bad[] = {"Test/Text", "Test", "Test/Tokio", "Mars/Olympus"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char text[128];
+		snprintf(text, sizeof text, BASE "timezone = %s\n", bad[i]);
+		snprintf(want, sizeof want,
+		         "t.conf:2: timezone: unknown time zone '%s' (not in %s; want a name such "
+		         "as Europe/Berlin or UTC)",
+		         bad[i], dir);
+		EXPECT_ERR(text, want);
+	}
+	EXPECT_ERR(BASE "timezone = Test/../Test/Zone\n",
+	           "t.conf:2: timezone: bad time zone 'Test/../Test/Zone' (want a name such as "
+	           "Europe/Berlin)");
+	EXPECT_ERR(BASE "timezone = Test//Zone\n",
+	           "t.conf:2: timezone: bad time zone 'Test//Zone' (want a name such as "
+	           "Europe/Berlin)");
+	EXPECT_ERR(BASE "timezone = a=b\n",
+	           "t.conf:2: timezone: 'a=b' is not a zone name (example: Asia/Tokyo)");
+	EXPECT_ERR(BASE "timezone = :Test/Zone\n",
+	           "t.conf:2: timezone: ':Test/Zone' is not a zone name (example: Asia/Tokyo)");
+	unsetenv("TZDIR");
+	snprintf(path, sizeof path, "%s/Test/Zone", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/Test/Text", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/Test", dir);
+	rmdir(path);
+	rmdir(dir);
+
+	/* the system's database */
+	EXPECT_ERR(BASE "timezone = Asia/Tokio\n",
+	           "t.conf:2: timezone: unknown time zone 'Asia/Tokio' (not in "
+	           "/usr/share/zoneinfo; want a name such as Europe/Berlin or UTC)");
+}
+
 int main(void)
 {
 	test_retention_alerts();
@@ -610,5 +670,6 @@ int main(void)
 	test_bom_and_echo();
 	test_quotes();
 	test_empty_fields();
+	test_timezone();
 	return check_done("test_config");
 }
