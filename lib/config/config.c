@@ -130,6 +130,8 @@ static const char *const sections[] = {"eal",       "ports",  "lcores",  "classi
                                        "writer",    "ftp",    "tuning",  "control",
                                        "retention", "alerts", "security"};
 
+static const char *line_ref(const struct synackd_config *c, int line, char *buf, size_t n);
+
 struct parse_ctx {
 	struct synackd_config *c;
 	const char *file;
@@ -495,10 +497,11 @@ static int port_key(struct parse_ctx *p, char *v)
 	}
 	if (*v == '\0')
 		return fail(p, "port: missing device name");
+	char ref[CONFIG_STR + 16];
 	for (unsigned i = 0; i < c->n_port; i++)
 		if (strcmp(c->port[i].name, v) == 0)
-			return fail(p, "port: '%s' is already port %u (line %d)", v, i,
-			            c->port[i].line);
+			return fail(p, "port: '%s' is already port %u (%s)", v, i,
+			            line_ref(c, c->port[i].line, ref, sizeof ref));
 	struct config_port *pt = &c->port[c->n_port];
 	memset(pt, 0, sizeof *pt);
 	if (str_key(p, "port", v, pt->name, sizeof pt->name) < 0)
@@ -977,7 +980,11 @@ int config_load(struct synackd_config *c, const char *path, char *err, size_t er
 int config_set(struct synackd_config *c, const char *key, const char *value, char *err,
                size_t errlen)
 {
-	struct parse_ctx p = {c, "command line", 0, err, errlen};
+	struct parse_ctx p = {c, "command line", CONFIG_LINE_COMMAND, err, errlen};
+	if (c->n_cmdline < CONFIG_MAX_SET) {
+		snprintf(c->cmdline[c->n_cmdline], sizeof c->cmdline[0], "--set %s=%s", key, value);
+		p.line = -1 - (int)c->n_cmdline++;
+	}
 	int k = find_key(key);
 	if (k < 0)
 		return unknown_key(&p, key);
@@ -986,8 +993,34 @@ int config_set(struct synackd_config *c, const char *key, const char *value, cha
 		return fail(&p, "out of memory");
 	int rc = apply(&p, (enum key_id)k, v);
 	free(v);
-	c->key_line[k] = 0;
 	return rc;
+}
+
+const char *config_origin(const struct synackd_config *c, int line, char *buf, size_t n)
+{
+	const char *file = c->path[0] ? c->path : "configuration";
+	unsigned set = line < 0 && line != CONFIG_LINE_COMMAND ? (unsigned)(-1 - line) : ~0u;
+	if (line > 0)
+		snprintf(buf, n, "%s:%d", file, line);
+	else if (line < 0 && set < c->n_cmdline)
+		snprintf(buf, n, "command line: %s", c->cmdline[set]);
+	else if (line < 0)
+		snprintf(buf, n, "command line");
+	else
+		snprintf(buf, n, "%s", file);
+	return buf;
+}
+
+/* Where a setting came from, inside a message: "line 3" or "--set rx=0,0,1". */
+static const char *line_ref(const struct synackd_config *c, int line, char *buf, size_t n)
+{
+	if (line > 0)
+		snprintf(buf, n, "line %d", line);
+	else if (line < 0 && line != CONFIG_LINE_COMMAND && (unsigned)(-1 - line) < c->n_cmdline)
+		snprintf(buf, n, "%s", c->cmdline[-1 - line]);
+	else
+		snprintf(buf, n, line < 0 ? "command line" : "default");
+	return buf;
 }
 
 /* Messages of the validator name the line of the key involved. */
@@ -995,12 +1028,12 @@ static int vfail(struct synackd_config *c, char *err, size_t errlen, int line, c
     __attribute__((format(printf, 5, 6)));
 static int vfail(struct synackd_config *c, char *err, size_t errlen, int line, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], where[CONFIG_STR + 32];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return write_error(err, errlen, c->path[0] ? c->path : "configuration", line, msg);
+	return write_error(err, errlen, config_origin(c, line, where, sizeof where), 0, msg);
 }
 
 int config_lcore_role(const struct synackd_config *c, unsigned lcore)
@@ -1079,12 +1112,14 @@ int config_validate(struct synackd_config *c, char *err, size_t errlen)
 			             "rx: lcore %u is the writer lcore (writer_lcore); it cannot "
 			             "also be a worker",
 			             r->lcore);
+		char ref[CONFIG_STR + 16];
 		for (unsigned j = 0; j < i; j++)
 			if (c->rx[j].port == r->port && c->rx[j].queue == r->queue)
 				return vfail(c, err, errlen, r->line,
 				             "rx: port %u queue %u is already served by lcore %u "
-				             "(line %d)",
-				             r->port, r->queue, c->rx[j].lcore, c->rx[j].line);
+				             "(%s)",
+				             r->port, r->queue, c->rx[j].lcore,
+				             line_ref(c, c->rx[j].line, ref, sizeof ref));
 	}
 	/* every queue of every port served; queue counts consistent */
 	for (unsigned pi = 0; pi < c->n_port; pi++) {

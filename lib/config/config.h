@@ -21,6 +21,12 @@
 #define CONFIG_MAX_LCORE  128
 #define CONFIG_MAX_QUEUES 16 /* RSS spreads over at most 16 queues on 82599 */
 #define CONFIG_STR        256
+#define CONFIG_MAX_SET    32 /* command-line settings remembered for messages */
+
+/* The line of a setting (key_line, port, rx): > 0 a line of the file; 0 a
+ * default; < 0 the command line: -1 - i for the setting cmdline[i], or
+ * CONFIG_LINE_COMMAND past CONFIG_MAX_SET.  config_origin() names it. */
+#define CONFIG_LINE_COMMAND (-1 - CONFIG_MAX_SET)
 
 struct config_port {
 	char name[CONFIG_STR]; /* PCI address or vdev name */
@@ -104,6 +110,8 @@ struct synackd_config {
 
 	/* line of each scalar key's last setting (for validation messages) */
 	int key_line[64];
+	char cmdline[CONFIG_MAX_SET][CONFIG_STR]; /* "--set key=value", by config_set() */
+	unsigned n_cmdline;
 	bool rx_given;
 };
 
@@ -124,9 +132,17 @@ int config_parse_text(struct synackd_config *c, const char *name, const char *te
                       size_t errlen);
 
 /* Set one key as from the command line ("--set key=value"); errors name
- * "command line". */
+ * "command line".  Later messages about the setting name
+ * "command line: --set key=value" instead of a line of the file. */
 int config_set(struct synackd_config *c, const char *key, const char *value, char *err,
                size_t errlen);
+
+/* Where a setting of the given line came from, for a message: "FILE:LINE",
+ * "command line: --set key=value", or "FILE" for a default (line 0).
+ * Returns buf.  For example a port the device rejects:
+ *   fprintf(stderr, "%s: port '%s' not found\n",
+ *           config_origin(c, c->port[i].line, buf, sizeof buf), c->port[i].name); */
+const char *config_origin(const struct synackd_config *c, int line, char *buf, size_t n);
 
 /* Cross-checks (roles, queues, lcores); fills default rx mapping when no
  * rx line was given.  0 or -1 with err naming the file and line. */

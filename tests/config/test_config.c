@@ -656,6 +656,54 @@ static void test_timezone(void)
 	           "/usr/share/zoneinfo; want a name such as Europe/Berlin or UTC)");
 }
 
+/* Parse text as t.conf, apply one --set, validate; the message in err. */
+static int run_set(const char *text, const char *key, const char *value, struct synackd_config *c)
+{
+	config_defaults(c);
+	snprintf(c->path, sizeof c->path, "t.conf");
+	err[0] = '\0';
+	if (config_parse_text(c, "t.conf", text, err, sizeof err) < 0 ||
+	    config_set(c, key, value, err, sizeof err) < 0)
+		return -1;
+	return config_validate(c, err, sizeof err);
+}
+
+/* Settings of the command line are blamed on the command line. */
+static void test_command_line_origin(void)
+{
+	struct synackd_config c;
+	CHECK(run_set(BASE "port = a\n", "rx", "0,0,3", &c) < 0);
+	CHECK_STR(err, "command line: --set rx=0,0,3: rx: lcore 3 is the writer lcore "
+	               "(writer_lcore); it cannot also be a worker");
+	config_free(&c);
+	CHECK(run_set(BASE "port = a\nrx = 0,0,1\n", "rx", "0,0,2", &c) < 0);
+	CHECK_STR(err, "command line: --set rx=0,0,2: rx: port 0 queue 0 is already served by "
+	               "lcore 1 (line 3)");
+	config_free(&c);
+	CHECK(run_set(BASE "port = a\n[security]\ndrop_capabilities = no\n", "user", "nobody", &c) <
+	      0);
+	CHECK_STR(err, "command line: --set user=nobody: user = nobody needs drop_capabilities "
+	               "= yes: a process of another user has no capability");
+	config_free(&c);
+	CHECK(run_set(BASE "port = a\n", "writer_lcore", "0", &c) < 0);
+	CHECK_STR(err, "command line: --set writer_lcore=0: writer_lcore 0 is the main lcore; "
+	               "give the writer its own lcore");
+	config_free(&c);
+	CHECK(run_set(BASE "port = a\n", "port", "a", &c) < 0);
+	CHECK_STR(err, "command line: port: 'a' is already port 0 (line 2)");
+	config_free(&c);
+
+	/* where each setting came from */
+	char buf[300];
+	CHECK(run_set(BASE "port = a\n", "port", "net_pcap7", &c) == 0);
+	CHECK_STR(config_origin(&c, c.port[0].line, buf, sizeof buf), "t.conf:2");
+	CHECK_STR(config_origin(&c, c.port[1].line, buf, sizeof buf),
+	          "command line: --set port=net_pcap7");
+	CHECK_STR(config_origin(&c, c.key_line[0], buf, sizeof buf), "t.conf");
+	CHECK_STR(config_origin(&c, CONFIG_LINE_COMMAND, buf, sizeof buf), "command line");
+	config_free(&c);
+}
+
 int main(void)
 {
 	test_retention_alerts();
@@ -671,5 +719,6 @@ int main(void)
 	test_quotes();
 	test_empty_fields();
 	test_timezone();
+	test_command_line_origin();
 	return check_done("test_config");
 }
