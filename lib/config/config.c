@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,8 @@ void config_defaults(struct synackd_config *c)
 	c->gone_days = 7;
 	c->learning_days = 14;
 	c->drop_capabilities = true;
+	if (sched_getaffinity(0, sizeof c->cpus, &c->cpus) != 0)
+		memset(&c->cpus, 0xff, sizeof c->cpus); /* unknown: EAL will tell */
 }
 
 void config_free(struct synackd_config *c)
@@ -592,6 +595,81 @@ static int rx_key(struct parse_ctx *p, const char *v)
 	return 0;
 }
 
+/* Largest CPU number an lcore may be mapped to, plus one. */
+#define MAX_CPU CPU_SETSIZE
+
+/* The lcores an EAL lcore list starts, and the CPUs they run on. */
+struct lcore_map {
+	bool lcore[CONFIG_MAX_LCORE];
+	bool cpu[MAX_CPU];
+};
+
+/* A decimal number below max at *s; *s moves past it. */
+static int parse_id(const char **s, unsigned max, unsigned *id)
+{
+	unsigned v = 0;
+	if (!isdigit((unsigned char)**s))
+		return -1;
+	for (; isdigit((unsigned char)**s); (*s)++) {
+		v = v * 10 + (unsigned)(**s - '0');
+		if (v >= max)
+			return -1;
+	}
+	*id = v;
+	return 0;
+}
+
+/* A number, a range "a-b", or a group "(a,b-c)" at *s, added to set. */
+static int parse_id_set(const char **s, bool *set, unsigned max)
+{
+	bool group = **s == '(';
+	if (group)
+		(*s)++;
+	for (;;) {
+		unsigned a, b;
+		if (parse_id(s, max, &a) < 0)
+			return -1;
+		b = a;
+		if (**s == '-' && ((*s)++, parse_id(s, max, &b) < 0 || b < a))
+			return -1;
+		for (unsigned i = a; i <= b; i++)
+			set[i] = true;
+		if (!group)
+			return 0;
+		if (**s == ')') {
+			(*s)++;
+			return 0;
+		}
+		if (**s != ',')
+			return -1;
+		(*s)++;
+	}
+}
+
+/* EAL's -l list ("0-3", "0,1,2") or --lcores mapping ("0@0,1@1,(2,3)@(0-1)"):
+ * elements LCORES[@CPUS] separated by commas; without @CPUS an lcore runs
+ * on the CPU of its own number. */
+static int lcore_map_parse(const char *text, struct lcore_map *m)
+{
+	memset(m, 0, sizeof *m);
+	for (const char *s = text;;) {
+		bool el[CONFIG_MAX_LCORE] = {false};
+		if (parse_id_set(&s, el, CONFIG_MAX_LCORE) < 0)
+			return -1;
+		bool mapped = *s == '@';
+		if (mapped && (s++, parse_id_set(&s, m->cpu, MAX_CPU) < 0))
+			return -1;
+		for (unsigned i = 0; i < CONFIG_MAX_LCORE; i++) {
+			m->lcore[i] = m->lcore[i] || el[i];
+			m->cpu[i] = m->cpu[i] || (el[i] && !mapped);
+		}
+		if (*s == '\0')
+			return 0;
+		if (*s++ != ',')
+			return -1;
+	}
+}
+
 /* ftp_service_ports: ports 1-65535 separated by commas or spaces; a comma
  * with no port since the previous one is an error, as in prefix lists. */
 static int port_list_key(struct parse_ctx *p, char *v)
@@ -640,12 +718,12 @@ static int apply(struct parse_ctx *p, enum key_id k, char *v)
 	uint64_t u;
 	c->key_line[k] = p->line;
 	switch (k) {
-	case K_LCORES:
-		for (const char *s = v; *s; s++)
-			if (!isdigit((unsigned char)*s) && !strchr(",-@()", *s))
-				return fail(
-				    p, "lcores: bad lcore list '%s' (example: 0-3 or 0,1,2,3)", v);
+	case K_LCORES: {
+		struct lcore_map m;
+		if (*v && lcore_map_parse(v, &m) < 0)
+			return fail(p, "lcores: bad lcore list '%s' (example: 0-3 or 0,1,2,3)", v);
 		return str_key(p, key, v, c->lcores, sizeof c->lcores);
+	}
 	case K_MAIN_LCORE:
 		if (num_key(p, key, v, 0, CONFIG_MAX_LCORE - 1, &u) < 0)
 			return -1;
@@ -1073,6 +1151,89 @@ static int validate_user(struct synackd_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* "0-1,4" for the CPUs in set. */
+static void cpu_list(const cpu_set_t *set, char *buf, size_t n)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < MAX_CPU && o < n; i++) {
+		if (!CPU_ISSET(i, set) || (i > 0 && CPU_ISSET(i - 1, set)))
+			continue;
+		unsigned j = i;
+		while (j + 1 < MAX_CPU && CPU_ISSET(j + 1, set))
+			j++;
+		if (j == i)
+			o += (size_t)snprintf(buf + o, n - o, "%s%u", o ? "," : "", i);
+		else
+			o += (size_t)snprintf(buf + o, n - o, "%s%u-%u", o ? "," : "", i, j);
+	}
+}
+
+/* The line to blame for lcore l's role when lcores is empty. */
+static int role_line(const struct synackd_config *c, unsigned l)
+{
+	if (l == c->main_lcore)
+		return c->key_line[K_MAIN_LCORE];
+	if (l == c->writer_lcore)
+		return c->key_line[K_WRITER_LCORE];
+	for (unsigned i = 0; i < c->n_rx; i++)
+		if (c->rx[i].lcore == l)
+			return c->rx_given ? c->rx[i].line : 0;
+	return 0;
+}
+
+/* Every CPU an lcore runs on must be one this process may use. */
+static int validate_cpus(struct synackd_config *c, const struct lcore_map *m, char *err,
+                         size_t errlen)
+{
+	char list[256];
+	cpu_list(&c->cpus, list, sizeof list);
+	for (unsigned cpu = 0; cpu < MAX_CPU; cpu++) {
+		if (!m->cpu[cpu] || CPU_ISSET(cpu, &c->cpus))
+			continue;
+		if (c->lcores[0])
+			return vfail(c, err, errlen, c->key_line[K_LCORES],
+			             "lcores: CPU %u is not one this process may run on (CPUs %s)",
+			             cpu, list);
+		return vfail(c, err, errlen, role_line(c, cpu),
+		             "lcore %u would run on CPU %u, which this process may not use (CPUs "
+		             "%s); map the lcores onto them (lcores = 0@0,1@1,2@0,...)",
+		             cpu, cpu, list);
+	}
+	return 0;
+}
+
+/* main_lcore, writer_lcore and every rx lcore must be in lcores, and every
+ * CPU of lcores one the process may run on.  Empty lcores: the lcores with
+ * a role, each on the CPU of its number (what the daemon passes as -l). */
+static int validate_lcores(struct synackd_config *c, char *err, size_t errlen)
+{
+	struct lcore_map m;
+	int line = c->key_line[K_LCORES];
+	if (!c->lcores[0]) {
+		memset(&m, 0, sizeof m);
+		for (unsigned l = 0; l < CONFIG_MAX_LCORE; l++)
+			m.lcore[l] = m.cpu[l] = config_lcore_role(c, l) >= 0;
+		return validate_cpus(c, &m, err, errlen);
+	}
+	if (lcore_map_parse(c->lcores, &m) < 0)
+		return vfail(c, err, errlen, line,
+		             "lcores: bad lcore list '%s' (example: 0-3 or 0,1,2,3)", c->lcores);
+	int ml = c->key_line[K_MAIN_LCORE], wl = c->key_line[K_WRITER_LCORE];
+	if (!m.lcore[c->main_lcore])
+		return vfail(c, err, errlen, ml ? ml : line, "main_lcore %u is not in lcores '%s'",
+		             c->main_lcore, c->lcores);
+	if (!m.lcore[c->writer_lcore])
+		return vfail(c, err, errlen, wl ? wl : line,
+		             "writer_lcore %u is not in lcores '%s'", c->writer_lcore, c->lcores);
+	for (unsigned i = 0; i < c->n_rx; i++)
+		if (!m.lcore[c->rx[i].lcore])
+			return vfail(c, err, errlen, c->rx_given ? c->rx[i].line : line,
+			             "rx: lcore %u (port %u queue %u) is not in lcores '%s'",
+			             c->rx[i].lcore, c->rx[i].port, c->rx[i].queue, c->lcores);
+	return validate_cpus(c, &m, err, errlen);
+}
+
 int config_validate(struct synackd_config *c, char *err, size_t errlen)
 {
 	if (c->n_port == 0)
@@ -1121,6 +1282,8 @@ int config_validate(struct synackd_config *c, char *err, size_t errlen)
 				             r->port, r->queue, c->rx[j].lcore,
 				             line_ref(c, c->rx[j].line, ref, sizeof ref));
 	}
+	if (validate_lcores(c, err, errlen) < 0)
+		return -1;
 	/* every queue of every port served; queue counts consistent */
 	for (unsigned pi = 0; pi < c->n_port; pi++) {
 		unsigned maxq = 0, n = 0;

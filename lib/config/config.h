@@ -11,6 +11,7 @@
 #ifndef SYNACK_CONFIG_H
 #define SYNACK_CONFIG_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -107,6 +108,10 @@ struct synackd_config {
 	bool drop_capabilities;      /* after start-up, in every thread; default yes */
 	char user[CONFIG_STR];       /* then become this user; "" = stay uid 0 (default) */
 	unsigned user_uid, user_gid; /* the user's, set by config_validate() */
+
+	/* CPUs this process may run on (sched_getaffinity() when
+	 * config_defaults() ran); every CPU of lcores must be one of them. */
+	cpu_set_t cpus;
 
 	/* line of each scalar key's last setting (for validation messages) */
 	int key_line[64];

@@ -12,10 +12,25 @@
 
 static char err[1024];
 
+/* c's CPUs become 0 to n-1, whatever this machine has. */
+static void set_cpus(struct synackd_config *c, unsigned n)
+{
+	CPU_ZERO(&c->cpus);
+	for (unsigned i = 0; i < n; i++)
+		CPU_SET(i, &c->cpus);
+}
+
+/* Defaults on a machine of 8 CPUs. */
+static void defaults(struct synackd_config *c)
+{
+	config_defaults(c);
+	set_cpus(c, 8);
+}
+
 /* Parse text + validate; returns 0/-1 and leaves the message in err. */
 static int run(const char *text, struct synackd_config *c)
 {
-	config_defaults(c);
+	defaults(c);
 	snprintf(c->path, sizeof c->path, "t.conf");
 	err[0] = '\0';
 	if (config_parse_text(c, "t.conf", text, err, sizeof err) < 0)
@@ -461,6 +476,7 @@ static void test_example(void)
 	snprintf(path, sizeof path, "%s/config/synackd.conf", root);
 	struct synackd_config c;
 	config_defaults(&c);
+	set_cpus(&c, 4); /* the appliance */
 	int rc = config_load(&c, path, err, sizeof err);
 	CHECK(strcmp(c.user, "synack") == 0);
 	if (!getpwnam("synack"))
@@ -659,7 +675,7 @@ static void test_timezone(void)
 /* Parse text as t.conf, apply one --set, validate; the message in err. */
 static int run_set(const char *text, const char *key, const char *value, struct synackd_config *c)
 {
-	config_defaults(c);
+	defaults(c);
 	snprintf(c->path, sizeof c->path, "t.conf");
 	err[0] = '\0';
 	if (config_parse_text(c, "t.conf", text, err, sizeof err) < 0 ||
@@ -704,6 +720,77 @@ static void test_command_line_origin(void)
 	config_free(&c);
 }
 
+/* lcores: every role's lcore in it, every CPU one the process may use. */
+static void test_lcores(void)
+{
+	EXPECT_ERR(BASE "port = a\nlcores = 0@0,1@1,2@0\n",
+	           "t.conf:3: writer_lcore 3 is not in lcores '0@0,1@1,2@0'");
+	EXPECT_ERR(BASE "port = a\nlcores = 0@0,1@1,2@0\nwriter_lcore = 5\n",
+	           "t.conf:4: writer_lcore 5 is not in lcores '0@0,1@1,2@0'");
+	EXPECT_ERR(BASE "port = a\nlcores = 0-2\nwriter_lcore = 2\nmain_lcore = 3\n",
+	           "t.conf:5: main_lcore 3 is not in lcores '0-2'");
+	EXPECT_ERR(BASE "port = a\nlcores = (0-3)@0\nrx = 0,0,7\n",
+	           "t.conf:4: rx: lcore 7 (port 0 queue 0) is not in lcores '(0-3)@0'");
+	EXPECT_ERR(BASE "port = a\nport = b\nlcores = 0,1,3\n",
+	           "t.conf:4: rx: lcore 2 (port 1 queue 0) is not in lcores '0,1,3'");
+	const char *bad[] = {",,@@", "0-",    "0,,1", "3-1",    "0@", "(0,1",
+	                     "0@(1", "0@1@2", "128",  "0@1024", "1,", "(0)(1)"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char text[128], want[128];
+		snprintf(text, sizeof text, "lcores = %s\n", bad[i]);
+		snprintf(want, sizeof want,
+		         "t.conf:1: lcores: bad lcore list '%s' (example: 0-3 or 0,1,2,3)", bad[i]);
+		EXPECT_ERR(text, want);
+	}
+	struct synackd_config c;
+	const char *good[] = {"0-3", "0,1,2,3", "0@0,1@1,2@1,3@0", "(0-3)@(0,1)",
+	                      "0,1@(0-1),(2,3)@(1,7),127@0"};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		char text[128];
+		snprintf(text, sizeof text, BASE "port = a\nlcores = %s\n", good[i]);
+		CHECK(run(text, &c) == 0);
+		CHECK_STR(c.lcores, good[i]);
+		config_free(&c);
+	}
+
+	/* CPUs: this machine has 2 (0-1) */
+	defaults(&c);
+	set_cpus(&c, 2);
+	snprintf(c.path, sizeof c.path, "t.conf");
+	CHECK(config_parse_text(&c, "t.conf", BASE "port = a\nlcores = 0-3\n", err, sizeof err) ==
+	      0);
+	CHECK(config_validate(&c, err, sizeof err) < 0);
+	CHECK_STR(err, "t.conf:3: lcores: CPU 2 is not one this process may run on (CPUs 0-1)");
+	config_free(&c);
+	defaults(&c);
+	set_cpus(&c, 2);
+	CHECK(config_parse_text(&c, "t.conf", BASE "port = a\nlcores = 0@0,1@1,2@0,3@1\n", err,
+	                        sizeof err) == 0);
+	CHECK(config_validate(&c, err, sizeof err) == 0);
+	config_free(&c);
+	/* without lcores each lcore runs on the CPU of its number */
+	defaults(&c);
+	set_cpus(&c, 2);
+	snprintf(c.path, sizeof c.path, "t.conf");
+	CHECK(config_parse_text(&c, "t.conf", BASE "port = a\nrx = 0,0,1\n", err, sizeof err) == 0);
+	CHECK(config_validate(&c, err, sizeof err) < 0);
+	CHECK_STR(err, "t.conf: lcore 3 would run on CPU 3, which this process may not use (CPUs "
+	               "0-1); map the lcores onto them (lcores = 0@0,1@1,2@0,...)");
+	config_free(&c);
+	defaults(&c);
+	CPU_ZERO(&c.cpus);
+	CPU_SET(0, &c.cpus);
+	CPU_SET(2, &c.cpus);
+	CPU_SET(3, &c.cpus);
+	CPU_SET(5, &c.cpus);
+	snprintf(c.path, sizeof c.path, "t.conf");
+	CHECK(config_parse_text(&c, "t.conf", BASE "port = a\nrx = 0,0,1\n", err, sizeof err) == 0);
+	CHECK(config_validate(&c, err, sizeof err) < 0);
+	CHECK_STR(err, "t.conf:3: lcore 1 would run on CPU 1, which this process may not use (CPUs "
+	               "0,2-3,5); map the lcores onto them (lcores = 0@0,1@1,2@0,...)");
+	config_free(&c);
+}
+
 int main(void)
 {
 	test_retention_alerts();
@@ -720,5 +807,6 @@ int main(void)
 	test_empty_fields();
 	test_timezone();
 	test_command_line_origin();
+	test_lcores();
 	return check_done("test_config");
 }
