@@ -3,6 +3,7 @@
  */
 #include "config/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -1234,8 +1235,108 @@ static int validate_lcores(struct synackd_config *c, char *err, size_t errlen)
 	return validate_cpus(c, &m, err, errlen);
 }
 
+/* Add "ORIGIN: message" to c's warnings (the first CONFIG_MAX_WARN). */
+__attribute__((format(printf, 3, 4))) static void warn(struct synackd_config *c, int line,
+                                                       const char *fmt, ...)
+{
+	char msg[512], where[CONFIG_STR + 32];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (c->n_warning >= CONFIG_MAX_WARN)
+		return;
+	char *w = c->warning[c->n_warning++];
+	write_error(w, sizeof c->warning[0], config_origin(c, line, where, sizeof where), 0, msg);
+}
+
+/* The address of "ADDR/LEN" into addr (16 bytes; IPv4 in the first 4). */
+static int cidr_addr(const char *cidr, uint8_t addr[16], bool *v6)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, "%.*s", (int)strcspn(cidr, "/"), cidr);
+	*v6 = strchr(buf, ':') != NULL;
+	return inet_pton(*v6 ? AF_INET6 : AF_INET, buf, addr) == 1 ? 0 : -1;
+}
+
+static bool set_contains(const struct prefix_set *s, const uint8_t addr[16], bool v6)
+{
+	return v6 ? prefix_set_contains6(s, addr) : prefix_set_contains4(s, addr);
+}
+
+/* Whether the prefix cidr shares an address with set (prefixes are nested or
+ * disjoint: one holds the other's first address). */
+static bool cidr_meets(const char *cidr, const struct prefix_set *set, const char *set_text)
+{
+	uint8_t a[16];
+	bool v6;
+	if (cidr_addr(cidr, a, &v6) < 0 || set_contains(set, a, v6))
+		return true;
+	struct prefix_set *one = prefix_set_parse(cidr, NULL, 0);
+	bool met = false;
+	char *copy = strdup(set_text), *save = NULL;
+	for (char *t = copy ? strtok_r(copy, ", ", &save) : NULL; t && !met && one;
+	     t = strtok_r(NULL, ", ", &save))
+		met = cidr_addr(t, a, &v6) == 0 && set_contains(one, a, v6);
+	free(copy);
+	prefix_set_free(one);
+	return met || !one;
+}
+
+/* The canonical text of set, in a new buffer. */
+static char *set_text(const struct prefix_set *set)
+{
+	size_t n = prefix_set_format(set, NULL, 0) + 1;
+	char *t = malloc(n);
+	if (t)
+		prefix_set_format(set, t, n);
+	return t;
+}
+
+/* Exclusions outside internal, exclusions covering it, and internal = every
+ * address with peers = external: valid, but nothing can ever match. */
+static void warn_never_match(struct synackd_config *c)
+{
+	int xl = c->key_line[K_EXCLUDE] ? c->key_line[K_EXCLUDE] : c->key_line[K_EXCLUDE_FILE];
+	int il = c->key_line[K_INTERNAL] ? c->key_line[K_INTERNAL] : c->key_line[K_INTERNAL_FILE];
+	struct prefix_set *in = prefix_set_parse(c->internal_text, NULL, 0);
+	struct prefix_set *ex = prefix_set_parse(c->exclude_text, NULL, 0);
+	size_t n = strlen(c->internal_text) + strlen(c->exclude_text) + 2;
+	char *both = malloc(n);
+	if (both)
+		snprintf(both, n, "%s\n%s", c->internal_text, c->exclude_text);
+	struct prefix_set *un = both ? prefix_set_parse(both, NULL, 0) : NULL;
+	char *tin = in ? set_text(in) : NULL, *tex = ex ? set_text(ex) : NULL;
+	char *tun = un ? set_text(un) : NULL;
+	if (tin && tex && tun) {
+		char *save = NULL;
+		for (char *t = strtok_r(tex, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+			if (!cidr_meets(t, in, tin))
+				warn(c, xl,
+				     "exclude: %s lies outside every internal prefix; it excludes "
+				     "nothing",
+				     t);
+		free(tex);
+		tex = ex ? set_text(ex) : NULL;
+		if (tex && *tex && strcmp(tun, tex) == 0)
+			warn(c, xl, "exclude covers every internal prefix: no SYN+ACK is kept");
+	}
+	if (tin && strcmp(tin, "0.0.0.0/0, ::/0") == 0 && !c->peers_any)
+		warn(c, c->key_line[K_PEERS] ? c->key_line[K_PEERS] : il,
+		     "internal covers every address and peers = external: no peer is external, "
+		     "no SYN+ACK is kept");
+	free(tin);
+	free(tex);
+	free(tun);
+	free(both);
+	prefix_set_free(in);
+	prefix_set_free(ex);
+	prefix_set_free(un);
+}
+
 int config_validate(struct synackd_config *c, char *err, size_t errlen)
 {
+	c->n_warning = 0;
 	if (c->n_port == 0)
 		return vfail(c, err, errlen, 0, "no port configured (port = PCI address or vdev)");
 	if (c->writer_lcore == c->main_lcore)
@@ -1333,5 +1434,8 @@ int config_validate(struct synackd_config *c, char *err, size_t errlen)
 		return vfail(c, err, errlen, 0,
 		             "no internal prefixes (internal = ... or internal_file = ...)");
 	}
-	return validate_user(c, err, errlen);
+	if (validate_user(c, err, errlen) < 0)
+		return -1;
+	warn_never_match(c);
+	return 0;
 }

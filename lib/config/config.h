@@ -23,6 +23,7 @@
 #define CONFIG_MAX_QUEUES 16 /* RSS spreads over at most 16 queues on 82599 */
 #define CONFIG_STR        256
 #define CONFIG_MAX_SET    32 /* command-line settings remembered for messages */
+#define CONFIG_MAX_WARN   8
 
 /* The line of a setting (key_line, port, rx): > 0 a line of the file; 0 a
  * default; < 0 the command line: -1 - i for the setting cmdline[i], or
@@ -113,6 +114,12 @@ struct synackd_config {
 	 * config_defaults() ran); every CPU of lcores must be one of them. */
 	cpu_set_t cpus;
 
+	/* Settings that are valid but can never match, found by
+	 * config_validate(): "FILE:LINE: message" each, for the daemon to
+	 * print (doc/configuration.md, Warnings). */
+	char warning[CONFIG_MAX_WARN][CONFIG_STR * 2];
+	unsigned n_warning;
+
 	/* line of each scalar key's last setting (for validation messages) */
 	int key_line[64];
 	char cmdline[CONFIG_MAX_SET][CONFIG_STR]; /* "--set key=value", by config_set() */
@@ -150,7 +157,11 @@ int config_set(struct synackd_config *c, const char *key, const char *value, cha
 const char *config_origin(const struct synackd_config *c, int line, char *buf, size_t n);
 
 /* Cross-checks (roles, queues, lcores); fills default rx mapping when no
- * rx line was given.  0 or -1 with err naming the file and line. */
+ * rx line was given.  0 or -1 with err naming the file and line.  Settings
+ * that can never match are not errors: they land in c->warning[0 ..
+ * c->n_warning - 1], which a caller prints after a successful validation:
+ *   for (unsigned i = 0; i < c->n_warning; i++)
+ *           fprintf(stderr, "synackd: warning: %s\n", c->warning[i]); */
 int config_validate(struct synackd_config *c, char *err, size_t errlen);
 
 /* Frees the prefix texts. */

@@ -791,6 +791,52 @@ static void test_lcores(void)
 	config_free(&c);
 }
 
+/* Text + validate must succeed with exactly these warnings. */
+static void expect_warnings(const char *text, const char *w0, const char *w1, int line)
+{
+	struct synackd_config c;
+	int rc = run(text, &c);
+	unsigned want = (w0 != NULL) + (w1 != NULL);
+	int ok = rc == 0 && c.n_warning == want && (!w0 || strcmp(c.warning[0], w0) == 0) &&
+	         (!w1 || strcmp(c.warning[1], w1) == 0);
+	check_at(ok, w0 ? w0 : "no warning", __FILE__, line);
+	if (!ok)
+		fprintf(stderr, "  got rc=%d '%s', %u warnings: '%s'\n", rc, err, c.n_warning,
+		        c.n_warning ? c.warning[0] : "");
+	config_free(&c);
+}
+#define EXPECT_WARNINGS(text, w0, w1) expect_warnings(text, w0, w1, __LINE__)
+
+/* Settings that can never match are warnings. */
+static void test_warnings(void)
+{
+	EXPECT_WARNINGS(BASE "port = a\n", NULL, NULL);
+	EXPECT_WARNINGS(BASE "port = a\nexclude = 198.18.0.5/32, 198.19.0.0/16\n", NULL, NULL);
+	EXPECT_WARNINGS(BASE "port = a\nexclude = 198.19.0.0/16\n", NULL, NULL);
+	EXPECT_WARNINGS(BASE "port = a\nexclude = 10.0.0.0/8\n",
+	                "t.conf:3: exclude: 10.0.0.0/8 lies outside every internal prefix; it "
+	                "excludes nothing",
+	                NULL);
+	EXPECT_WARNINGS(BASE "port = a\nexclude = 198.18.0.1\nexclude = 2001:db8::/32\n",
+	                "t.conf:4: exclude: 2001:db8::/32 lies outside every internal prefix; it "
+	                "excludes nothing",
+	                NULL);
+	EXPECT_WARNINGS(BASE "port = a\nexclude = 0.0.0.0/0\n",
+	                "t.conf:3: exclude covers every internal prefix: no SYN+ACK is kept", NULL);
+	EXPECT_WARNINGS(BASE "port = a\nexclude = 198.18.0.0/16, 198.19.0.0/16\n",
+	                "t.conf:3: exclude covers every internal prefix: no SYN+ACK is kept", NULL);
+	EXPECT_WARNINGS("internal = 0.0.0.0/0, ::/0\nport = a\n",
+	                "t.conf:1: internal covers every address and peers = external: no peer is "
+	                "external, no SYN+ACK is kept",
+	                NULL);
+	EXPECT_WARNINGS("internal = 0.0.0.0/0, ::/0\nport = a\npeers = external\n",
+	                "t.conf:3: internal covers every address and peers = external: no peer is "
+	                "external, no SYN+ACK is kept",
+	                NULL);
+	EXPECT_WARNINGS("internal = 0.0.0.0/0, ::/0\nport = a\npeers = any\n", NULL, NULL);
+	EXPECT_WARNINGS("internal = 0.0.0.0/0\nport = a\n", NULL, NULL);
+}
+
 int main(void)
 {
 	test_retention_alerts();
@@ -808,5 +854,6 @@ int main(void)
 	test_timezone();
 	test_command_line_origin();
 	test_lcores();
+	test_warnings();
 	return check_done("test_config");
 }
