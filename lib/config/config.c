@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -198,6 +199,17 @@ __attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *p, const
 	return write_error(p->err, p->errlen, p->file, p->line, msg);
 }
 
+/* The CPUs of the process when the first configuration was made: before
+ * EAL pins the main thread to one, so that a reload checks the same set. */
+static cpu_set_t start_cpus;
+static pthread_once_t start_cpus_once = PTHREAD_ONCE_INIT;
+
+static void read_start_cpus(void)
+{
+	if (sched_getaffinity(0, sizeof start_cpus, &start_cpus) != 0)
+		memset(&start_cpus, 0xff, sizeof start_cpus); /* unknown: EAL will tell */
+}
+
 void config_defaults(struct synackd_config *c)
 {
 	memset(c, 0, sizeof *c);
@@ -230,8 +242,8 @@ void config_defaults(struct synackd_config *c)
 	c->gone_days = 7;
 	c->learning_days = 14;
 	c->drop_capabilities = true;
-	if (sched_getaffinity(0, sizeof c->cpus, &c->cpus) != 0)
-		memset(&c->cpus, 0xff, sizeof c->cpus); /* unknown: EAL will tell */
+	pthread_once(&start_cpus_once, read_start_cpus);
+	c->cpus = start_cpus;
 }
 
 void config_free(struct synackd_config *c)

@@ -111,7 +111,8 @@ struct synackd_config {
 	unsigned user_uid, user_gid; /* the user's, set by config_validate() */
 
 	/* CPUs this process may run on (sched_getaffinity() when
-	 * config_defaults() ran); every CPU of lcores must be one of them. */
+	 * config_defaults() first ran, before EAL pins the main thread, so a
+	 * reload checks the same set); every CPU of lcores must be one. */
 	cpu_set_t cpus;
 
 	/* Settings that are valid but can never match, found by

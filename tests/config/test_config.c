@@ -807,6 +807,27 @@ static void expect_warnings(const char *text, const char *w0, const char *w1, in
 }
 #define EXPECT_WARNINGS(text, w0, w1) expect_warnings(text, w0, w1, __LINE__)
 
+/* A reload checks the CPUs the process started with, not those EAL left
+ * the main thread (one). */
+static void test_start_cpus(void)
+{
+	struct synackd_config a, b;
+	config_defaults(&a);
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	for (unsigned i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &a.cpus)) {
+			CPU_SET(i, &one);
+			break;
+		}
+	CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+	config_defaults(&b);
+	CHECK(CPU_EQUAL(&a.cpus, &b.cpus));
+	CHECK(sched_setaffinity(0, sizeof a.cpus, &a.cpus) == 0);
+	config_free(&a);
+	config_free(&b);
+}
+
 /* Settings that can never match are warnings. */
 static void test_warnings(void)
 {
@@ -855,5 +876,6 @@ int main(void)
 	test_command_line_origin();
 	test_lcores();
 	test_warnings();
+	test_start_cpus();
 	return check_done("test_config");
 }
