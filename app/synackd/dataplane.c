@@ -102,14 +102,10 @@ void policy_free(struct policy *p)
 
 static const uint8_t sym_rss_key_byte[2] = {0x6D, 0x5A};
 
-/* Where port i was configured: "FILE:LINE", or the command line. */
+/* Where port i was configured: "FILE:LINE", or "command line: --set ...". */
 static const char *port_origin(unsigned i, char *buf, size_t n)
 {
-	if (g.cfg.port[i].line > 0)
-		snprintf(buf, n, "%s:%d", g.config_file, g.cfg.port[i].line);
-	else
-		snprintf(buf, n, "command line");
-	return buf;
+	return config_origin(&g.cfg, g.cfg.port[i].line, buf, n);
 }
 
 /* Find port i of the configuration and check what it must offer, before

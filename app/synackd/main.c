@@ -117,6 +117,13 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* Settings that are valid but can never match (config_validate). */
+static void print_warnings(const struct synackd_config *c)
+{
+	for (unsigned i = 0; i < c->n_warning; i++)
+		fprintf(stderr, "synackd: warning: %s\n", c->warning[i]);
+}
+
 /* Command-line overrides, applied after the file in the order given. */
 struct override {
 	const char *key;
@@ -374,6 +381,7 @@ int synackd_request_reload(char *err, size_t errlen)
 		config_free(&c);
 		return -1;
 	}
+	print_warnings(&c);
 	struct policy *np = policy_build(&c, err, errlen);
 	if (!np) {
 		config_free(&c);
@@ -871,6 +879,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "synackd: --pcap needs --internal PREFIXES\n");
 			return 1;
 		}
+		config_warn_never_match(c);
+		print_warnings(c);
 		warn_repeated_files(argv + optind, nfiles);
 		/* More workers than files: one file is read in parts (byte ranges),
 		 * one per worker; several files go to workers round-robin. */
@@ -904,6 +914,7 @@ int main(int argc, char **argv)
 		}
 		if (config_validate(c, err, sizeof err) < 0)
 			return die_config(err);
+		print_warnings(c);
 		/* group rx lines by lcore: one worker per lcore */
 		for (unsigned i = 0; i < c->n_rx; i++) {
 			struct worker *w = NULL;

@@ -1307,7 +1307,7 @@ static char *set_text(const struct prefix_set *set)
 
 /* Exclusions outside internal, exclusions covering it, and internal = every
  * address with peers = external: valid, but nothing can ever match. */
-static void warn_never_match(struct synackd_config *c)
+void config_warn_never_match(struct synackd_config *c)
 {
 	int xl = c->key_line[K_EXCLUDE] ? c->key_line[K_EXCLUDE] : c->key_line[K_EXCLUDE_FILE];
 	int il = c->key_line[K_INTERNAL] ? c->key_line[K_INTERNAL] : c->key_line[K_INTERNAL_FILE];
@@ -1448,6 +1448,6 @@ int config_validate(struct synackd_config *c, char *err, size_t errlen)
 	}
 	if (validate_user(c, err, errlen) < 0)
 		return -1;
-	warn_never_match(c);
+	config_warn_never_match(c);
 	return 0;
 }

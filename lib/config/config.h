@@ -155,6 +155,11 @@ int config_set(struct synackd_config *c, const char *key, const char *value, cha
  * Returns buf.  For example a port the device rejects:
  *   fprintf(stderr, "%s: port '%s' not found\n",
  *           config_origin(c, c->port[i].line, buf, sizeof buf), c->port[i].name); */
+/* The warnings of config_validate() about prefixes that can never match,
+ * alone (synackd --pcap has no ports or lcores to validate); appended to
+ * c->warning. */
+void config_warn_never_match(struct synackd_config *c);
+
 const char *config_origin(const struct synackd_config *c, int line, char *buf, size_t n);
 
 /* Cross-checks (roles, queues, lcores); fills default rx mapping when no

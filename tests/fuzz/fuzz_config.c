@@ -4,8 +4,11 @@
  *
  * Keys that name files (internal_file, exclude_file) may only name files in
  * a folder the target makes for itself, which holds one prefix file "p":
- * a value with a '/' is skipped, so the parser never reads a device or a
- * large file of the machine.  Every error must carry a message.
+ * an input with a '/' after "_file" on a line is skipped, so the parser
+ * never reads a device or a large file of the machine, and every '%' of the
+ * input becomes that folder's absolute path and a '/' (file keys take
+ * absolute paths only: "internal_file = %p").  Every error must carry a
+ * message.
  *
  *   build-fuzz/tests/fuzz/fuzz_config -max_total_time=60 CORPUS_DIR
  */
@@ -56,6 +59,29 @@ static int names_outside_file(const char *text)
 	return 0;
 }
 
+/* text with each '%' replaced by "FOLDER/"; text is freed. */
+static char *expand_folder(char *text)
+{
+	size_t n = 0, flen = strlen(folder);
+	for (const char *p = text; *p; p++)
+		n += *p == '%' ? flen + 1 : 1;
+	char *out = malloc(n + 1), *o = out;
+	if (out) {
+		for (const char *p = text; *p; p++) {
+			if (*p != '%') {
+				*o++ = *p;
+				continue;
+			}
+			memcpy(o, folder, flen);
+			o += flen;
+			*o++ = '/';
+		}
+		*o = '\0';
+	}
+	free(text);
+	return out;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct synackd_config *c;
@@ -73,6 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text);
 		return 0;
 	}
+	text = expand_folder(text);
+	if (!text)
+		return 0;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		abort();

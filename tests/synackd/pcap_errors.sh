@@ -86,6 +86,19 @@ expect_eq "no config exit" $? 1
 expect_eq "bad --set exit" $? 1
 grep -q "did you mean 'ring_size'" "$T/u3.err" && pass "--set suggestion" || fail "--set: $(cat "$T/u3.err")"
 
+# valid settings that can never match: warned about, the run goes on
+"$SYNACKD" --pcap "$T/full.pcap" --internal "$P" --exclude 10.0.0.0/8 --data-dir "$T/d8" \
+	>/dev/null 2>"$T/w1.err"
+expect_eq "exclude outside internal exit" $? 0
+grep -q "warning: .*exclude: 10.0.0.0/8 lies outside every internal prefix" "$T/w1.err" &&
+	pass "exclude outside internal: warned" || fail "exclude outside: $(cat "$T/w1.err")"
+"$SYNACKD" --pcap "$T/full.pcap" --internal "$P" --set timezone=Asia/Tokio --data-dir "$T/d9" \
+	>/dev/null 2>"$T/tz.err"
+expect_eq "unknown time zone exit" $? 1
+grep -q "unknown time zone 'Asia/Tokio'" "$T/tz.err" && pass "unknown time zone named" ||
+	fail "time zone: $(cat "$T/tz.err")"
+[ ! -e "$T/d9/synack.db" ] && pass "unknown time zone: no database made" || fail "database made"
+
 # options of the other mode: usage errors, not silently ignored
 "$SYNACKD" --pcap "$T/full.pcap" --internal "$P" --file-prefix x >/dev/null 2>"$T/u4.err"
 expect_eq "--file-prefix with --pcap exit" $? 1
