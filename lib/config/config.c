@@ -561,8 +561,12 @@ static int rx_fields(char *buf, uint64_t f[3])
 			f[0] = 0;
 			return -1;
 		}
+		if (!comma && i != 2) {
+			f[0] = UINT64_MAX;
+			return -1;
+		}
 		if (!comma)
-			return i == 2 ? 0 : (f[0] = UINT64_MAX, -1);
+			return 0;
 		field = comma + 1;
 	}
 }
@@ -643,8 +647,11 @@ static int parse_id_set(const char **s, bool *set, unsigned max)
 		if (parse_id(s, max, &a) < 0)
 			return -1;
 		b = a;
-		if (**s == '-' && ((*s)++, parse_id(s, max, &b) < 0 || b < a))
-			return -1;
+		if (**s == '-') {
+			(*s)++;
+			if (parse_id(s, max, &b) < 0 || b < a)
+				return -1;
+		}
 		for (unsigned i = a; i <= b; i++)
 			set[i] = true;
 		if (!group)
