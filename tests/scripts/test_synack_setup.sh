@@ -293,6 +293,18 @@ setup frobnicate
 expect_rc "unknown command" 64 $?
 setup --bogus status
 expect_rc "unknown option" 64 $?
+# arguments are quoted for an eval: a newline in one is refused before
+# anything runs (it would end the quoting and run the rest as a command)
+setup -n bind "$(printf 'x\ntouch %s/ran' "$T")"
+expect_rc "argument with a newline" 64 $?
+[ -e "$T/ran" ] && bad "the text after a newline ran" || ok "the text after a newline did not run"
+setup -n bind "it's"
+expect_rc "argument with a quote: an unknown device" 1 $?
+grep -q "it's is neither a PCI address" "$T/err" && ok "quote kept in the argument" || bad "quote: $(cat "$T/err")"
+setup -p 4M -n status
+expect_rc "bad page size" 64 $?
+setup -n hugepages 1G 2G
+expect_rc "hugepages with two sizes" 64 $?
 
 # 13. hugepages
 : >"$LOG"

@@ -41,8 +41,13 @@ grep -q 'no-such-synackd' "$T/out2" && ok "verify catches a missing ExecStart" |
 	{ bad "verify did not catch a missing ExecStart"; cat "$T/out2"; }
 
 # settings the appliance relies on
-grep -q '^After=.*network-pre.target' "$UNIT" && ok "After=network-pre.target" || bad "After=network-pre.target"
-for want in 'Restart=on-failure' 'RuntimeDirectory=synack' \
+# the ports are bound before any network configuration starts (networkd,
+# ifupdown and NetworkManager all start after network-pre.target)
+grep -qx 'Before=network-pre.target' "$UNIT" && grep -qx 'Wants=network-pre.target' "$UNIT" &&
+	ok "Before= and Wants=network-pre.target" || bad "not ordered before network-pre.target"
+grep -q '^After=.*network-pre.target' "$UNIT" && bad "After=network-pre.target races the network tools" ||
+	ok "not after network-pre.target"
+for want in 'Restart=on-failure' 'RestartPreventExitStatus=1' 'StartLimitBurst=5' 'RuntimeDirectory=synack' \
 	'LimitMEMLOCK=infinity' 'ProtectSystem=full' 'ProtectHome=yes' \
 	'PrivateTmp=yes' 'NoNewPrivileges=yes' 'WantedBy=multi-user.target'; do
 	grep -qx "$want" "$UNIT" && ok "$want" || bad "missing $want"
