@@ -228,7 +228,7 @@ static void unique_hosts(struct scan_cover *c)
 static void finish_cover(struct scan_set *s, struct scan_cover *c, size_t first, bool ports_known)
 {
 	unique_hosts(c);
-	c->open_ports = merge_services(s->svc + first, s->nsvc - first);
+	c->open_ports = s->nsvc > first ? merge_services(s->svc + first, s->nsvc - first) : 0;
 	s->nsvc = first + c->open_ports;
 	if (!ports_known)
 		for (size_t i = first; i < s->nsvc; i++)
