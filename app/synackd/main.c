@@ -128,6 +128,7 @@ static void print_warnings(const struct synackd_config *c)
 struct override {
 	const char *key;
 	const char *value;
+	const char *option; /* the option that set it; NULL for --set */
 };
 
 /* A directory named on the command line, relative to the current one, as an
@@ -334,7 +335,8 @@ static int n_overrides;
 static int apply_overrides(struct synackd_config *c, char *err, size_t errlen)
 {
 	for (int i = 0; i < n_overrides; i++)
-		if (config_set(c, overrides[i].key, overrides[i].value, err, errlen) < 0)
+		if (config_set_option(c, overrides[i].option, overrides[i].key, overrides[i].value,
+		                      err, errlen) < 0)
 			return -1;
 	return 0;
 }
@@ -751,7 +753,7 @@ int main(int argc, char **argv)
 
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
-		struct override o = {NULL, NULL};
+		struct override o = {NULL, NULL, NULL};
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
@@ -763,39 +765,39 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			*eq = '\0';
-			o = (struct override){optarg, eq + 1};
+			o = (struct override){optarg, eq + 1, NULL};
 			break;
 		}
 		case OPT_INTERNAL:
-			o = (struct override){"internal", optarg};
+			o = (struct override){"internal", optarg, "--internal"};
 			break;
 		case OPT_EXCLUDE:
-			o = (struct override){"exclude", optarg};
+			o = (struct override){"exclude", optarg, "--exclude"};
 			break;
 		case OPT_STRICT:
-			o = (struct override){"synack_rule", "strict"};
+			o = (struct override){"synack_rule", "strict", "--strict"};
 			break;
 		case OPT_PEERS:
-			o = (struct override){"peers", optarg};
+			o = (struct override){"peers", optarg, "--peers"};
 			break;
 		case OPT_DATA_DIR:
-			o = (struct override){"data_dir", absolute_path(optarg)};
+			o = (struct override){"data_dir", absolute_path(optarg), "--data-dir"};
 			break;
 		case OPT_SENSOR:
-			o = (struct override){"sensor_id", optarg};
+			o = (struct override){"sensor_id", optarg, "--sensor-id"};
 			break;
 		case OPT_PREFIX:
-			o = (struct override){"file_prefix", optarg};
+			o = (struct override){"file_prefix", optarg, "--file-prefix"};
 			live_only = "--file-prefix";
 			break;
 		case OPT_STATS:
-			o = (struct override){"stats_interval", optarg};
+			o = (struct override){"stats_interval", optarg, "--stats-interval"};
 			break;
 		case OPT_IDLE:
-			o = (struct override){"exit_on_idle", optarg};
+			o = (struct override){"exit_on_idle", optarg, "--exit-on-idle"};
 			break;
 		case OPT_RING:
-			o = (struct override){"ring_size", optarg};
+			o = (struct override){"ring_size", optarg, "--ring-size"};
 			break;
 		case OPT_PCAP:
 			pcap = true;

@@ -1078,9 +1078,20 @@ int config_load(struct synackd_config *c, const char *path, char *err, size_t er
 int config_set(struct synackd_config *c, const char *key, const char *value, char *err,
                size_t errlen)
 {
+	return config_set_option(c, NULL, key, value, err, errlen);
+}
+
+int config_set_option(struct synackd_config *c, const char *option, const char *key,
+                      const char *value, char *err, size_t errlen)
+{
 	struct parse_ctx p = {c, "command line", CONFIG_LINE_COMMAND, err, errlen};
 	if (c->n_cmdline < CONFIG_MAX_SET) {
-		snprintf(c->cmdline[c->n_cmdline], sizeof c->cmdline[0], "--set %s=%s", key, value);
+		if (option)
+			snprintf(c->cmdline[c->n_cmdline], sizeof c->cmdline[0], "%s %s", option,
+			         value);
+		else
+			snprintf(c->cmdline[c->n_cmdline], sizeof c->cmdline[0], "--set %s=%s", key,
+			         value);
 		p.line = -1 - (int)c->n_cmdline++;
 	}
 	int k = find_key(key);

@@ -149,6 +149,10 @@ int config_parse_text(struct synackd_config *c, const char *name, const char *te
  * "command line: --set key=value" instead of a line of the file. */
 int config_set(struct synackd_config *c, const char *key, const char *value, char *err,
                size_t errlen);
+/* The same for an option that stands for a key (synackd --exclude P):
+ * messages name it as "OPTION VALUE"; option NULL is "--set key=value". */
+int config_set_option(struct synackd_config *c, const char *option, const char *key,
+                      const char *value, char *err, size_t errlen);
 
 /* Where a setting of the given line came from, for a message: "FILE:LINE",
  * "command line: --set key=value", or "FILE" for a default (line 0).

@@ -718,6 +718,15 @@ static void test_command_line_origin(void)
 	CHECK_STR(config_origin(&c, c.key_line[0], buf, sizeof buf), "t.conf");
 	CHECK_STR(config_origin(&c, CONFIG_LINE_COMMAND, buf, sizeof buf), "command line");
 	config_free(&c);
+
+	/* an option that stands for a key is named as typed */
+	defaults(&c);
+	CHECK(config_parse_text(&c, "t.conf", BASE "port = a\n", err, sizeof err) == 0);
+	CHECK(config_set_option(&c, "--exclude", "exclude", "10.0.0.0/8", err, sizeof err) == 0);
+	CHECK(config_validate(&c, err, sizeof err) == 0);
+	CHECK(c.n_warning == 1 &&
+	      strncmp(c.warning[0], "command line: --exclude 10.0.0.0/8: ", 36) == 0);
+	config_free(&c);
 }
 
 /* lcores: every role's lcore in it, every CPU one the process may use. */
