@@ -48,15 +48,22 @@ static void check_file(const char *dir, const struct expect *e, const char *what
 	free(got);
 }
 
-static void test_boundaries(void)
+/* A log writer on dir with a grace period of 120 s. */
+static struct log_writer *open_with_grace(const char *dir)
 {
-	char *dir = tu_tmpdir();
 	char err[256];
 	struct log_options opt;
 	log_options_default(&opt);
 	opt.grace_ns = 120 * NS_S;
 	struct log_writer *w = log_writer_open(dir, &opt, err, sizeof(err));
 	CHECK(w != NULL);
+	return w;
+}
+
+static void test_boundaries(void)
+{
+	char *dir = tu_tmpdir();
+	struct log_writer *w = open_with_grace(dir);
 
 	uint64_t H = 1735689600ull * NS_S - NS_H; /* 2024-12-31T23:00Z: day/month/year change */
 	static struct expect e0, e1, e2;
@@ -214,12 +221,7 @@ static struct log_writer_stats stats_of(const struct log_writer *w)
 static void test_future_record(void)
 {
 	char *dir = tu_tmpdir();
-	char err[256];
-	struct log_options opt;
-	log_options_default(&opt);
-	opt.grace_ns = 120 * NS_S;
-	struct log_writer *w = log_writer_open(dir, &opt, err, sizeof(err));
-	CHECK(w != NULL);
+	struct log_writer *w = open_with_grace(dir);
 	uint64_t H = 1700000000ull * NS_S / NS_H * NS_H;
 	static struct expect now_hour, future_hour;
 	memset(&now_hour, 0, sizeof(now_hour));
@@ -260,12 +262,7 @@ static void test_future_record(void)
 static void test_stragglers(void)
 {
 	char *dir = tu_tmpdir();
-	char err[256];
-	struct log_options opt;
-	log_options_default(&opt);
-	opt.grace_ns = 120 * NS_S;
-	struct log_writer *w = log_writer_open(dir, &opt, err, sizeof(err));
-	CHECK(w != NULL);
+	struct log_writer *w = open_with_grace(dir);
 	uint64_t H = 1700000000ull * NS_S / NS_H * NS_H;
 	uint64_t now = H + 30 * NS_H; /* the wall clock: much later */
 	static struct expect e0, e1;
