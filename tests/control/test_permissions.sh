@@ -46,6 +46,9 @@ check() { # name expected actual
 }
 
 start() { # mode
+	# the previous server's "ready" must not be read: the background job
+	# truncates out only once it runs
+	rm -f "$dir/out"
 	"$SERVER" --socket "$dir/s.sock" --group "$grp" --mode "$1" --run-ms 20000 \
 		>"$dir/out" 2>"$dir/err" &
 	pid=$!
