@@ -135,7 +135,8 @@ static int parse_time(const char *s, uint64_t *ns, char *err, size_t errlen)
 		snprintf(err, errlen, "before 1970");
 		return -1;
 	}
-	*ns = (uint64_t)t * NS_PER_S;
+	/* records carry 64-bit nanoseconds: later than 2554 is "the end" */
+	*ns = (uint64_t)t > UINT64_MAX / NS_PER_S ? UINT64_MAX : (uint64_t)t * NS_PER_S;
 	return 0;
 }
 

@@ -77,13 +77,18 @@ static bool is_marker(const uint8_t *p, size_t avail)
 	       avail - 8 >= size;
 }
 
-/* Offset of the next marker at or after from, or size. */
-static size_t find_marker(const struct log_reader *r, size_t from)
+/* Offset of the first marker that starts in [from, upto), or size. */
+static size_t find_marker_before(const struct log_reader *r, size_t from, size_t upto)
 {
 	size_t p = from;
-	while (p + LOGF_HDR_TOTAL <= r->size) {
+	if (upto > r->size)
+		upto = r->size;
+	while (p < upto && p + LOGF_HDR_TOTAL <= r->size) {
+		size_t span = upto - p + LOGF_HDR_MAGIC_LEN - 1; /* magic starting before upto+8 */
+		if (span > r->size - p - 8)
+			span = r->size - p - 8;
 		const uint8_t *hit =
-		    memmem(r->buf + p + 8, r->size - p - 8, LOGF_HDR_MAGIC, LOGF_HDR_MAGIC_LEN);
+		    memmem(r->buf + p + 8, span, LOGF_HDR_MAGIC, LOGF_HDR_MAGIC_LEN);
 		if (!hit)
 			break;
 		size_t at = (size_t)(hit - r->buf) - 8;
@@ -92,6 +97,12 @@ static size_t find_marker(const struct log_reader *r, size_t from)
 		p = at + 1;
 	}
 	return r->size;
+}
+
+/* Offset of the next marker at or after from, or size. */
+static size_t find_marker(const struct log_reader *r, size_t from)
+{
+	return find_marker_before(r, from, r->size);
 }
 
 struct log_reader *log_reader_open(const char *path, char *err, size_t errlen)
@@ -294,6 +305,17 @@ static bool next_segment(struct log_reader *r)
 	size_t at = find_marker(r, r->pos);
 	if (at != r->pos)
 		r->truncated = true; /* bytes that belong to no segment */
+	/* A header cut short by a failed write (a full disk, a crash) is
+	 * followed by the next session's header inside the payload it declares:
+	 * that one is the segment. */
+	while (at < r->size) {
+		size_t inner =
+		    find_marker_before(r, at + 1, at + 8 + logf_get_u32(r->buf + at + 4));
+		if (inner >= r->size)
+			break;
+		r->truncated = true;
+		at = inner;
+	}
 	if (at >= r->size) {
 		r->pos = r->size;
 		return false;

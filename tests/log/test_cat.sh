@@ -120,6 +120,11 @@ awk -F, 'NR==1 || $1 >= "2024-02-29T23:00" && $1 < "2024-03-01T00:30"' "$tmp/exp
 "$ctl" cat --from 1709247600 "$tmp/data" > /dev/null 2> "$tmp/err"
 [ $? = 64 ] && grep -q "@1709247600" "$tmp/err" && ok "bare seconds refused" ||
 	bad "bare seconds ($(cat "$tmp/err"))"
+# times past 2554 (beyond 64-bit nanoseconds) mean "the end", never a wrap
+"$ctl" cat --fields $all --to 2600-01-01 "$tmp/data" > "$tmp/out.csv" &&
+	cmp -s "$tmp/out.csv" "$tmp/expect.csv" && ok "to 2600: every record" || bad "to 2600"
+[ "$("$ctl" cat --from 2600-01-01 "$tmp/data" | wc -l)" = 1 ] && ok "from 2600: none" ||
+	bad "from 2600"
 # an age: every record is older than a week, so header only
 [ "$("$ctl" cat --from 7d "$tmp/data" | wc -l)" = 1 ] && ok "from age" || bad "from age"
 awk -F, 'NR==1 || $1 >= "2024-03-01"' "$tmp/expect.csv" > "$tmp/want"

@@ -1,7 +1,8 @@
 /*
  * test_log_cut.c - a log cut at any byte of its last frame gives back exactly
  * the records of the blocks flushed before the cut and reports the cut; a
- * cut frame followed by a restart's frame loses nothing after the cut.
+ * cut frame or a cut session header followed by a restart's session loses
+ * nothing after the cut.
  */
 #include <fcntl.h>
 
@@ -163,6 +164,38 @@ static void test_cut_restart(void)
 	free(dir);
 }
 
+/* A session header cut short (a failed write, a crash while opening), then
+ * a restart appends a new session: its header starts inside the payload the
+ * cut one declares, and every record of the new session is read back. */
+static void test_cut_header_restart(void)
+{
+	char *dir = tu_tmpdir();
+	char path[4200];
+	uint64_t H = 1720000000ull * NS_S / NS_H * NS_H;
+	static struct synack_record recs[4000];
+	static struct flushpoint fp[64];
+	static const long cuts[] = {8, 13, 14, 20, 30, 39};
+
+	for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		tu_rm_rf(dir);
+		mkdir(dir, 0700);
+		size_t n1 = write_session(dir, H, recs, 0, 3, fp, path, sizeof(path));
+		CHECK(truncate(path, cuts[c]) == 0);
+		size_t n2 = write_session(dir, H, recs, n1, 4, fp, path, sizeof(path));
+
+		struct synack_record *got;
+		bool trunc = false;
+		long m = tu_read_all(path, &got, &trunc);
+		char what[64];
+		snprintf(what, sizeof(what), "header cut at %ld + restart", cuts[c]);
+		check_prefix(what, got, m, recs + n1, n2 - n1);
+		CHECK(trunc);
+		free(got);
+	}
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 /* Garbage in the middle of a file: the reader skips to the next header. */
 static void test_garbage(void)
 {
@@ -245,6 +278,7 @@ int main(void)
 {
 	test_cut_everywhere();
 	test_cut_restart();
+	test_cut_header_restart();
 	test_garbage();
 	test_corrupt();
 	return check_done("test_log_cut");
