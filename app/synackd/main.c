@@ -708,6 +708,14 @@ static int launch_lcores(char *err, size_t errlen)
 	return 0;
 }
 
+/* Only a regular file can be read in byte ranges by several workers: a
+ * pipe's start would be eaten by the first look at it. */
+static bool regular_file(const char *path)
+{
+	struct stat st;
+	return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* A capture named twice (or by two names) is read twice, and its SYN+ACKs
  * are counted twice: allowed, but said. */
 static void warn_repeated_files(char **files, int n)
@@ -886,6 +894,13 @@ int main(int argc, char **argv)
 		warn_repeated_files(argv + optind, nfiles);
 		/* More workers than files: one file is read in parts (byte ranges),
 		 * one per worker; several files go to workers round-robin. */
+		if (nfiles == 1 && n_workers_pcap > 1 && !regular_file(argv[optind])) {
+			fprintf(stderr,
+			        "synackd: %s is not a regular file (a pipe?): one worker reads it "
+			        "whole\n",
+			        argv[optind]);
+			n_workers_pcap = 1;
+		}
 		unsigned n_parts = nfiles == 1 ? n_workers_pcap : 1;
 		if (n_workers_pcap > (unsigned)nfiles && nfiles > 1)
 			n_workers_pcap = (unsigned)nfiles;

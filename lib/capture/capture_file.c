@@ -668,7 +668,10 @@ static enum capture_status parse_idb(struct capture_file *c, const uint8_t *body
 			}
 			ifc->units = units;
 		} else if (code == 14 && olen >= 8) {
-			ifc->tsoffset_ns = (int64_t)rd64(c, body + o) * 1000000000ll;
+			int64_t secs = (int64_t)rd64(c, body + o);
+			if (__builtin_mul_overflow(secs, 1000000000ll, &ifc->tsoffset_ns))
+				return fail(c, "if_tsoffset %lld s out of range at offset %llu",
+				            (long long)secs, (unsigned long long)off);
 		}
 		o += (olen + 3u) & ~3u;
 	}

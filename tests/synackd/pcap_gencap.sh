@@ -96,6 +96,15 @@ expect_eq "stdin synack" "$(json "$T/stdin.json" 'd["synack"]')" \
 	"$(answer default.external.match "${big%.*}.answers")"
 expect_eq "stdin not_synack" "$(json "$T/stdin.json" "d['counters']['results']['not_synack']")" \
 	"$(answer default.external.not_synack "${big%.*}.answers")"
+# a pipe cannot be read in byte ranges: with --workers 2 one worker reads it
+# whole (the first look at it must not eat its start)
+cat "$big" | "$SYNACKD" --pcap - --workers 2 --internal "$P" --data-dir "$T/dstdin2" --summary-json \
+	>"$T/stdin2.json" 2>"$T/stdin2.err" || fail "stdin, 2 workers: $(cat "$T/stdin2.err")"
+expect_eq "stdin 2 workers frames" "$(json "$T/stdin2.json" 'd["frames"]')" "$(answer frames "${big%.*}.answers")"
+expect_eq "stdin 2 workers synack" "$(json "$T/stdin2.json" 'd["synack"]')" \
+	"$(answer default.external.match "${big%.*}.answers")"
+grep -q "one worker reads it whole" "$T/stdin2.err" && pass "stdin, 2 workers: said" ||
+	fail "stdin, 2 workers: $(cat "$T/stdin2.err")"
 
 # text summary
 "$SYNACKD" --pcap "$cap" --internal "$P" --exclude $EXCL --data-dir "$T/dtext" >"$T/text.out" 2>&1
