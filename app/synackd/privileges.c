@@ -138,6 +138,8 @@ static int drop_in(pid_t tid, int sig)
 	for (int ms = 0; ms < ANSWER_TIMEOUT_MS; ms++) {
 		if (atomic_load(&handled) != before)
 			return 0;
+		if (syscall(SYS_tgkill, getpid(), tid, 0) != 0 && errno == ESRCH)
+			return 0; /* it ended before running the handler */
 		nanosleep(&(struct timespec){0, 1000000}, NULL);
 	}
 	return -1;
@@ -253,19 +255,35 @@ int privileges_drop(unsigned uid, unsigned gid, char *err, size_t errlen)
 
 #define GIVE_MAX_DEPTH 16 /* logs/YYYY/MM/DD is 4 */
 
-/* Gives the directory open as dfd, and everything below it, to uid:gid;
- * adds the entries changed to *given.  Works on descriptors and never
- * follows a link (a name swapped for a link during the walk is changed
- * itself, not its target); a file with more than one hard link is left
- * alone, as its other names may be outside.  0, or an errno value. */
-static int give_tree(int dfd, uid_t uid, gid_t gid, unsigned depth, unsigned *given)
+/* Gives the entry name of dfd (not a directory) to uid:gid, unless it is
+ * theirs already or has another hard link (its other names may be
+ * outside).  Checked and changed through one O_PATH descriptor, so the
+ * name cannot be swapped in between; a link is changed itself. */
+static int give_entry(int dfd, const char *name, uid_t uid, gid_t gid, unsigned *given)
 {
 	struct stat st;
-	if (fstat(dfd, &st) != 0)
-		return errno;
-	if ((st.st_uid != uid || st.st_gid != gid) && fchown(dfd, uid, gid) != 0)
-		return errno;
-	*given += st.st_uid != uid || st.st_gid != gid;
+	int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : errno; /* gone meanwhile: nothing to give */
+	int rc = 0;
+	if (fstat(fd, &st) != 0)
+		rc = errno;
+	else if (!S_ISDIR(st.st_mode) && (st.st_uid != uid || st.st_gid != gid) &&
+	         st.st_nlink == 1) {
+		rc = fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == 0 ? 0 : errno;
+		*given += rc == 0;
+	}
+	close(fd);
+	return rc;
+}
+
+/* Gives the directory open as dfd, and everything below it, to uid:gid;
+ * adds the entries changed to *given.  The contents first, the directory
+ * last, so a walk that stopped half-way leaves the top as it was and the
+ * next start walks again.  Works on descriptors and never follows a link.
+ * 0, or an errno value. */
+static int give_tree(int dfd, uid_t uid, gid_t gid, unsigned depth, unsigned *given)
+{
 	if (depth == GIVE_MAX_DEPTH)
 		return ELOOP;
 	int copy = dup(dfd);
@@ -281,21 +299,24 @@ static int give_tree(int dfd, uid_t uid, gid_t gid, unsigned depth, unsigned *gi
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0) {
+			rc = give_tree(sub, uid, gid, depth + 1, given);
+			close(sub);
+		} else if (errno == ENOTDIR || errno == ELOOP) {
+			rc = give_entry(dfd, e->d_name, uid, gid, given); /* a file or a link */
+		} else if (errno != ENOENT) {
 			rc = errno;
-		} else if (S_ISDIR(st.st_mode)) {
-			int sub =
-			    openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			rc = sub < 0 ? errno : give_tree(sub, uid, gid, depth + 1, given);
-			if (sub >= 0)
-				close(sub);
-		} else if ((st.st_uid != uid || st.st_gid != gid) && st.st_nlink == 1) {
-			rc = fchownat(dfd, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0
-			                                                                  : errno;
-			*given += rc == 0;
 		}
 	}
 	closedir(d);
+	struct stat st;
+	if (rc == 0 && fstat(dfd, &st) != 0)
+		rc = errno;
+	if (rc == 0 && (st.st_uid != uid || st.st_gid != gid)) {
+		rc = fchown(dfd, uid, gid) == 0 ? 0 : errno;
+		*given += rc == 0;
+	}
 	return rc;
 }
 
@@ -315,10 +336,11 @@ int privileges_give_dir(const char *dir, unsigned uid, unsigned gid, char *err, 
 			close(dfd);
 		return -1;
 	}
+	/* Walked at every start, changing only what is not the user's yet: a
+	 * walk that stopped half-way, or files root left there since (a
+	 * `synackctl rebuild` run as root), are given over the next time. */
 	unsigned given = 0;
-	int rc = 0;
-	if (st.st_uid != uid || st.st_gid != gid) /* else given before: all the user's */
-		rc = give_tree(dfd, (uid_t)uid, (gid_t)gid, 0, &given);
+	int rc = give_tree(dfd, (uid_t)uid, (gid_t)gid, 0, &given);
 	close(dfd);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot give %s to uid %u gid %u: %s", dir, uid, gid,

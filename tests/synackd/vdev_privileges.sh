@@ -149,6 +149,19 @@ if start_daemon user; then
 	expect_eq "user: files not nobody's" "$(find "$T/data-drop" ! -user nobody)" "$T/data-drop/hard"
 	expect_eq "user: a link's target stays root's" "$(stat -c %U "$T/outside")" root
 	expect_eq "user: a hard-linked file stays root's" "$(stat -c %U "$T/outside-hard")" root
+	# files root leaves in the user's directory later (a `synackctl rebuild`
+	# run as root) are given over at the next start, and only those
+	echo root >"$T/data-drop/left-by-root"
+	mkdir -p "$T/data-drop/logs/2099" && echo root >"$T/data-drop/logs/2099/deep"
+	chown root:root "$T/data-drop/left-by-root" "$T/data-drop/logs/2099" "$T/data-drop/logs/2099/deep"
+	if start_daemon user; then
+		grep -q "data directory $T/data-drop given to user nobody (3 files)" "$T/user.log" &&
+			pass "user, again: root's 3 new entries given to nobody" ||
+			fail "user, again: $(grep 'data directory' "$T/user.log") (want 3 files)"
+		stop_daemon user
+		expect_eq "user, again: files not nobody's" "$(find "$T/data-drop" ! -user nobody)" \
+			"$T/data-drop/hard"
+	fi
 fi
 
 # --- user errors: refused before any port starts -----------------------------
