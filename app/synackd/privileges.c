@@ -93,6 +93,14 @@ static bool ids_are(const char *line, const char *tag, unsigned id)
 	return sscanf(line, fmt, &r, &e, &s, &f) == 4 && r == id && e == id && s == id && f == id;
 }
 
+/* The supplementary groups of a "Groups:" line are exactly gid. */
+static bool only_group(const char *list, unsigned gid)
+{
+	unsigned g;
+	int used = 0;
+	return sscanf(list, " %u %n", &g, &used) == 1 && g == gid && list[used] == '\0';
+}
+
 /* One thread's state from /proc/self/task/TID/status: 1 when it is as
  * wanted, 0 when not, -1 when it is gone. */
 static int task_is_bare(pid_t tid, char *comm, size_t commlen)
@@ -122,6 +130,8 @@ static int task_is_bare(pid_t tid, char *comm, size_t commlen)
 			bare &= ids_are(line, "Uid", want.uid);
 		} else if (want.ids && strncmp(line, "Gid:", 4) == 0) {
 			bare &= ids_are(line, "Gid", want.gid);
+		} else if (want.ids && strncmp(line, "Groups:", 7) == 0) {
+			bare &= only_group(line + 7, want.gid);
 		}
 	}
 	fclose(f);
