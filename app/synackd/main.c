@@ -34,6 +34,7 @@
 #include "synack_version.h"
 #include "synackd.h"
 #include "synackd_int.h"
+#include "util/make_dirs.h"
 
 struct synackd g;
 
@@ -493,15 +494,9 @@ static int open_live_services(const struct synackd_config *c, bool *control)
 /* mkdir -p: the missing parents of path (0755) and path itself (0750). */
 static int make_dirs(const char *path)
 {
-	char buf[CONFIG_STR];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0750) < 0 && errno != EEXIST ? -1 : 0;
+	if (make_parent_dirs(path, 0755, NULL, 0) != 0)
+		return -1;
+	return mkdir(path, 0750) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* The data directory exists (made if missing), is a directory, and this

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -28,6 +29,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/make_dirs.h"
 
 #define MAX_ARGS     64
 #define ACCEPT_BURST 64
@@ -120,36 +123,20 @@ static void server_warn(struct control_server *s, const char *fmt, ...)
 /* mkdir -p for the parent of path, new directories 0755. */
 static int make_parent(const char *path, char *err, size_t errlen)
 {
+	char failed[PATH_MAX];
+	if (make_parent_dirs(path, 0755, failed, sizeof(failed)) != 0) {
+		seterr(err, errlen, "cannot create directory %s: %s", failed, strerror(errno));
+		return -1;
+	}
 	char *dir = strdup(path);
-	char *slash;
-	int rc = 0;
-
 	if (!dir) {
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir) {
-		free(dir);
-		return 0;
-	}
-	*slash = '\0';
-	for (char *p = dir + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char saved = *p;
-			*p = '\0';
-			if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-				seterr(err, errlen, "cannot create directory %s: %s", dir,
-				       strerror(errno));
-				rc = -1;
-				break;
-			}
-			*p = saved;
-			if (!saved)
-				break;
-		}
-	}
-	if (rc == 0) {
+	char *slash = strrchr(dir, '/');
+	int rc = 0;
+	if (slash && slash != dir) {
+		*slash = '\0';
 		struct stat st;
 		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 			seterr(err, errlen, "%s is not a directory", dir);
