@@ -41,32 +41,31 @@ void stats_totals(struct worker_stats *sum)
 		add_worker(sum, &g.workers[i].st);
 }
 
-static void writer_stats_copy(struct writer_stats *out)
+/* Copy n bytes that the writer lcore publishes under the sequence count
+ * seq (odd while it writes): retried until a copy saw no write. */
+static void seq_copy(void *out, const void *src, size_t n, const volatile uint32_t *seq)
 {
 	for (int tries = 0; tries < 1000; tries++) {
-		uint32_t a = __atomic_load_n(&g.wstats_seq, __ATOMIC_ACQUIRE);
+		uint32_t a = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
 		if (a & 1)
 			continue;
-		memcpy(out, &g.wstats, sizeof *out);
+		memcpy(out, src, n);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&g.wstats_seq, __ATOMIC_RELAXED) == a)
+		if (__atomic_load_n(seq, __ATOMIC_RELAXED) == a)
 			return;
 	}
-	memcpy(out, &g.wstats, sizeof *out);
+	memcpy(out, src, n);
 }
 
-/* The writer's current hourly file, read as writer_stats_copy() reads. */
+static void writer_stats_copy(struct writer_stats *out)
+{
+	seq_copy(out, &g.wstats, sizeof *out, &g.wstats_seq);
+}
+
+/* The writer's current hourly file. */
 static void current_log_copy(char out[CONFIG_STR])
 {
-	for (int tries = 0; tries < 1000; tries++) {
-		uint32_t a = __atomic_load_n(&g.current_log_seq, __ATOMIC_ACQUIRE);
-		if (a & 1)
-			continue;
-		memcpy(out, g.current_log, CONFIG_STR);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&g.current_log_seq, __ATOMIC_RELAXED) == a)
-			break;
-	}
+	seq_copy(out, g.current_log, CONFIG_STR, &g.current_log_seq);
 	out[CONFIG_STR - 1] = '\0';
 }
 
